@@ -1,0 +1,1 @@
+"""Composition root: CLI, configuration, storage, runner, scheduler and service wiring."""

@@ -1,0 +1,1 @@
+"""Database storage: schema, sessions, and the only writers of ticket state."""

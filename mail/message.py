@@ -1,0 +1,115 @@
+"""Plain value types for mail going in and out. No I/O, no parsing here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A mailbox: display name and a lower-cased address."""
+
+    email: str
+    name: str = ""
+
+    @property
+    def local_part(self) -> str:
+        return self.email.rpartition("@")[0]
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Source(enum.StrEnum):
+    """Where a raw message came from."""
+
+    IMAP = "imap"
+    SMTP = "smtp"
+    IMPORT = "import"
+    RELEASE = "release"
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """Bytes exactly as received, plus what the transport told us about them."""
+
+    data: bytes
+    source: Source
+    received_at: datetime
+    envelope_from: str | None = None
+    envelope_to: tuple[str, ...] = ()
+    uid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One attachment: sanitised file name, declared type and the decoded bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What a delivery status notification (RFC 3464) says about an earlier message."""
+
+    original_message_id: str | None
+    recipients: tuple[str, ...]
+    action: str
+    status: str
+    diagnostic: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A parsed message: every field already decoded to text, hostile input neutralised.
+
+    ``text`` is the full readable body (HTML-only mail converted), ``new_text`` the part
+    above any quoted history or signature. ``defects`` names what was wrong with the input.
+    """
+
+    message_id: str
+    from_addr: Address | None
+    subject: str
+    text: str
+    new_text: str
+    date: datetime | None = None
+    reply_to: tuple[Address, ...] = ()
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    auto_submitted: str | None = None
+    precedence: str | None = None
+    list_id: str | None = None
+    x_loop: tuple[str, ...] = ()
+    authentication_results: tuple[str, ...] = ()
+    delivered_to: tuple[str, ...] = ()
+    content_language: str | None = None
+    report: DeliveryReport | None = None
+    attachments: tuple[Attachment, ...] = ()
+    defects: tuple[str, ...] = ()
+    message_id_synthesized: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A fully rendered mail ready for a transport: envelope plus the exact bytes."""
+
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    headers: dict[str, str] = field(default_factory=dict)

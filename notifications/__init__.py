@@ -1,0 +1,1 @@
+"""Turning notices into customer and engineer mail, in Korean and English."""

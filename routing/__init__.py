@@ -1,0 +1,1 @@
+"""The pure core: every business decision, with no I/O."""

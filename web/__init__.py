@@ -1,0 +1,1 @@
+"""The HTTP surface: status pages, read API, health and metrics."""
