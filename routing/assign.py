@@ -1,0 +1,71 @@
+"""Owner assignment: routing rules first, then the least-loaded engineer on duty."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ticketd.mail.message import InboundMessage
+from ticketd.routing.model import EngineerInfo, RoutingRuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    owner: str | None
+    reason: str
+
+
+def rule_matches(rule: RoutingRuleSpec, msg: InboundMessage) -> bool:
+    """All of a rule's given conditions hold (each condition: any of its words)."""
+    sender = msg.from_addr.email if msg.from_addr else ""
+    domain = sender.rpartition("@")[2]
+    subject = msg.subject.casefold()
+    body = msg.text.casefold()
+    checks = (
+        (rule.from_domain, lambda d: domain == d or domain.endswith("." + d)),
+        (rule.from_address, lambda a: sender == a),
+        (rule.subject_contains, lambda w: w in subject),
+        (rule.body_contains, lambda w: w in body),
+    )
+    given = [(values, test) for values, test in checks if values]
+    return bool(given) and all(any(test(v) for v in values) for values, test in given)
+
+
+def least_loaded(
+    candidates: Sequence[EngineerInfo], load: Mapping[str, int], last: str | None
+) -> EngineerInfo | None:
+    """The candidate with the fewest open tickets; ties go round-robin after ``last``."""
+    if not candidates:
+        return None
+    fewest = min(load.get(e.email, 0) for e in candidates)
+    tied = [e for e in candidates if load.get(e.email, 0) == fewest]
+    order = [e.email for e in candidates]
+    start = order.index(last) + 1 if last in order else 0
+    return min(tied, key=lambda e: (order.index(e.email) - start) % len(order))
+
+
+def choose_owner(
+    msg: InboundMessage,
+    rules: Sequence[RoutingRuleSpec],
+    engineers: Sequence[EngineerInfo],
+    load: Mapping[str, int],
+    last: str | None,
+) -> Assignment:
+    """Decide the owner of a new ticket and say why."""
+    for index, rule in enumerate(rules):
+        if not rule_matches(rule, msg):
+            continue
+        if rule.owner:
+            return Assignment(rule.owner, f"routing rule {index + 1}: fixed owner")
+        team = [e for e in engineers if rule.team in e.teams]
+        pick = least_loaded([e for e in team if e.available] or team, load, last)
+        if pick:
+            return Assignment(pick.email, f"routing rule {index + 1}: team {rule.team}")
+    on_duty = [e for e in engineers if e.available]
+    pick = least_loaded(on_duty, load, last)
+    if pick:
+        return Assignment(pick.email, "least-loaded engineer on duty")
+    pick = least_loaded(engineers, load, last)
+    if pick:
+        return Assignment(pick.email, "nobody on duty: least-loaded engineer")
+    return Assignment(None, "no engineers configured")
