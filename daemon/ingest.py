@@ -1,0 +1,246 @@
+"""The runner: raw mail in, tickets out, each batch in one transaction.
+
+Every raw message is stored (compressed) in the ``inbound`` table in the same transaction
+as the tickets, events and outbox rows it produced and, for IMAP, the UID checkpoint. A
+message whose processing raises is rolled back to its savepoint and kept for retry; after
+``MAX_ATTEMPTS`` it is quarantined, so it can never block the messages behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming
+from ticketd.daemon.store.lookup import SqlLookup
+from ticketd.daemon.store.schema import inbound, mailbox_state
+from ticketd.mail.imap import Checkpoint
+from ticketd.mail.message import InboundMessage, RawMessage
+from ticketd.mail.parse import ParseLimits, parse
+from ticketd.routing.pipeline import RoutingContext, route
+from ticketd.routing.ports import Clock, Rng
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+PROCESS_BATCH = 200
+
+
+@dataclass
+class IngestReport:
+    """What a run did, by disposition (``new``, ``duplicate``, …) plus failures."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: IngestReport) -> None:
+        self.counts.update(other.counts)
+
+    @property
+    def messages(self) -> int:
+        return sum(self.counts.values())
+
+
+class Ingestor:
+    """Stores, parses, routes and applies inbound mail."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ctx: RoutingContext,
+        build_notice: BuildNotice,
+        clock: Clock,
+        rng: Rng,
+        *,
+        limits: ParseLimits | None = None,
+        notify: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.ctx = ctx
+        self.build_notice = build_notice
+        self.clock = clock
+        self.rng = rng
+        self.limits = limits or ParseLimits()
+        self.notify = notify
+
+    def ingest(
+        self,
+        raws: Iterable[RawMessage],
+        *,
+        mailbox: str | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> IngestReport:
+        """Store and process ``raws`` in one transaction, with the IMAP checkpoint if given."""
+        report = IngestReport()
+        with self.engine.begin() as connection:
+            lookup = SqlLookup(connection)
+            applier = self._applier(connection, lookup)
+            for raw in raws:
+                uidvalidity = checkpoint.uidvalidity if checkpoint else None
+                inbound_id = self._store_raw(connection, lookup, raw, mailbox, uidvalidity, 1)
+                outcome = self._process(connection, lookup, applier, inbound_id, raw.data, 1)
+                report.counts[outcome] += 1
+            if mailbox is not None and checkpoint is not None:
+                save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
+        return report
+
+    def enqueue(self, raw: RawMessage) -> int:
+        """Durably store a message for later processing (the SMTP listener's 250)."""
+        with self.engine.begin() as connection:
+            return self._store_raw(connection, SqlLookup(connection), raw, None, None, 0)
+
+    def process_pending(self, *, released: Sequence[int] = ()) -> IngestReport:
+        """Process queued and retryable messages (and the given released ones)."""
+        report = IngestReport()
+        while True:
+            batch = self._claim(released)
+            released = ()
+            if not batch:
+                return report
+            with self.engine.begin() as connection:
+                lookup = SqlLookup(connection)
+                applier = self._applier(connection, lookup)
+                for inbound_id, data, attempts, release in batch:
+                    outcome = self._process(
+                        connection, lookup, applier, inbound_id, data, attempts, release
+                    )
+                    report.counts[outcome] += 1
+
+    def _applier(self, connection: Connection, lookup: SqlLookup) -> Applier:
+        return Applier(connection, lookup, self.build_notice, self.clock.now, notify=self.notify)
+
+    def _store_raw(
+        self,
+        connection: Connection,
+        lookup: SqlLookup,
+        raw: RawMessage,
+        mailbox: str | None,
+        uidvalidity: int | None,
+        attempts: int,
+    ) -> int:
+        digest = hashlib.sha256(raw.data).hexdigest()
+        copy_of = lookup.raw_seen(digest)
+        result = connection.execute(
+            insert(inbound).values(
+                source=raw.source.value,
+                mailbox=mailbox,
+                uidvalidity=uidvalidity,
+                uid=raw.uid,
+                message_id="",
+                raw_sha256=digest,
+                raw=None if copy_of else zlib.compress(raw.data, 1),
+                copy_of=copy_of,
+                size=len(raw.data),
+                envelope_from=raw.envelope_from,
+                envelope_to=",".join(raw.envelope_to) or None,
+                received_at=raw.received_at,
+                state="pending" if attempts == 0 else "processing",
+                attempts=attempts,
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+    def _process(
+        self,
+        connection: Connection,
+        lookup: SqlLookup,
+        applier: Applier,
+        inbound_id: int,
+        data: bytes,
+        attempts: int,
+        released: bool = False,
+    ) -> str:
+        msg: InboundMessage | None = None
+        try:
+            with connection.begin_nested():
+                msg = parse(data, limits=self.limits)
+                connection.execute(
+                    update(inbound)
+                    .where(inbound.c.id == inbound_id)
+                    .values(message_id=msg.message_id[:998])
+                )
+                decision = route(msg, lookup, self.ctx, self.clock, self.rng, released=released)
+                ticket_id = applier.apply(decision, Incoming(inbound_id, msg))
+        except Exception as exc:
+            lookup.forget_caches()
+            state = "quarantined" if attempts >= MAX_ATTEMPTS else "retry"
+            message_id = msg.message_id if msg else "?"
+            log.exception("%s failed (attempt %d), now %s", message_id, attempts, state)
+            reason = f"processing failed (attempt {attempts}): {type(exc).__name__}: {exc}"
+            connection.execute(
+                update(inbound)
+                .where(inbound.c.id == inbound_id)
+                .values(state=state, reason=reason[:2000])
+            )
+            return "failed"
+        tracking = f" ticket={ticket_id}" if ticket_id else ""
+        log.info(
+            "%s %s%s hits=%s",
+            msg.message_id,
+            decision.disposition.value.upper(),
+            tracking,
+            list(decision.hits),
+        )
+        return decision.disposition.value
+
+    def _claim(self, released: Sequence[int]) -> list[tuple[int, bytes, int, bool]]:
+        """Take the next batch to process, counting the attempt in its own commit."""
+        with self.engine.begin() as connection:
+            query = (
+                select(inbound.c.id, inbound.c.attempts, inbound.c.state)
+                .where(inbound.c.state.in_(("pending", "retry")) | inbound.c.id.in_(released))
+                .order_by(inbound.c.id)
+                .limit(PROCESS_BATCH)
+            )
+            rows = connection.execute(query).all()
+            batch = []
+            for row in rows:
+                connection.execute(
+                    update(inbound)
+                    .where(inbound.c.id == row.id)
+                    .values(state="processing", attempts=row.attempts + 1)
+                )
+                release = row.id in released
+                batch.append((row.id, load_raw(connection, row.id), row.attempts + 1, release))
+            return batch
+
+
+def load_raw(connection: Connection, inbound_id: int) -> bytes:
+    """The exact bytes of a stored inbound message."""
+    row = connection.execute(
+        select(inbound.c.raw, inbound.c.copy_of).where(inbound.c.id == inbound_id)
+    ).one()
+    if row.raw is None and row.copy_of is not None:
+        return load_raw(connection, row.copy_of)
+    return zlib.decompress(row.raw)
+
+
+def load_checkpoint(connection: Connection, mailbox: str) -> Checkpoint | None:
+    """The last committed IMAP position of ``mailbox``."""
+    row = connection.execute(
+        select(mailbox_state.c.uidvalidity, mailbox_state.c.last_uid).where(
+            mailbox_state.c.mailbox == mailbox
+        )
+    ).first()
+    return Checkpoint(row.uidvalidity, row.last_uid) if row else None
+
+
+def save_checkpoint(
+    connection: Connection, mailbox: str, checkpoint: Checkpoint, now: datetime
+) -> None:
+    """Record the IMAP position (in the caller's transaction)."""
+    connection.execute(delete(mailbox_state).where(mailbox_state.c.mailbox == mailbox))
+    connection.execute(
+        insert(mailbox_state).values(
+            mailbox=mailbox,
+            uidvalidity=checkpoint.uidvalidity,
+            last_uid=checkpoint.last_uid,
+            updated_at=now,
+        )
+    )

@@ -1,0 +1,126 @@
+"""Turns a ``QueueNotice`` into a complete, threaded outgoing mail for the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from ticketd.daemon.store.schema import events, messages, tickets
+from ticketd.mail.compose import compose, make_message_id
+from ticketd.mail.message import Address, InboundMessage, OutgoingMessage
+from ticketd.notifications.render import Renderer
+from ticketd.routing.effects import NoticeKind, QueueNotice
+from ticketd.routing.links import reply_token, status_token
+
+REFERENCES_KEPT = 20
+REPLY_ADDRESS_DAYS = 30
+CUSTOMER_TEXT_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """What every notice needs from the configuration."""
+
+    service_name: str
+    support_address: str
+    sender: Address
+    base_url: str
+    secret_key: str
+    first_response_hours: float
+
+
+class NoticeFactory:
+    """Builds outgoing mail for notices; called inside the transaction that queues them."""
+
+    def __init__(
+        self,
+        settings: NoticeSettings,
+        renderer: Renderer,
+        token_bytes: Callable[[int], bytes],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.renderer = renderer
+        self.token_bytes = token_bytes
+        self.now = now
+
+    def status_url(self, tracking: str) -> str:
+        """The customer's status link, with its signed key."""
+        key = status_token(self.settings.secret_key, tracking)
+        return f"{self.settings.base_url.rstrip('/')}/t/{tracking}?k={key}"
+
+    def reply_address(self, engineer: str, tracking: str) -> Address:
+        """The signed ``support+token@`` address that authenticates an engineer's reply."""
+        expires = int(self.now().timestamp() // 86400) + REPLY_ADDRESS_DAYS
+        token = reply_token(self.settings.secret_key, engineer, tracking, expires)
+        local, _, domain = self.settings.support_address.partition("@")
+        return Address(f"{local}+{token}@{domain}", self.settings.service_name)
+
+    def build(
+        self,
+        connection: Connection,
+        notice: QueueNotice,
+        ticket_id: int,
+        msg: InboundMessage | None,
+    ) -> OutgoingMessage:
+        """Render ``notice`` about ticket ``ticket_id`` into an ``OutgoingMessage``."""
+        ticket = connection.execute(select(tickets).where(tickets.c.id == ticket_id)).one()
+        thread = (
+            connection.execute(
+                select(messages.c.message_id)
+                .where(messages.c.ticket_id == ticket_id)
+                .order_by(messages.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        language = ticket.language if notice.language == "owner" else notice.language
+        context = {
+            "service_name": self.settings.service_name,
+            "tracking": ticket.tracking,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "status_url": self.status_url(ticket.tracking),
+            "first_response_hours": _hours(self.settings.first_response_hours),
+            "requester_name": ticket.requester_name or ticket.requester_email,
+            "requester": str(Address(ticket.requester_email, ticket.requester_name)),
+            "owner": ticket.owner or "",
+            "recipient_name": notice.recipient.name or notice.recipient.email,
+            "customer_text": (msg.new_text if msg else "")[:CUSTOMER_TEXT_CHARS],
+            "reason": _assignment_reason(connection, ticket_id),
+        }
+        rendered = self.renderer.render(notice.kind.value, language, context)
+        to_engineer = notice.kind == NoticeKind.OWNER_ASSIGNED
+        domain = self.settings.support_address.rpartition("@")[2]
+        return compose(
+            from_addr=self.settings.sender,
+            to=[notice.recipient],
+            subject=rendered.subject,
+            text=rendered.text,
+            message_id=make_message_id(self.token_bytes, domain),
+            in_reply_to=msg.message_id if msg else (thread[-1] if thread else None),
+            references=thread[-REFERENCES_KEPT:],
+            auto_submitted="auto-generated" if to_engineer else "auto-replied",
+            reply_to=self.reply_address(notice.recipient.email, ticket.tracking)
+            if to_engineer
+            else None,
+            extra_headers={"X-Ticketd-Tracking": ticket.tracking},
+            date=self.now(),
+        )
+
+
+def _hours(hours: float) -> int | float:
+    return int(hours) if float(hours).is_integer() else hours
+
+
+def _assignment_reason(connection: Connection, ticket_id: int) -> str:
+    query = (
+        select(events.c.summary)
+        .where(events.c.ticket_id == ticket_id, events.c.type == "assigned")
+        .order_by(events.c.id.desc())
+        .limit(1)
+    )
+    return connection.execute(query).scalar() or ""

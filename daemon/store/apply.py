@@ -1,0 +1,299 @@
+"""The only writer of ticket state: turns a routing ``Decision`` into rows, in the caller's
+transaction (ticket, events, messages, attachments, outbox), so all of it commits or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from ticketd.daemon.store import outbox as outbox_store
+from ticketd.daemon.store.lookup import ROUND_ROBIN_KEY, SqlLookup
+from ticketd.daemon.store.schema import (
+    attachments,
+    blobs,
+    claims,
+    events,
+    inbound,
+    messages,
+    settings,
+    tickets,
+)
+from ticketd.mail.message import InboundMessage, OutgoingMessage
+from ticketd.routing.effects import (
+    AppendMessage,
+    AssignOwner,
+    ChangeStatus,
+    Decision,
+    Effect,
+    Hold,
+    NoticeKind,
+    OpenTicket,
+    QueueNotice,
+    RecordBounce,
+    RecordDuplicate,
+    Suppressed,
+)
+from ticketd.routing.model import OPEN_STATUSES, Status
+
+SYSTEM_ACTOR = "ticketd"
+
+
+BuildNotice = Callable[[Connection, QueueNotice, int, InboundMessage | None], OutgoingMessage]
+
+
+@dataclass
+class Incoming:
+    """The inbound message being applied and its queue row."""
+
+    inbound_id: int
+    msg: InboundMessage
+
+
+class Applier:
+    """Applies decisions on one connection; ``lookup`` shares its per-batch caches."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        lookup: SqlLookup,
+        build_notice: BuildNotice,
+        now: Callable[[], datetime],
+        *,
+        notify: bool = True,
+    ) -> None:
+        self.notify = notify
+        self.connection = connection
+        self.lookup = lookup
+        self.build_notice = build_notice
+        self.now = now
+
+    def apply(self, decision: Decision, incoming: Incoming) -> int | None:
+        """Write every effect; returns the id of the ticket the message ended up on."""
+        ticket_id: int | None = None
+        for effect in decision.effects:
+            if isinstance(effect, QueueNotice) and not self.notify:
+                continue
+            ticket_id = self._apply_one(effect, incoming, ticket_id)
+        held = [e.reason for e in decision.effects if isinstance(e, Hold)]
+        self.connection.execute(
+            update(inbound)
+            .where(inbound.c.id == incoming.inbound_id)
+            .values(
+                state="held" if held else "done",
+                disposition=decision.disposition.value,
+                ticket_id=ticket_id,
+                reason=(held[0] if held else "; ".join(decision.hits))[:2000],
+                processed_at=self.now(),
+            )
+        )
+        return ticket_id
+
+    def _apply_one(self, effect: Effect, incoming: Incoming, ticket_id: int | None) -> int | None:
+        match effect:
+            case OpenTicket():
+                return self._open(effect, incoming)
+            case AppendMessage(ticket=ticket):
+                target = ticket.id if ticket else ticket_id
+                assert target is not None
+                self._append(effect, incoming, target)
+                return target
+            case RecordDuplicate(ticket=ticket, reason=reason):
+                self._record_duplicate(incoming, ticket.id, reason)
+                return ticket.id
+            case AssignOwner():
+                target = effect.ticket.id if effect.ticket else ticket_id
+                assert target is not None
+                self.assign(target, effect.owner, effect.reason, SYSTEM_ACTOR, automatic=True)
+                return target
+            case ChangeStatus(ticket=ticket, status=status, reason=reason):
+                self.change_status(ticket.id, status, reason, SYSTEM_ACTOR)
+                return ticket.id
+            case RecordBounce(ticket=ticket, summary=summary):
+                self.event(ticket.id, "bounce", summary, actor=SYSTEM_ACTOR, public=False)
+                return ticket.id
+            case Hold():
+                return ticket_id
+            case QueueNotice():
+                target = effect.ticket.id if effect.ticket else ticket_id
+                assert target is not None
+                self.queue_notice(effect, target, incoming.msg)
+                return target
+            case Suppressed(kind=kind, recipient=recipient, reason=reason):
+                assert ticket_id is not None
+                summary = f"{kind.value} to {recipient} not sent: {reason}"
+                self.event(ticket_id, "notice_suppressed", summary, SYSTEM_ACTOR, public=False)
+                return ticket_id
+        raise AssertionError(f"unknown effect {effect!r}")
+
+    def _open(self, effect: OpenTicket, incoming: Incoming) -> int:
+        now = self.now()
+        result = self.connection.execute(
+            insert(tickets).values(
+                tracking=effect.tracking,
+                status=Status.OPEN.value,
+                priority=effect.priority.value,
+                subject=effect.subject[:1000],
+                requester_email=effect.requester.email,
+                requester_name=effect.requester.name[:200],
+                language=effect.language,
+                fingerprint=effect.fingerprint,
+                created_at=now,
+                updated_at=now,
+                last_customer_at=now,
+            )
+        )
+        ticket_id = int(result.inserted_primary_key[0])
+        self.connection.execute(delete(claims).where(claims.c.fingerprint == effect.fingerprint))
+        self.connection.execute(
+            insert(claims).values(fingerprint=effect.fingerprint, ticket_id=ticket_id, at=now)
+        )
+        self.event(ticket_id, "created", "received", actor=effect.requester.email, public=True)
+        return ticket_id
+
+    def _append(self, effect: AppendMessage, incoming: Incoming, ticket_id: int) -> None:
+        msg = incoming.msg
+        author = msg.from_addr.email if msg.from_addr else ""
+        message_ref = self._store_message(incoming, ticket_id, effect.public)
+        self.event(ticket_id, effect.kind, "", author, effect.public, message_ref)
+        values: dict[str, object] = {"updated_at": self.now()}
+        if effect.kind == "customer_message":
+            values["last_customer_at"] = self.now()
+        self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+
+    def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
+        self._store_message(incoming, ticket_id, public=False)
+        self.connection.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket_id)
+            .values(duplicate_count=tickets.c.duplicate_count + 1)
+        )
+        author = incoming.msg.from_addr.email if incoming.msg.from_addr else ""
+        self.event(ticket_id, "duplicate", reason, actor=author, public=False)
+
+    def _store_message(self, incoming: Incoming, ticket_id: int, public: bool) -> int:
+        msg = incoming.msg
+        result = self.connection.execute(
+            insert(messages).values(
+                ticket_id=ticket_id,
+                message_id=msg.message_id,
+                direction="in",
+                inbound_id=incoming.inbound_id,
+                author=msg.from_addr.email if msg.from_addr else "",
+                subject=msg.subject[:1000],
+                body=msg.new_text,
+                public=public,
+                at=self.now(),
+            )
+        )
+        message_ref = int(result.inserted_primary_key[0])
+        for attachment in msg.attachments:
+            known = select(blobs.c.sha256).where(blobs.c.sha256 == attachment.sha256)
+            if self.connection.execute(known).first() is None:
+                self.connection.execute(
+                    insert(blobs).values(sha256=attachment.sha256, data=attachment.data)
+                )
+            self.connection.execute(
+                insert(attachments).values(
+                    ticket_id=ticket_id,
+                    message_ref=message_ref,
+                    filename=attachment.filename,
+                    content_type=attachment.content_type[:255],
+                    size=attachment.size,
+                    sha256=attachment.sha256,
+                )
+            )
+        return message_ref
+
+    def event(
+        self,
+        ticket_id: int,
+        kind: str,
+        summary: str,
+        actor: str,
+        public: bool,
+        message_ref: int | None = None,
+    ) -> None:
+        """Append one event to a ticket's history."""
+        self.connection.execute(
+            insert(events).values(
+                ticket_id=ticket_id,
+                type=kind,
+                at=self.now(),
+                actor=actor,
+                public=public,
+                summary=summary[:2000],
+                message_ref=message_ref,
+            )
+        )
+
+    def assign(
+        self, ticket_id: int, owner: str | None, reason: str, actor: str, *, automatic: bool
+    ) -> None:
+        """Set the owner, keep the load counters current and record an ``assigned`` event."""
+        row = self.connection.execute(
+            select(tickets.c.owner, tickets.c.status).where(tickets.c.id == ticket_id)
+        ).one()
+        is_open = Status(row.status) in OPEN_STATUSES
+        self.lookup.note_assignment(
+            row.owner if is_open else None, owner if is_open else None, automatic
+        )
+        self.connection.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket_id)
+            .values(owner=owner, updated_at=self.now())
+        )
+        if automatic and owner:
+            self._remember_round_robin(owner)
+        self.event(ticket_id, "assigned", f"{owner or 'nobody'}: {reason}", actor, public=False)
+
+    def change_status(self, ticket_id: int, status: Status, reason: str, actor: str) -> None:
+        """Move a ticket to ``status`` and record a public ``status_changed`` event."""
+        row = self.connection.execute(
+            select(tickets.c.owner, tickets.c.status).where(tickets.c.id == ticket_id)
+        ).one()
+        before = Status(row.status)
+        if before == status:
+            return
+        if before in OPEN_STATUSES and status not in OPEN_STATUSES:
+            self.lookup.note_closed(row.owner)
+        elif before not in OPEN_STATUSES and status in OPEN_STATUSES:
+            self.lookup.note_reopened(row.owner)
+        values: dict[str, object] = {"status": status.value, "updated_at": self.now()}
+        if status == Status.RESOLVED:
+            values["resolved_at"] = self.now()
+        self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+        self.event(
+            ticket_id,
+            "status_changed",
+            f"{before.value} → {status.value}: {reason}",
+            actor,
+            public=True,
+        )
+
+    def queue_notice(self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None) -> None:
+        """Render a notice and put it in the outbox, recording its Message-ID for threading."""
+        mail = self.build_notice(self.connection, notice, ticket_id, msg)
+        automatic = notice.kind != NoticeKind.OWNER_ASSIGNED
+        outbox_store.queue(
+            self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
+        )
+        self.connection.execute(
+            insert(messages).values(
+                ticket_id=ticket_id,
+                message_id=mail.message_id,
+                direction="out",
+                author=mail.sender,
+                subject="",
+                body="",
+                public=False,
+                at=self.now(),
+            )
+        )
+
+    def _remember_round_robin(self, owner: str) -> None:
+        self.connection.execute(delete(settings).where(settings.c.key == ROUND_ROBIN_KEY))
+        self.connection.execute(insert(settings).values(key=ROUND_ROBIN_KEY, value=owner))

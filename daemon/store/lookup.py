@@ -1,0 +1,148 @@
+"""``routing.ports.Lookup`` on the database, within one open transaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, func, select
+
+from ticketd.daemon.store.schema import claims, inbound, messages, outbox, settings, tickets
+from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
+
+ROUND_ROBIN_KEY = "round_robin_last"
+_REF_COLUMNS = (
+    tickets.c.id,
+    tickets.c.tracking,
+    tickets.c.status,
+    tickets.c.owner,
+    tickets.c.requester_email,
+    tickets.c.subject,
+    tickets.c.language,
+    tickets.c.merged_into,
+)
+
+
+def ticket_ref(row: RowMapping) -> TicketRef:
+    """The core's view of a ticket row."""
+    return TicketRef(
+        id=row["id"],
+        tracking=row["tracking"],
+        status=Status(row["status"]),
+        owner=row["owner"],
+        requester=row["requester_email"],
+        subject=row["subject"],
+        language=row["language"],
+    )
+
+
+class SqlLookup:
+    """Answers the core's questions; caches per-batch counters that ``apply`` keeps current."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._load: Counter[str] | None = None
+        self._last: str | None = None
+        self._last_loaded = False
+
+    def message_seen(self, message_id: str) -> bool:
+        seen = select(messages.c.id).where(messages.c.message_id == message_id).limit(1)
+        return self.connection.execute(seen).first() is not None
+
+    def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
+        ids = [m for m in message_ids if m][:50]
+        if not ids:
+            return None
+        query = (
+            select(*_REF_COLUMNS)
+            .join(messages, messages.c.ticket_id == tickets.c.id)
+            .where(messages.c.message_id.in_(ids))
+            .order_by(messages.c.id.desc())
+            .limit(1)
+        )
+        row = self.connection.execute(query).mappings().first()
+        return self._resolve(row) if row else None
+
+    def ticket_by_tracking(self, tracking: str) -> TicketRef | None:
+        query = select(*_REF_COLUMNS).where(tickets.c.tracking == tracking)
+        row = self.connection.execute(query).mappings().first()
+        return self._resolve(row) if row else None
+
+    def recent_claim(self, fingerprint: str, since: datetime) -> TicketRef | None:
+        query = (
+            select(*_REF_COLUMNS)
+            .join(claims, claims.c.ticket_id == tickets.c.id)
+            .where(claims.c.fingerprint == fingerprint, claims.c.at >= since)
+        )
+        row = self.connection.execute(query).mappings().first()
+        return ticket_ref(row) if row else None
+
+    def open_load(self) -> Mapping[str, int]:
+        if self._load is None:
+            query = (
+                select(tickets.c.owner, func.count())
+                .where(tickets.c.status.in_([s.value for s in OPEN_STATUSES]))
+                .where(tickets.c.owner.is_not(None))
+                .group_by(tickets.c.owner)
+            )
+            self._load = Counter({owner: n for owner, n in self.connection.execute(query)})
+        return self._load
+
+    def last_auto_assigned(self) -> str | None:
+        if not self._last_loaded:
+            query = select(settings.c.value).where(settings.c.key == ROUND_ROBIN_KEY)
+            self._last = self.connection.execute(query).scalar()
+            self._last_loaded = True
+        return self._last
+
+    def automatic_mails_since(self, recipient: str, since: datetime) -> int:
+        query = select(func.count()).where(
+            outbox.c.recipient == recipient,
+            outbox.c.automatic.is_(True),
+            outbox.c.created_at >= since,
+        )
+        return int(self.connection.execute(query).scalar() or 0)
+
+    def raw_seen(self, raw_sha256: str) -> int | None:
+        """The inbound row that already holds exactly these bytes, if any."""
+        query = (
+            select(inbound.c.id)
+            .where(inbound.c.raw_sha256 == raw_sha256, inbound.c.raw.is_not(None))
+            .limit(1)
+        )
+        return self.connection.execute(query).scalar()
+
+    def note_assignment(self, previous: str | None, owner: str | None, automatic: bool) -> None:
+        """Keep the cached load (and round-robin pointer) in step with a new assignment."""
+        load = self.open_load()
+        if previous:
+            load[previous] -= 1
+        if owner:
+            load[owner] += 1
+        if automatic and owner:
+            self._last, self._last_loaded = owner, True
+
+    def forget_caches(self) -> None:
+        """Drop cached counters (after a rolled-back savepoint they may be wrong)."""
+        self._load, self._last_loaded = None, False
+
+    def note_closed(self, owner: str | None) -> None:
+        if owner and self._load is not None:
+            self._load[owner] -= 1
+
+    def note_reopened(self, owner: str | None) -> None:
+        if owner and self._load is not None:
+            self._load[owner] += 1
+
+    def _resolve(self, row: RowMapping) -> TicketRef:
+        """A merged ticket's mail belongs to the ticket it was merged into."""
+        for _ in range(10):
+            if row["merged_into"] is None:
+                break
+            query = select(*_REF_COLUMNS).where(tickets.c.id == row["merged_into"])
+            target = self.connection.execute(query).mappings().first()
+            if target is None:
+                break
+            row = target
+        return ticket_ref(row)

@@ -1,0 +1,102 @@
+"""The transactional outbox: mail is queued with the change that caused it, sent later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from ticketd.daemon.store.schema import outbox
+from ticketd.mail.message import OutgoingMessage
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMail:
+    id: int
+    ticket_id: int | None
+    attempts: int
+    mail: OutgoingMessage
+
+
+def queue(
+    connection: Connection,
+    mail: OutgoingMessage,
+    ticket_id: int | None,
+    kind: str,
+    automatic: bool,
+    now: datetime,
+) -> None:
+    """Add a fully rendered mail to the outbox (inside the caller's transaction)."""
+    connection.execute(
+        insert(outbox).values(
+            message_id=mail.message_id,
+            ticket_id=ticket_id,
+            kind=kind,
+            sender=mail.sender,
+            recipient=",".join(mail.recipients),
+            automatic=automatic,
+            data=mail.data,
+            state="pending",
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+def due(connection: Connection, now: datetime, limit: int = 200) -> list[QueuedMail]:
+    """Pending mail whose next attempt is due, oldest first."""
+    query = (
+        select(outbox)
+        .where(outbox.c.state == "pending", outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [
+        QueuedMail(
+            id=row.id,
+            ticket_id=row.ticket_id,
+            attempts=row.attempts,
+            mail=OutgoingMessage(
+                message_id=row.message_id,
+                sender=row.sender,
+                recipients=tuple(row.recipient.split(",")),
+                data=row.data,
+            ),
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def mark_sent(connection: Connection, mail_id: int, now: datetime) -> None:
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == mail_id)
+        .values(state="sent", sent_at=now, attempts=outbox.c.attempts + 1)
+    )
+
+
+def mark_retry(connection: Connection, item: QueuedMail, error: str, now: datetime) -> None:
+    """Try again later, backing off exponentially (1 min, 2 min, … at most an hour)."""
+    delay = min(timedelta(minutes=2**item.attempts), MAX_BACKOFF)
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == item.id)
+        .values(attempts=item.attempts + 1, last_error=error[:2000], next_attempt_at=now + delay)
+    )
+
+
+def mark_failed(connection: Connection, mail_id: int, error: str) -> None:
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == mail_id)
+        .values(state="failed", last_error=error[:2000], attempts=outbox.c.attempts + 1)
+    )
+
+
+def backlog(connection: Connection) -> int:
+    """How many mails wait to be sent."""
+    query = select(func.count()).where(outbox.c.state == "pending")
+    return int(connection.execute(query).scalar() or 0)

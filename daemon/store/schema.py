@@ -1,0 +1,208 @@
+"""Tables (SQLAlchemy Core). Alembic migrations in ``daemon/migrations`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _at(name: str, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tracking", String(20), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("priority", String(16), nullable=False, server_default="normal"),
+    Column("type", String(16)),
+    Column("subject", Text, nullable=False),
+    Column("requester_email", String(320), nullable=False),
+    Column("requester_name", Text, nullable=False, server_default=""),
+    Column("owner", String(320)),
+    Column("language", String(8), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("duplicate_count", Integer, nullable=False, server_default="0"),
+    Column("merged_into", Integer, ForeignKey("tickets.id")),
+    Column("minutes_worked", Integer, nullable=False, server_default="0"),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("first_response_at", True),
+    _at("sla_reminded_at", True),
+    _at("sla_breached_at", True),
+    _at("resolved_at", True),
+    _at("last_customer_at", True),
+    Index("ix_tickets_owner_status", "owner", "status"),
+    Index("ix_tickets_status", "status"),
+    Index("ix_tickets_fingerprint", "fingerprint", "created_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("message_id", String(998), nullable=False, unique=True),
+    Column("direction", String(8), nullable=False),
+    Column("inbound_id", Integer, ForeignKey("inbound.id")),
+    Column("author", String(320), nullable=False, server_default=""),
+    Column("subject", Text, nullable=False, server_default=""),
+    Column("body", Text, nullable=False, server_default=""),
+    Column("public", Boolean, nullable=False),
+    _at("at"),
+    Index("ix_messages_ticket", "ticket_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    _at("at"),
+    Column("actor", String(320), nullable=False, server_default=""),
+    Column("public", Boolean, nullable=False),
+    Column("summary", Text, nullable=False, server_default=""),
+    Column("message_ref", Integer, ForeignKey("messages.id")),
+    Index("ix_events_ticket", "ticket_id", "id"),
+)
+
+inbound = Table(
+    "inbound",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("mailbox", String(320)),
+    Column("uidvalidity", BigInteger),
+    Column("uid", BigInteger),
+    Column("message_id", String(998), nullable=False),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("raw", LargeBinary),
+    Column("copy_of", Integer, ForeignKey("inbound.id")),
+    Column("size", Integer, nullable=False),
+    Column("envelope_from", Text),
+    Column("envelope_to", Text),
+    _at("received_at"),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("disposition", String(16)),
+    Column("ticket_id", Integer, ForeignKey("tickets.id")),
+    _at("processed_at", True),
+    UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_inbound_mailbox_uid"),
+    Index("ix_inbound_state", "state"),
+    Index("ix_inbound_message_id", "message_id"),
+    Index("ix_inbound_raw_sha256", "raw_sha256"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("message_ref", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Index("ix_attachments_ticket", "ticket_id"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    _at("at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", String(998), nullable=False, unique=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id")),
+    Column("kind", String(32), nullable=False),
+    Column("sender", String(320), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("automatic", Boolean, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=False, server_default=""),
+    _at("created_at"),
+    _at("next_attempt_at"),
+    _at("sent_at", True),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    Index("ix_outbox_recipient", "recipient", "created_at"),
+)
+
+mailbox_state = Table(
+    "mailbox_state",
+    metadata,
+    Column("mailbox", String(320), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+    _at("updated_at"),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
