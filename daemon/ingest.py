@@ -12,7 +12,7 @@ import hashlib
 import logging
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -95,10 +95,13 @@ class Ingestor:
         with self.engine.begin() as connection:
             return self._store_raw(connection, SqlLookup(connection), raw, None, None, 0)
 
-    def process_pending(self, *, released: Sequence[int] = ()) -> IngestReport:
-        """Process queued and retryable messages (and the given released ones)."""
+    def process_pending(
+        self, *, released: Sequence[int] = (), stop: Callable[[], bool] = lambda: False
+    ) -> IngestReport:
+        """Process queued and retryable messages (and the given released ones) in batches,
+        until none is left or ``stop()`` says so between two batches."""
         report = IngestReport()
-        while True:
+        while not stop():
             batch = self._claim(released)
             released = ()
             if not batch:
@@ -111,6 +114,7 @@ class Ingestor:
                         connection, lookup, applier, inbound_id, data, attempts, release
                     )
                     report.counts[outcome] += 1
+        return report
 
     def _applier(self, connection: Connection, lookup: SqlLookup) -> Applier:
         return Applier(connection, lookup, self.build_notice, self.clock.now, notify=self.notify)

@@ -27,6 +27,10 @@ class NoticeKind(enum.StrEnum):
     DUPLICATE_NOTICE = "duplicate_notice"
     OWNER_ASSIGNED = "owner_assigned"
     STATUS_CHANGED = "status_changed"
+    SLA_REMINDER = "sla_reminder"
+    SLA_BREACHED = "sla_breached"
+    AUTO_CLOSED = "auto_closed"
+    STATUS_LINK = "status_link"
 
 
 @dataclass(frozen=True, slots=True)

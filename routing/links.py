@@ -35,9 +35,7 @@ def reply_token(secret: str, engineer: str, tracking: str, expires: int) -> str:
     return f"{tracking.lower().replace('-', '')}.{expires}.{mac}"
 
 
-def verify_reply_token(
-    secret: str, engineer: str, tracking: str, token: str, today: int
-) -> bool:
+def verify_reply_token(secret: str, engineer: str, tracking: str, token: str, today: int) -> bool:
     """True when ``token`` was issued to ``engineer`` for ``tracking`` and is unexpired."""
     _, _, rest = token.partition(".")
     expires_text, _, _ = rest.partition(".")

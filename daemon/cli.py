@@ -1,0 +1,325 @@
+"""The ``ticketd`` command line (CONTRACT section 1)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mailbox
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from ticketd.daemon.config import ConfigError, describe_problems, load_config
+from ticketd.daemon.ingest import IngestReport, load_raw
+from ticketd.daemon.logs import configure_logging
+from ticketd.daemon.store import queries
+from ticketd.daemon.store.db import make_engine, migrate
+from ticketd.daemon.store.schema import inbound
+from ticketd.daemon.wiring import build
+from ticketd.mail.message import RawMessage, Source
+from ticketd.routing import tracking
+
+IMPORT_BATCH = 250
+
+
+class CliError(Exception):
+    """A failure reported as one ``error: …`` line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ticketd`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return int(args.handler(args) or 0)
+    except ConfigError as exc:
+        print(f"error: invalid configuration: {exc.problems[0]}", file=sys.stderr)
+        for problem in exc.problems[1:]:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ticketd", description=__doc__)
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("TICKETD_CONFIG"),
+        help="config file (default: $TICKETD_CONFIG)",
+    )
+    parser.add_argument("--log-level", default=os.environ.get("TICKETD_LOG_LEVEL", "WARNING"))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("init", help="create or migrate the database").set_defaults(handler=_init)
+    run = commands.add_parser("run", help="the daemon: mailbox, SMTP listener, scheduler, web")
+    run.add_argument("--once", action="store_true", help="one full cycle, then exit")
+    run.set_defaults(handler=_run)
+    imp = commands.add_parser("import", help="ingest an mbox file or a Maildir folder")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--no-notify", action="store_true", help="store without mailing anyone")
+    imp.set_defaults(handler=_import)
+    commands.add_parser("check-config", help="validate the configuration").set_defaults(
+        handler=_check_config
+    )
+
+    ticket = commands.add_parser("ticket", help="show or list tickets")
+    ticket_cmds = ticket.add_subparsers(dest="ticket_command", required=True)
+    show = ticket_cmds.add_parser("show", help="one ticket with its events")
+    show.add_argument("tracking")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_ticket_show)
+    listing = ticket_cmds.add_parser("list", help="tickets")
+    listing.add_argument("--status")
+    listing.add_argument("--owner")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_ticket_list)
+
+    quarantine = commands.add_parser("quarantine", help="mail that could not be processed")
+    q_cmds = quarantine.add_subparsers(dest="quarantine_command", required=True)
+    q_list = q_cmds.add_parser("list")
+    q_list.add_argument("--json", action="store_true")
+    q_list.set_defaults(handler=_quarantine_list)
+    for name, handler, text in (
+        ("show", _quarantine_show, "print the stored raw message and why it is held"),
+        ("release", _quarantine_release, "run it through the pipeline again"),
+        ("drop", _quarantine_drop, "discard it (kept in the database as dropped)"),
+    ):
+        sub = q_cmds.add_parser(name, help=text)
+        sub.add_argument("id", type=int)
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    if not args.config:
+        raise CliError("no configuration: pass --config PATH or set TICKETD_CONFIG")
+    path = Path(args.config)
+    if not path.is_file():
+        raise CliError(f"configuration file not found: {path}")
+    return path
+
+
+def _init(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    migrate(make_engine(config.database.url))
+    print("database ready")
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    path = _config_path(args)
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        print(describe_problems(exc), file=sys.stderr)
+        return 2
+    print(f"{path}: ok")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ticketd.daemon.service import run_forever, run_once
+
+    config = load_config(_config_path(args))
+    components = build(config)
+    if args.once:
+        summary = run_once(components)
+        print(summary)
+        return 0
+    return run_forever(components)
+
+
+def _import(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    components = build(config, notify=not args.no_notify)
+    source = _open_mailbox(args.path)
+    total = len(source)
+    report = IngestReport()
+    started = time.monotonic()
+    batch: list[RawMessage] = []
+    progress = _Progress(total)
+    for raw in _raw_messages(source):
+        batch.append(raw)
+        if len(batch) >= IMPORT_BATCH:
+            report.add(components.ingestor.ingest(batch))
+            progress.update(report.messages)
+            batch = []
+    if batch:
+        report.add(components.ingestor.ingest(batch))
+    progress.update(report.messages, final=True)
+    elapsed = max(time.monotonic() - started, 1e-9)
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
+    print(
+        f"imported {report.messages} messages in {elapsed:.1f}s "
+        f"({report.messages / elapsed:.0f} msgs/s): {counts}"
+    )
+    return 0
+
+
+def _open_mailbox(path: Path) -> mailbox.Mailbox[Any]:
+    if path.is_dir():
+        if not (path / "cur").is_dir() and not (path / "new").is_dir():
+            raise CliError(f"{path} is a folder but not a Maildir (no cur/ or new/)")
+        return mailbox.Maildir(path, factory=None, create=False)
+    if path.is_file():
+        return mailbox.mbox(path, create=False)
+    raise CliError(f"no such mbox file or Maildir folder: {path}")
+
+
+def _raw_messages(source: mailbox.Mailbox[Any]) -> Iterator[RawMessage]:
+    for key in source.iterkeys():
+        yield RawMessage(
+            data=source.get_bytes(key),
+            source=Source.IMPORT,
+            received_at=datetime.now(UTC),
+        )
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self.started = time.monotonic()
+        self.enabled = sys.stderr.isatty() or os.environ.get("TICKETD_PROGRESS") == "1"
+
+    def update(self, done: int, *, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * min(done, self.total) / self.total)
+        rate = done / max(time.monotonic() - self.started, 1e-9)
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\n" if final else ""
+        print(
+            f"\r[{bar}] {done}/{self.total} {rate:.0f} msgs/s", end=end, file=sys.stderr, flush=True
+        )
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    config = load_config(_config_path(args))
+    engine = make_engine(config.database.url)
+    migrate(engine)
+    return config, engine
+
+
+def _ticket_show(args: argparse.Namespace) -> int:
+    config, engine = _engine(args)
+    number = tracking.parse(args.tracking, config.service.tracking_prefix)
+    with engine.connect() as connection:
+        row = queries.find_ticket(connection, number) if number else None
+        if row is None:
+            raise CliError(f"no ticket {args.tracking}")
+        data = queries.ticket_dict(row)
+        data["events"] = queries.ticket_events(connection, row["id"])
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    for key in (
+        "tracking",
+        "status",
+        "priority",
+        "subject",
+        "requester",
+        "owner",
+        "created_at",
+        "updated_at",
+        "duplicate_count",
+    ):
+        print(f"{key:16} {data[key] if data[key] is not None else '-'}")
+    print("events:")
+    for event in data["events"]:
+        visibility = "public" if event["public"] else "internal"
+        print(
+            f"  {event['at']} {event['type']:18} {visibility:8} {event['actor']} {event['summary']}"
+        )
+    return 0
+
+
+def _ticket_list(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    with engine.connect() as connection:
+        rows = queries.list_tickets(connection, status=args.status, owner=args.owner)
+        data = [queries.ticket_dict(row) for row in rows]
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    for item in data:
+        print(
+            f"{item['tracking']}  {item['status']:8} {item['owner'] or '-':28} "
+            f"{item['subject'][:60]}"
+        )
+    print(f"{len(data)} tickets")
+    return 0
+
+
+def _quarantine_list(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    with engine.connect() as connection:
+        rows = queries.quarantine(connection)
+    if args.json:
+        print(
+            json.dumps(
+                [{**dict(r), "received_at": queries.iso(r["received_at"])} for r in rows],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    for row in rows:
+        print(
+            f"{row['id']:6} {row['state']:11} {queries.iso(row['received_at'])} "
+            f"<{row['message_id']}> {row['reason']}"
+        )
+    print(f"{len(rows)} held or quarantined")
+    return 0
+
+
+def _quarantine_show(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    with engine.connect() as connection:
+        row = queries.quarantined(connection, args.id)
+        if row is None:
+            raise CliError(f"nothing held or quarantined with id {args.id}")
+        raw = load_raw(connection, args.id)
+    print(
+        f"id: {row['id']}\nstate: {row['state']}\nreason: {row['reason']}\n"
+        f"attempts: {row['attempts']}\nreceived_at: {queries.iso(row['received_at'])}\n"
+    )
+    sys.stdout.flush()
+    sys.stdout.buffer.write(raw)
+    return 0
+
+
+def _quarantine_release(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    components = build(config)
+    with components.engine.begin() as connection:
+        if queries.quarantined(connection, args.id) is None:
+            raise CliError(f"nothing held or quarantined with id {args.id}")
+        connection.execute(update(inbound).where(inbound.c.id == args.id).values(attempts=0))
+    report = components.ingestor.process_pending(released=(args.id,))
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
+    print(f"released {args.id}: {counts}")
+    return 0
+
+
+def _quarantine_drop(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    with engine.begin() as connection:
+        if queries.quarantined(connection, args.id) is None:
+            raise CliError(f"nothing held or quarantined with id {args.id}")
+        connection.execute(update(inbound).where(inbound.c.id == args.id).values(state="dropped"))
+    print(f"dropped {args.id}")
+    return 0

@@ -1,0 +1,245 @@
+"""``ticketd run``: one asyncio loop hosting the SMTP listener, the web server and the
+scheduler; the blocking parts (IMAP, the runner, SMTP sends) run in threads.
+
+SIGTERM/SIGINT set one stop event; the runner checks it between batches, so the message
+in hand is finished and committed before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from ticketd.daemon.delivery import FlushReport, flush_outbox
+from ticketd.daemon.ingest import IngestReport, load_checkpoint
+from ticketd.daemon.jobs import JobReport, JobSettings, run_due_jobs
+from ticketd.daemon.web_wiring import start_web
+from ticketd.daemon.wiring import Components, routing_context
+from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
+from ticketd.mail.listener import InboundSMTPHandler, start_server
+from ticketd.mail.message import RawMessage, Source
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 8.0
+PROCESS_INTERVAL = 5.0
+
+
+@dataclass
+class CycleSummary:
+    """What one ``run --once`` cycle did."""
+
+    ingested: IngestReport = field(default_factory=IngestReport)
+    jobs: JobReport = field(default_factory=JobReport)
+    flushed: FlushReport = field(default_factory=FlushReport)
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.ingested.counts.items()))
+        return (
+            f"processed {self.ingested.messages} messages ({counts or 'none'}); "
+            f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
+            f"closed={self.jobs.closed}; mail sent={self.flushed.sent} "
+            f"deferred={self.flushed.retried} failed={self.flushed.failed}"
+        )
+
+
+def fetch_mailbox(components: Components, watcher: MailboxWatcher) -> IngestReport:
+    """Fetch and process everything new in the mailbox, one committed batch at a time."""
+    report = IngestReport()
+    box = components.mailbox
+    assert box is not None
+    with components.engine.connect() as connection:
+        checkpoint = load_checkpoint(connection, components.mailbox_key)
+    for batch in watcher.poll(checkpoint, start_now=box.start == "now"):
+        report.add(ingest_batch(components, batch))
+    return report
+
+
+def ingest_batch(components: Components, batch: FetchedBatch) -> IngestReport:
+    """Store and process one IMAP batch together with its checkpoint."""
+    raws = [
+        RawMessage(
+            data=item.data,
+            source=Source.IMAP,
+            received_at=item.internaldate or components.clock.now(),
+            uid=item.uid,
+        )
+        for item in batch.messages
+    ]
+    return components.ingestor.ingest(
+        raws, mailbox=components.mailbox_key, checkpoint=batch.checkpoint
+    )
+
+
+def job_settings(components: Components) -> JobSettings:
+    config = components.config
+    return JobSettings(
+        first_response_hours=config.sla.first_response_hours,
+        auto_close_days=config.sla.auto_close_days,
+        engineers=routing_context(config).engineers,
+    )
+
+
+def run_jobs(components: Components) -> JobReport:
+    """Run whatever scheduled work is due, in one transaction."""
+    with components.engine.begin() as connection:
+        return run_due_jobs(
+            connection, job_settings(components), components.notices.build, components.clock
+        )
+
+
+def run_once(components: Components) -> CycleSummary:
+    """One full cycle: fetch and process all new mail, run due jobs, flush the outbox."""
+    summary = CycleSummary()
+    if components.mailbox is not None:
+        watcher = MailboxWatcher(
+            components.imap_settings(), batch_size=components.mailbox.batch_size
+        )
+        try:
+            summary.ingested.add(fetch_mailbox(components, watcher))
+        finally:
+            watcher.close()
+    summary.ingested.add(components.ingestor.process_pending())
+    summary.jobs = run_jobs(components)
+    transport = components.transport()
+    try:
+        summary.flushed = flush_outbox(components.engine, transport, components.clock)
+    finally:
+        _close(transport)
+    return summary
+
+
+def _close(transport: object) -> None:
+    close: Callable[[], None] | None = getattr(transport, "close", None)
+    if close is not None:
+        close()
+
+
+class Daemon:
+    """The long-running service."""
+
+    def __init__(self, components: Components) -> None:
+        self.components = components
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+
+    def process(self) -> None:
+        """Process queued mail and flush the outbox (serialised: one runner at a time)."""
+        with self.lock:
+            self.components.ingestor.process_pending(stop=self.stop.is_set)
+            transport = self.components.transport()
+            try:
+                flush_outbox(self.components.engine, transport, self.components.clock)
+            finally:
+                _close(transport)
+
+    def safely(self, name: str, job: Callable[[], object]) -> None:
+        """The per-job catch-all: a failing job is logged and retried on its next run."""
+        try:
+            job()
+        except Exception:
+            log.exception("job %s failed", name)
+
+    def runner_loop(self) -> None:
+        while not self.stop.is_set():
+            self.safely("process", self.process)
+            self.wake.wait(PROCESS_INTERVAL)
+            self.wake.clear()
+
+    def watcher_loop(self) -> None:
+        components = self.components
+        box = components.mailbox
+        assert box is not None
+        watcher = MailboxWatcher(components.imap_settings(), batch_size=box.batch_size)
+
+        def checkpoint() -> object:
+            with components.engine.connect() as connection:
+                return load_checkpoint(connection, components.mailbox_key)
+
+        def handle(batch: FetchedBatch) -> None:
+            with self.lock:
+                ingest_batch(components, batch)
+            self.wake.set()
+
+        try:
+            watch(watcher, checkpoint, handle, self.stop, start_now=box.start == "now")
+        finally:
+            watcher.close()
+
+    def enqueue(self, raw: RawMessage) -> None:
+        self.components.ingestor.enqueue(raw)
+        self.wake.set()
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        config = self.components.config
+        servers: list[asyncio.Server] = []
+        if config.smtp_listener is not None:
+            host, _, port = config.smtp_listener.listen.rpartition(":")
+            handler = InboundSMTPHandler(
+                config.support_address,
+                self.enqueue,
+                max_message_size=config.smtp_listener.max_message_size,
+                clock=self.components.clock.now,
+            )
+            servers.append(
+                await start_server(
+                    handler,
+                    host,
+                    int(port),
+                    max_message_size=config.smtp_listener.max_message_size,
+                )
+            )
+        web = await start_web(self.components)
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(
+            self._in_thread("jobs", lambda: run_jobs(self.components)),
+            "interval",
+            minutes=5,
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.add_job(
+            self._in_thread("outbox", self.wake.set),
+            "interval",
+            seconds=30,
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.start()
+        threads = [threading.Thread(target=self.runner_loop, name="runner", daemon=True)]
+        if self.components.mailbox is not None:
+            threads.append(threading.Thread(target=self.watcher_loop, name="imap", daemon=True))
+        for thread in threads:
+            thread.start()
+        log.warning("ticketd running")
+        await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
+        log.warning("ticketd stopping")
+        self.wake.set()
+        scheduler.shutdown(wait=False)
+        for server in servers:
+            server.close()
+        await web.stop()
+        for thread in threads:
+            await asyncio.to_thread(thread.join, STOP_GRACE_SECONDS)
+        return 0
+
+    def _in_thread(self, name: str, job: Callable[[], object]) -> Callable[[], object]:
+        async def run() -> None:
+            await asyncio.to_thread(self.safely, name, job)
+
+        return run
+
+
+def run_forever(components: Components) -> int:
+    """Run the daemon until SIGTERM/SIGINT."""
+    return asyncio.run(Daemon(components).serve())

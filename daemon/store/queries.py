@@ -1,0 +1,92 @@
+"""Read models for the CLI and the web: tickets with events, and the quarantine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select
+
+from ticketd.daemon.store.schema import events, inbound, tickets
+
+QUARANTINE_STATES = ("quarantined", "held")
+
+
+def iso(at: datetime | None) -> str | None:
+    """ISO 8601 UTC with a ``Z``."""
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
+
+
+def ticket_dict(row: RowMapping) -> dict[str, Any]:
+    """A ticket as the contract's JSON object."""
+    return {
+        "tracking": row["tracking"],
+        "status": row["status"],
+        "subject": row["subject"],
+        "requester": row["requester_email"],
+        "owner": row["owner"],
+        "priority": row["priority"],
+        "type": row["type"],
+        "language": row["language"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "duplicate_count": row["duplicate_count"],
+        "minutes_worked": row["minutes_worked"],
+    }
+
+
+def find_ticket(connection: Connection, tracking: str) -> RowMapping | None:
+    return (
+        connection.execute(select(tickets).where(tickets.c.tracking == tracking)).mappings().first()
+    )
+
+
+def ticket_events(connection: Connection, ticket_id: int) -> list[dict[str, Any]]:
+    query = select(events).where(events.c.ticket_id == ticket_id).order_by(events.c.id)
+    return [
+        {
+            "type": row.type,
+            "at": iso(row.at),
+            "actor": row.actor,
+            "public": row.public,
+            "summary": row.summary,
+        }
+        for row in connection.execute(query)
+    ]
+
+
+def list_tickets(
+    connection: Connection, *, status: str | None = None, owner: str | None = None
+) -> Sequence[RowMapping]:
+    query = select(tickets).order_by(tickets.c.id)
+    if status:
+        query = query.where(tickets.c.status == status)
+    if owner:
+        query = query.where(tickets.c.owner == owner.lower())
+    return connection.execute(query).mappings().all()
+
+
+def quarantine(connection: Connection) -> Sequence[RowMapping]:
+    query = (
+        select(
+            inbound.c.id,
+            inbound.c.state,
+            inbound.c.received_at,
+            inbound.c.message_id,
+            inbound.c.envelope_from,
+            inbound.c.attempts,
+            inbound.c.reason,
+            inbound.c.size,
+        )
+        .where(inbound.c.state.in_(QUARANTINE_STATES))
+        .order_by(inbound.c.id)
+    )
+    return connection.execute(query).mappings().all()
+
+
+def quarantined(connection: Connection, inbound_id: int) -> RowMapping | None:
+    query = select(inbound).where(
+        inbound.c.id == inbound_id, inbound.c.state.in_(QUARANTINE_STATES)
+    )
+    return connection.execute(query).mappings().first()

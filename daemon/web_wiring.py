@@ -1,0 +1,243 @@
+"""The web ports on the database, and the uvicorn server inside ``ticketd run``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+import uvicorn
+from sqlalchemy import Engine, func, select, text
+
+from ticketd.daemon.store import outbox as outbox_store
+from ticketd.daemon.store.apply import Applier
+from ticketd.daemon.store.db import make_engine
+from ticketd.daemon.store.lookup import SqlLookup
+from ticketd.daemon.store.schema import events, inbound, mailbox_state, messages, outbox, tickets
+from ticketd.daemon.wiring import Components
+from ticketd.mail.message import Address
+from ticketd.routing.effects import NoticeKind, QueueNotice
+from ticketd.web.app import create_app
+from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
+
+PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message")
+
+
+class SqlTicketReader:
+    """``web.ports.TicketReader`` over a read-only engine: public data only."""
+
+    def __init__(self, engine: Engine, components: Components) -> None:
+        self.engine = engine
+        self.names = {e.email: e.name for e in components.config.engineers}
+        self.first_response_hours = components.config.sla.first_response_hours
+
+    def ticket_page(self, tracking: str) -> TicketPage | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(tickets).where(tickets.c.tracking == tracking)).first()
+            if row is None:
+                return None
+            query = (
+                select(
+                    events.c.at,
+                    events.c.type,
+                    events.c.summary,
+                    events.c.actor,
+                    messages.c.body,
+                    messages.c.direction,
+                )
+                .outerjoin(messages, messages.c.id == events.c.message_ref)
+                .where(
+                    events.c.ticket_id == row.id,
+                    events.c.public.is_(True),
+                    events.c.type.in_(PUBLIC_EVENTS),
+                )
+                .order_by(events.c.id)
+            )
+            timeline = tuple(
+                TimelineEntry(
+                    at=event.at,
+                    kind=event.type,
+                    summary=_public_summary(event.type, event.summary),
+                    author="customer"
+                    if event.type in ("created", "customer_message")
+                    else "support",
+                    text=event.body,
+                )
+                for event in connection.execute(query)
+            )
+        due = None
+        if row.first_response_at is None:
+            due = row.created_at + timedelta(hours=self.first_response_hours)
+        return TicketPage(
+            tracking=row.tracking,
+            status=row.status,
+            subject=row.subject,
+            owner_name=self.names.get(row.owner or "", None),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            first_response_hours=self.first_response_hours,
+            first_response_due=due,
+            timeline=timeline,
+        )
+
+    def requester_matches(self, tracking: str, email: str) -> bool:
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(tickets.c.id).where(
+                    tickets.c.tracking == tracking,
+                    tickets.c.requester_email == email.strip().lower(),
+                )
+            ).first()
+        return found is not None
+
+
+def _public_summary(kind: str, summary: str) -> str:
+    """Only the new status of a status change is public, never the internal reason."""
+    if kind == "status_changed":
+        return summary.partition("→")[2].partition(":")[0].strip()
+    return ""
+
+
+class OutboxLinkMailer:
+    """``web.ports.LinkMailer``: queues the signed status link to the requester."""
+
+    def __init__(self, components: Components) -> None:
+        self.components = components
+
+    def resend_link(self, tracking: str) -> None:
+        components = self.components
+        with components.engine.begin() as connection:
+            row = connection.execute(select(tickets).where(tickets.c.tracking == tracking)).first()
+            if row is None:
+                return
+            lookup = SqlLookup(connection)
+            since = components.clock.now() - timedelta(hours=1)
+            recent = lookup.automatic_mails_since(row.requester_email, since)
+            if recent >= components.config.service.autoreply_limit_per_hour:
+                return
+            applier = Applier(connection, lookup, components.notices.build, components.clock.now)
+            notice = QueueNotice(
+                NoticeKind.STATUS_LINK,
+                Address(row.requester_email, row.requester_name),
+                row.language,
+            )
+            applier.queue_notice(notice, row.id, None)
+
+
+@dataclass
+class DatabaseHealth:
+    """``web.ports.HealthProbe`` and ``MetricsSource`` from the database."""
+
+    engine: Engine
+
+    def health(self) -> Mapping[str, object]:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                backlog = outbox_store.backlog(connection)
+                boxes = connection.execute(select(mailbox_state)).all()
+        except Exception as exc:
+            return {"database": f"error: {type(exc).__name__}"}
+        return {
+            "database": "ok",
+            "outbox_backlog": backlog,
+            "mailbox": [
+                {
+                    "mailbox": b.mailbox,
+                    "last_uid": b.last_uid,
+                    "last_checkpoint_at": b.updated_at.isoformat(),
+                }
+                for b in boxes
+            ],
+        }
+
+    def counters(self) -> Mapping[str, float]:
+        with self.engine.connect() as connection:
+
+            def count(query: object) -> float:
+                return float(connection.execute(query).scalar() or 0)  # type: ignore[call-overload]
+
+            return {
+                "mails_ingested": count(select(func.count()).select_from(inbound)),
+                "tickets_created": count(select(func.count()).select_from(tickets)),
+                "duplicates": count(select(func.count()).where(events.c.type == "duplicate")),
+                "commands_rejected": count(
+                    select(func.count()).where(events.c.type == "command_rejected")
+                ),
+                "outbox_backlog": count(select(func.count()).where(outbox.c.state == "pending")),
+                "outbox_failures": count(select(func.count()).where(outbox.c.state == "failed")),
+                "quarantined": count(
+                    select(func.count()).where(inbound.c.state.in_(("quarantined", "held")))
+                ),
+            }
+
+
+def web_settings(components: Components) -> WebSettings:
+    config = components.config
+    return WebSettings(
+        service_name=config.service.name,
+        language=config.service.language,
+        timezone=config.service.timezone,
+        secret_key=config.web.secret_key,
+        tracking_prefix=config.service.tracking_prefix,
+        base_url=config.web.base_url,
+        show_owner=config.web.show_owner,
+        team_name=config.web.team_name,
+        rate_limit_per_minute=config.web.rate_limit_per_minute,
+    )
+
+
+def build_web_app(components: Components) -> object:
+    """The Starlette application wired to the database."""
+    reader_engine = make_engine(components.config.database.url, read_only=True)
+    health = DatabaseHealth(reader_engine)
+    return create_app(
+        web_settings(components),
+        SqlTicketReader(reader_engine, components),
+        mailer=OutboxLinkMailer(components),
+        health=health,
+        metrics=health,
+        clock=time.monotonic,
+    )
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WebServer:
+    """uvicorn serving the app as a task of the daemon's loop."""
+
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+        self.server = server
+        self.task = task
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.task, timeout=5)
+
+
+async def start_web(components: Components) -> WebServer:
+    """Start serving ``[web].listen`` inside the running loop."""
+    host, _, port = components.config.web.listen.rpartition(":")
+    config = uvicorn.Config(
+        build_web_app(components),
+        host=host,
+        port=int(port),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.05)
+    return WebServer(server, task)

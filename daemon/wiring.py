@@ -1,0 +1,137 @@
+"""Composition root: builds every component from a validated ``Config``."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from sqlalchemy import Engine
+
+from ticketd.daemon.config import Config, MailboxConfig
+from ticketd.daemon.ingest import Ingestor
+from ticketd.daemon.notices import NoticeFactory, NoticeSettings
+from ticketd.daemon.runtime import SystemClock, SystemRng
+from ticketd.daemon.store.db import make_engine, migrate
+from ticketd.mail.imap import ImapSettings
+from ticketd.mail.message import Address
+from ticketd.mail.parse import ParseLimits
+from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
+from ticketd.notifications.render import Renderer
+from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
+from ticketd.routing.pipeline import RoutingContext
+from ticketd.routing.ports import Clock, Rng
+
+
+@dataclass
+class Components:
+    """Everything a command needs, built once from the configuration."""
+
+    config: Config
+    engine: Engine
+    clock: Clock
+    rng: Rng
+    notices: NoticeFactory
+    ingestor: Ingestor
+
+    def transport(self) -> Transport:
+        """The outbound transport configured in ``[outbound]``."""
+        out = self.config.outbound
+        if out.transport == "maildir":
+            return MaildirTransport(out.maildir)
+        return SmtpTransport(
+            out.host,
+            out.port,
+            out.security,
+            username=out.username,
+            password=out.password,
+            timeout=out.timeout,
+            ssl_context=_ssl_context(out.cafile),
+        )
+
+    @property
+    def mailbox(self) -> MailboxConfig | None:
+        return self.config.mailbox
+
+    @property
+    def mailbox_key(self) -> str:
+        """Stable identity of the watched mailbox, for its checkpoint."""
+        box = self.config.mailbox
+        assert box is not None
+        return f"{box.username}@{box.host}:{box.port}/{box.folder}"
+
+    def imap_settings(self) -> ImapSettings:
+        box = self.config.mailbox
+        assert box is not None
+        return ImapSettings(
+            host=box.host,
+            port=box.port,
+            security=box.security,
+            username=box.username,
+            password=box.password,
+            folder=box.folder,
+            poll_interval=float(box.poll_interval),
+            idle=box.idle,
+            ssl_context=_ssl_context(box.cafile),
+        )
+
+
+def routing_context(config: Config) -> RoutingContext:
+    """The core's view of the configuration."""
+    return RoutingContext(
+        support_address=config.support_address,
+        tracking_prefix=config.service.tracking_prefix,
+        default_language=config.service.language,
+        engineers=tuple(
+            EngineerInfo(e.email, e.name, Role(e.role), tuple(e.teams), e.available)
+            for e in config.engineers
+        ),
+        rules=tuple(
+            RoutingRuleSpec(
+                from_domain=r.from_domain,
+                from_address=r.from_address,
+                subject_contains=r.subject_contains,
+                body_contains=r.body_contains,
+                owner=r.owner,
+                team=r.team,
+            )
+            for r in config.routing_rules
+        ),
+        autoreply_limit_per_hour=config.service.autoreply_limit_per_hour,
+    )
+
+
+def build(config: Config, *, notify: bool = True, init: bool = True) -> Components:
+    """Wire the engine (migrated when ``init``), notices and the ingest runner."""
+    engine = make_engine(config.database.url)
+    if init:
+        migrate(engine)
+    clock, rng = SystemClock(), SystemRng()
+    name, email = parseaddr(config.outbound.from_)
+    notices = NoticeFactory(
+        NoticeSettings(
+            service_name=config.service.name,
+            support_address=config.support_address,
+            sender=Address(email.lower(), name),
+            base_url=config.web.base_url,
+            secret_key=config.web.secret_key,
+            first_response_hours=config.sla.first_response_hours,
+        ),
+        Renderer.default(),
+        rng.token_bytes,
+        clock.now,
+    )
+    ingestor = Ingestor(
+        engine,
+        routing_context(config),
+        notices.build,
+        clock,
+        rng,
+        limits=ParseLimits(max_attachment_bytes=config.ingest.max_attachment_bytes),
+        notify=notify,
+    )
+    return Components(config, engine, clock, rng, notices, ingestor)
+
+
+def _ssl_context(cafile: object) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cafile) if cafile else None)
