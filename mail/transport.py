@@ -1,0 +1,176 @@
+"""Outbound transports: SMTP (ssl/starttls/none, auth, verified TLS) and Maildir files."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ticketd.mail.message import OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Per-recipient outcome: delivered, temporary failure (retry), permanent failure."""
+
+    delivered: tuple[str, ...] = ()
+    temporary: dict[str, str] = field(default_factory=dict)
+    permanent: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.temporary and not self.permanent
+
+    @property
+    def retry(self) -> bool:
+        return bool(self.temporary)
+
+    @property
+    def failed_permanently(self) -> bool:
+        return bool(self.permanent)
+
+
+class Transport(Protocol):
+    def send(self, msg: OutgoingMessage) -> SendResult:
+        """Deliver one message; failures are returned, not raised."""
+
+
+class SmtpTransport:
+    """Submits over SMTP, keeping one connection open across sends."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str = "none",
+        *,
+        username: str = "",
+        password: str = "",
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self._password = username, password
+        self.timeout = timeout
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.local_hostname = local_hostname
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._client is not None:
+            return self._client
+        if self.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                local_hostname=self.local_hostname,
+                timeout=self.timeout,
+                context=self.ssl_context,
+            )
+        else:
+            client = smtplib.SMTP(
+                self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+            )
+            if self.security == "starttls":
+                client.starttls(context=self.ssl_context)
+        if self.username:
+            client.login(self.username, self._password)
+        self._client = client
+        return client
+
+    def send(self, msg: OutgoingMessage) -> SendResult:
+        for attempt in range(2):
+            try:
+                return self._send_once(msg)
+            except smtplib.SMTPServerDisconnected as exc:
+                self.close()
+                if attempt:
+                    return _all(msg, temporary=f"disconnected: {exc}")
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                return _classify_exception(msg, exc)
+        return _all(msg, temporary="disconnected")
+
+    def send_many(self, msgs: list[OutgoingMessage]) -> list[SendResult]:
+        """Send several messages over one connection."""
+        return [self.send(msg) for msg in msgs]
+
+    def _send_once(self, msg: OutgoingMessage) -> SendResult:
+        client = self._connect()
+        try:
+            refused = client.sendmail(msg.sender, list(msg.recipients), msg.data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = exc.recipients
+        temporary: dict[str, str] = {}
+        permanent: dict[str, str] = {}
+        for rcpt, (code, text) in refused.items():
+            reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+            (temporary if 400 <= code < 500 else permanent)[rcpt] = reason
+        delivered = tuple(r for r in msg.recipients if r not in refused)
+        return SendResult(delivered, temporary, permanent)
+
+    def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.quit()
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+
+
+def _classify_exception(msg: OutgoingMessage, exc: Exception) -> SendResult:
+    code = getattr(exc, "smtp_code", None)
+    text = getattr(exc, "smtp_error", b"")
+    detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if isinstance(code, int) and 500 <= code < 600:
+        return _all(msg, permanent=f"{code} {detail}")
+    if isinstance(exc, smtplib.SMTPAuthenticationError | ssl.SSLCertVerificationError):
+        return _all(msg, temporary=f"{type(exc).__name__}: {detail or exc}")
+    reason = f"{code} {detail}" if code else f"{type(exc).__name__}: {exc}"
+    return _all(msg, temporary=reason)
+
+
+def _all(msg: OutgoingMessage, *, temporary: str = "", permanent: str = "") -> SendResult:
+    if permanent:
+        return SendResult(permanent=dict.fromkeys(msg.recipients, permanent))
+    return SendResult(temporary=dict.fromkeys(msg.recipients, temporary))
+
+
+class MaildirTransport:
+    """Writes each mail as one file in a Maildir, atomically; the name comes from the
+    Message-ID, so sending the same mail twice leaves one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+
+    def filename(self, message_id: str) -> str:
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", message_id)
+        if len(name) > 120:
+            name = hashlib.sha256(message_id.encode()).hexdigest()
+        return f"{name}.{socket.gethostname().replace('/', '_')}"
+
+    def send(self, msg: OutgoingMessage) -> SendResult:
+        name = self.filename(msg.message_id)
+        tmp = self.path / "tmp" / name
+        with open(tmp, "wb") as handle:
+            handle.write(msg.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path / "new" / name)
+        return SendResult(delivered=msg.recipients)
+
+    def close(self) -> None:
+        """Nothing to release."""
