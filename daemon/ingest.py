@@ -78,11 +78,16 @@ class Ingestor:
     ) -> IngestReport:
         """Store and process ``raws`` in one transaction, with the IMAP checkpoint if given."""
         report = IngestReport()
+        uidvalidity = checkpoint.uidvalidity if checkpoint else None
         with self.engine.begin() as connection:
             lookup = SqlLookup(connection)
             applier = self._applier(connection, lookup)
+            raws = list(raws)
+            stored = _stored_uids(connection, mailbox, uidvalidity, raws)
             for raw in raws:
-                uidvalidity = checkpoint.uidvalidity if checkpoint else None
+                if raw.uid in stored:
+                    report.counts["already-stored"] += 1
+                    continue
                 inbound_id = self._store_raw(connection, lookup, raw, mailbox, uidvalidity, 1)
                 outcome = self._process(connection, lookup, applier, inbound_id, raw.data, 1)
                 report.counts[outcome] += 1
@@ -213,6 +218,19 @@ class Ingestor:
                 release = row.id in released
                 batch.append((row.id, load_raw(connection, row.id), row.attempts + 1, release))
             return batch
+
+
+def _stored_uids(
+    connection: Connection, mailbox: str | None, uidvalidity: int | None, raws: list[RawMessage]
+) -> set[int]:
+    """UIDs of this batch already stored (a re-fetch after a lost checkpoint is harmless)."""
+    uids = [raw.uid for raw in raws if raw.uid is not None]
+    if mailbox is None or uidvalidity is None or not uids:
+        return set()
+    query = select(inbound.c.uid).where(
+        inbound.c.mailbox == mailbox, inbound.c.uidvalidity == uidvalidity, inbound.c.uid.in_(uids)
+    )
+    return set(connection.execute(query).scalars())
 
 
 def load_raw(connection: Connection, inbound_id: int) -> bytes:

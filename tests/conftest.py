@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.dovecot",
     "tests.fixtures.smtp_sink",
+    "tests.fixtures.postgres",
 ]

@@ -1,0 +1,133 @@
+"""Helpers for end-to-end tests: a config in a temp dir, mail builders, CLI calls."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import SUPPORT
+from ticketd.daemon.cli import main
+
+
+@dataclass
+class Workspace:
+    """A ticketd installation in a temp dir: config, database, outbox Maildir."""
+
+    root: Path
+    config: Path
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "var" / "outbox"
+
+    def cli(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+        """Run ``ticketd --config … ARGS`` in this process."""
+        code = main(["--config", str(self.config), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    def cli_json(self, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+        code, out, err = self.cli(capsys, *args, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+    def subprocess(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run the installed console script, as a user would."""
+        return subprocess.run(
+            ["ticketd", "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def sent_mail(self) -> list[EmailMessage]:
+        """Every mail the Maildir transport wrote, parsed."""
+        folder = self.outbox / "new"
+        if not folder.is_dir():
+            return []
+        parser = BytesParser(policy=default)
+        return [parser.parsebytes(p.read_bytes()) for p in sorted(folder.iterdir())]  # type: ignore[misc]
+
+
+def write_config(
+    root: Path, *, extra: str = "", mailbox_section: str = "", listener: str = ""
+) -> Workspace:
+    """A config with SQLite, Maildir outbound, two engineers and one routing rule."""
+    config = root / "ticketd.toml"
+    config.write_text(
+        f"""
+[service]
+name = "Example Support"
+tracking_prefix = "SUP"
+language = "ko"
+timezone = "Asia/Seoul"
+address = "{SUPPORT}"
+
+[database]
+url = "sqlite:///var/ticketd.db"
+
+{mailbox_section}
+
+{listener}
+
+[outbound]
+transport = "maildir"
+maildir = "var/outbox"
+from = "Example Support <{SUPPORT}>"
+
+[web]
+listen = "127.0.0.1:0"
+base_url = "http://127.0.0.1:8080"
+secret_key = "test-secret-key-0123456789"
+
+[security]
+trusted_authserv_ids = ["mx.example.com"]
+
+[[engineers]]
+email = "alice@example.com"
+name = "Alice"
+role = "agent"
+teams = ["general"]
+
+[[engineers]]
+email = "bob@example.com"
+name = "Bob"
+role = "manager"
+teams = ["billing"]
+
+[[routing.rules]]
+from_domain = "bigcorp.co.kr"
+owner = "bob@example.com"
+
+[sla]
+first_response_hours = 24
+auto_close_days = 7
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return Workspace(root, config)
+
+
+def write_mbox(path: Path, messages: Iterable[bytes]) -> Path:
+    box = mailbox.mbox(path)
+    box.lock()
+    try:
+        for data in messages:
+            box.add(data)
+        box.flush()
+    finally:
+        box.unlock()
+        box.close()
+    return path

@@ -1,0 +1,174 @@
+"""The store and the runner on real databases: SQLite always, PostgreSQL in its lane."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.builders import claim
+from tests.unit.fakes import FrozenClock
+from ticketd.daemon.ingest import Ingestor, load_checkpoint
+from ticketd.daemon.notices import NoticeFactory, NoticeSettings
+from ticketd.daemon.store.db import make_engine, migrate
+from ticketd.daemon.store.schema import inbound, mailbox_state, outbox, tickets
+from ticketd.mail.imap import Checkpoint
+from ticketd.mail.message import Address, RawMessage, Source
+from ticketd.notifications.render import Renderer
+from ticketd.routing.model import EngineerInfo, Role
+from ticketd.routing.pipeline import RoutingContext
+
+CTX = RoutingContext(
+    support_address="support@example.com",
+    tracking_prefix="SUP",
+    default_language="en",
+    engineers=(
+        EngineerInfo("alice@example.com", "Alice", Role.AGENT),
+        EngineerInfo("bob@example.com", "Bob", Role.MANAGER),
+    ),
+)
+
+
+class SecureRng:
+    def token_bytes(self, n: int) -> bytes:
+        import secrets
+
+        return secrets.token_bytes(n)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def ingestor(engine: Engine, build: Callable[..., object] | None = None) -> Ingestor:
+    clock, rng = FrozenClock(), SecureRng()
+    notices = NoticeFactory(
+        NoticeSettings(
+            service_name="Example",
+            support_address="support@example.com",
+            sender=Address("support@example.com", "Example"),
+            base_url="http://127.0.0.1:8080",
+            secret_key="k" * 32,
+            first_response_hours=24,
+        ),
+        Renderer.default(),
+        rng.token_bytes,
+        clock.now,
+    )
+    return Ingestor(engine, CTX, build or notices.build, clock, rng)  # type: ignore[arg-type]
+
+
+def raw(data: bytes, uid: int | None = None) -> RawMessage:
+    return RawMessage(data, Source.IMAP, datetime.now(UTC), uid=uid)
+
+
+def count(engine: Engine, table: object, *where: object) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(table).where(*where)).scalar()
+        )  # type: ignore[arg-type]
+
+
+def test_migrations_are_idempotent(engine: Engine) -> None:
+    migrate(engine)
+    migrate(engine)
+    assert count(engine, tickets) == 0
+
+
+def test_batch_commits_tickets_outbox_and_checkpoint_together(engine: Engine) -> None:
+    runner = ingestor(engine)
+    batch = [raw(claim(subject=f"claim {i}", body=f"body {i}"), uid=i) for i in range(1, 6)]
+    report = runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 5))
+    assert report.counts["new"] == 5
+    assert count(engine, tickets) == 5
+    assert count(engine, outbox) == 10
+    with engine.connect() as connection:
+        assert load_checkpoint(connection, "box") == Checkpoint(7, 5)
+
+
+def test_crash_before_commit_loses_nothing_and_duplicates_nothing(engine: Engine) -> None:
+    batch = [raw(claim(subject=f"claim {i}", body=f"body {i}"), uid=i) for i in range(1, 4)]
+
+    calls = {"n": 0}
+    runner = ingestor(engine)
+    real_build = runner.build_notice
+
+    def build(*args: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise SystemExit("power cut")
+        return real_build(*args)  # type: ignore[arg-type]
+
+    runner.build_notice = build  # type: ignore[assignment]
+    with pytest.raises(SystemExit):
+        runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
+    assert count(engine, tickets) == 0
+    assert count(engine, inbound) == 0
+    assert count(engine, mailbox_state) == 0
+    runner = ingestor(engine)
+    runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
+    runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
+    assert count(engine, tickets) == 3
+    assert count(engine, outbox) == 6
+
+
+def test_a_failing_message_is_retried_then_quarantined_without_blocking_others(
+    engine: Engine,
+) -> None:
+    poison = claim(subject="poison", body="boom")
+    runner = ingestor(engine)
+    real_build = runner.build_notice
+
+    def build(connection: object, notice: object, ticket_id: int, msg: object) -> object:
+        if msg is not None and getattr(msg, "subject", "") == "poison":
+            raise RuntimeError("template exploded")
+        return real_build(connection, notice, ticket_id, msg)  # type: ignore[arg-type]
+
+    runner.build_notice = build  # type: ignore[assignment]
+    report = runner.ingest(
+        [raw(poison, 1), raw(claim(subject="fine", body="ok"), 2)],
+        mailbox="box",
+        checkpoint=Checkpoint(1, 2),
+    )
+    assert report.counts == {"failed": 1, "new": 1}
+    assert count(engine, tickets) == 1
+    assert count(engine, inbound, inbound.c.state == "retry") == 1
+    runner.process_pending()
+    assert count(engine, inbound, inbound.c.state == "quarantined") == 1
+    with engine.connect() as connection:
+        attempts, reason = connection.execute(
+            select(inbound.c.attempts, inbound.c.reason).where(inbound.c.state == "quarantined")
+        ).one()
+    assert attempts == 3
+    assert "template exploded" in reason
+    runner.process_pending()
+    assert count(engine, tickets) == 1
+
+
+def test_smtp_enqueue_is_durable_before_processing(engine: Engine) -> None:
+    runner = ingestor(engine)
+    runner.enqueue(RawMessage(claim(), Source.SMTP, datetime.now(UTC)))
+    assert count(engine, inbound, inbound.c.state == "pending") == 1
+    assert count(engine, tickets) == 0
+    runner.process_pending()
+    assert count(engine, tickets) == 1
+    assert count(engine, inbound, inbound.c.state == "done") == 1
+
+
+def test_identical_copies_store_the_raw_bytes_once(engine: Engine) -> None:
+    data = claim()
+    ingestor(engine).ingest([raw(data, 1), raw(data, 2)], mailbox="b", checkpoint=Checkpoint(1, 2))
+    assert count(engine, inbound) == 2
+    assert count(engine, inbound, inbound.c.raw.is_not(None)) == 1
+    assert count(engine, tickets) == 1
