@@ -47,6 +47,17 @@ class IngestReport:
         return sum(self.counts.values())
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A stored message taken for (re)processing."""
+
+    inbound_id: int
+    data: bytes
+    attempts: int
+    envelope_to: tuple[str, ...]
+    released: bool
+
+
 class Ingestor:
     """Stores, parses, routes and applies inbound mail."""
 
@@ -89,7 +100,9 @@ class Ingestor:
                     report.counts["already-stored"] += 1
                     continue
                 inbound_id = self._store_raw(connection, lookup, raw, mailbox, uidvalidity, 1)
-                outcome = self._process(connection, lookup, applier, inbound_id, raw.data, 1)
+                outcome = self._process(
+                    connection, lookup, applier, inbound_id, raw.data, 1, raw.envelope_to
+                )
                 report.counts[outcome] += 1
             if mailbox is not None and checkpoint is not None:
                 save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
@@ -114,9 +127,16 @@ class Ingestor:
             with self.engine.begin() as connection:
                 lookup = SqlLookup(connection)
                 applier = self._applier(connection, lookup)
-                for inbound_id, data, attempts, release in batch:
+                for item in batch:
                     outcome = self._process(
-                        connection, lookup, applier, inbound_id, data, attempts, release
+                        connection,
+                        lookup,
+                        applier,
+                        item.inbound_id,
+                        item.data,
+                        item.attempts,
+                        item.envelope_to,
+                        item.released,
                     )
                     report.counts[outcome] += 1
         return report
@@ -163,6 +183,7 @@ class Ingestor:
         inbound_id: int,
         data: bytes,
         attempts: int,
+        envelope_to: tuple[str, ...] = (),
         released: bool = False,
     ) -> str:
         msg: InboundMessage | None = None
@@ -174,7 +195,15 @@ class Ingestor:
                     .where(inbound.c.id == inbound_id)
                     .values(message_id=msg.message_id[:998])
                 )
-                decision = route(msg, lookup, self.ctx, self.clock, self.rng, released=released)
+                decision = route(
+                    msg,
+                    lookup,
+                    self.ctx,
+                    self.clock,
+                    self.rng,
+                    released=released,
+                    envelope_to=envelope_to,
+                )
                 ticket_id = applier.apply(decision, Incoming(inbound_id, msg))
         except Exception as exc:
             lookup.forget_caches()
@@ -198,11 +227,11 @@ class Ingestor:
         )
         return decision.disposition.value
 
-    def _claim(self, released: Sequence[int]) -> list[tuple[int, bytes, int, bool]]:
+    def _claim(self, released: Sequence[int]) -> list[Claimed]:
         """Take the next batch to process, counting the attempt in its own commit."""
         with self.engine.begin() as connection:
             query = (
-                select(inbound.c.id, inbound.c.attempts, inbound.c.state)
+                select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
                 .where(inbound.c.state.in_(("pending", "retry")) | inbound.c.id.in_(released))
                 .order_by(inbound.c.id)
                 .limit(PROCESS_BATCH)
@@ -215,8 +244,15 @@ class Ingestor:
                     .where(inbound.c.id == row.id)
                     .values(state="processing", attempts=row.attempts + 1)
                 )
-                release = row.id in released
-                batch.append((row.id, load_raw(connection, row.id), row.attempts + 1, release))
+                batch.append(
+                    Claimed(
+                        inbound_id=row.id,
+                        data=load_raw(connection, row.id),
+                        attempts=row.attempts + 1,
+                        envelope_to=tuple(filter(None, (row.envelope_to or "").split(","))),
+                        released=row.id in released,
+                    )
+                )
             return batch
 
 

@@ -82,7 +82,7 @@ def _first_response(
                 update(tickets).where(tickets.c.id == row.id).values(sla_reminded_at=now)
             )
             if owner:
-                notice = QueueNotice(NoticeKind.SLA_REMINDER, owner, "owner")
+                notice = QueueNotice(NoticeKind.SLA_REMINDER, owner)
                 applier.queue_notice(notice, row.id, None)
             report.reminders += 1
         elif step == SlaStep.BREACH:
@@ -104,7 +104,7 @@ def _first_response(
                 Address(e.email, e.name) for e in settings.engineers if e.role == Role.MANAGER
             }
             for recipient in sorted(recipients, key=lambda a: a.email):
-                notice = QueueNotice(NoticeKind.SLA_BREACHED, recipient, "owner")
+                notice = QueueNotice(NoticeKind.SLA_BREACHED, recipient)
                 applier.queue_notice(notice, row.id, None)
             report.breaches += 1
 

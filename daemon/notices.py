@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -12,7 +12,7 @@ from ticketd.daemon.store.schema import events, messages, tickets
 from ticketd.mail.compose import compose, make_message_id
 from ticketd.mail.message import Address, InboundMessage, OutgoingMessage
 from ticketd.notifications.render import Renderer
-from ticketd.routing.effects import NoticeKind, QueueNotice
+from ticketd.routing.effects import ENGINEER_NOTICES, HUMAN_NOTICES, NoticeKind, QueueNotice
 from ticketd.routing.links import reply_token, status_token
 
 REFERENCES_KEPT = 20
@@ -30,6 +30,8 @@ class NoticeSettings:
     base_url: str
     secret_key: str
     first_response_hours: float
+    default_language: str = "en"
+    engineer_names: Mapping[str, str] = field(default_factory=dict)
 
 
 class NoticeFactory:
@@ -43,6 +45,7 @@ class NoticeFactory:
         now: Callable[[], datetime],
     ) -> None:
         self.settings = settings
+        self.engineer_names = settings.engineer_names
         self.renderer = renderer
         self.token_bytes = token_bytes
         self.now = now
@@ -77,7 +80,10 @@ class NoticeFactory:
             .scalars()
             .all()
         )
-        language = ticket.language if notice.language == "owner" else notice.language
+        to_engineer = notice.kind in ENGINEER_NOTICES
+        language = notice.language or (
+            self.settings.default_language if to_engineer else ticket.language
+        )
         context = {
             "service_name": self.settings.service_name,
             "tracking": ticket.tracking,
@@ -91,25 +97,36 @@ class NoticeFactory:
             "recipient_name": notice.recipient.name or notice.recipient.email,
             "customer_text": (msg.new_text if msg else "")[:CUSTOMER_TEXT_CHARS],
             "reason": _assignment_reason(connection, ticket_id),
+            "text": notice.text,
+            "owner_name": self.engineer_names.get(ticket.owner or "", ""),
         }
         rendered = self.renderer.render(notice.kind.value, language, context)
-        to_engineer = notice.kind == NoticeKind.OWNER_ASSIGNED
         domain = self.settings.support_address.rpartition("@")[2]
+        recipient = notice.recipient
+        if not recipient.name and recipient.email == ticket.requester_email:
+            recipient = Address(recipient.email, ticket.requester_name)
         return compose(
             from_addr=self.settings.sender,
-            to=[notice.recipient],
+            to=[recipient],
             subject=rendered.subject,
             text=rendered.text,
             message_id=make_message_id(self.token_bytes, domain),
             in_reply_to=msg.message_id if msg else (thread[-1] if thread else None),
             references=thread[-REFERENCES_KEPT:],
-            auto_submitted="auto-generated" if to_engineer else "auto-replied",
+            auto_submitted=_auto_submitted(notice.kind, to_engineer),
             reply_to=self.reply_address(notice.recipient.email, ticket.tracking)
             if to_engineer
             else None,
             extra_headers={"X-Ticketd-Tracking": ticket.tracking},
             date=self.now(),
         )
+
+
+def _auto_submitted(kind: NoticeKind, to_engineer: bool) -> str | None:
+    """RFC 3834: automatic replies are marked; an engineer's relayed answer is not."""
+    if kind in HUMAN_NOTICES:
+        return None
+    return "auto-generated" if to_engineer else "auto-replied"
 
 
 def _hours(hours: float) -> int | float:

@@ -98,6 +98,8 @@ def routing_context(config: Config) -> RoutingContext:
             for r in config.routing_rules
         ),
         autoreply_limit_per_hour=config.service.autoreply_limit_per_hour,
+        trusted_authserv_ids=tuple(config.security.trusted_authserv_ids),
+        secret_key=config.web.secret_key,
     )
 
 
@@ -116,6 +118,8 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
             base_url=config.web.base_url,
             secret_key=config.web.secret_key,
             first_response_hours=config.sla.first_response_hours,
+            default_language=config.service.language,
+            engineer_names={e.email: e.name for e in config.engineers},
         ),
         Renderer.default(),
         rng.token_bytes,

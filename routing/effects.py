@@ -14,6 +14,7 @@ class Disposition(enum.StrEnum):
 
     NEW = "new"
     REPLY = "reply"
+    COMMAND = "command"
     DUPLICATE = "duplicate"
     AUTOMATIC = "automatic"
     BOUNCE = "bounce"
@@ -31,6 +32,25 @@ class NoticeKind(enum.StrEnum):
     SLA_BREACHED = "sla_breached"
     AUTO_CLOSED = "auto_closed"
     STATUS_LINK = "status_link"
+    PUBLIC_REPLY = "public_reply"
+    COMMAND_RESULT = "command_result"
+    COMMAND_REJECTED = "command_rejected"
+    HELP = "help"
+    MERGED = "merged"
+
+
+HUMAN_NOTICES = frozenset({NoticeKind.PUBLIC_REPLY})
+
+ENGINEER_NOTICES = frozenset(
+    {
+        NoticeKind.OWNER_ASSIGNED,
+        NoticeKind.SLA_REMINDER,
+        NoticeKind.SLA_BREACHED,
+        NoticeKind.COMMAND_RESULT,
+        NoticeKind.COMMAND_REJECTED,
+        NoticeKind.HELP,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +80,61 @@ class RecordDuplicate:
 
 @dataclass(frozen=True, slots=True)
 class AssignOwner:
+    """Set the owner. ``actor`` None means ticketd decided (round-robin bookkeeping);
+    ``only_if_unowned`` makes it a ``#take`` that loses to anyone who got there first."""
+
     owner: str | None
     reason: str
     ticket: TicketRef | None = None
+    actor: str | None = None
+    only_if_unowned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SetAttribute:
+    """Priority or type."""
+
+    ticket: TicketRef
+    name: str
+    value: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddTime:
+    ticket: TicketRef
+    minutes: int
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    ticket: TicketRef
+    text: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergeInto:
+    ticket: TicketRef
+    target: TicketRef
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublicReply:
+    """An engineer's answer, relayed to the customer from the support address."""
+
+    ticket: TicketRef
+    text: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectCommand:
+    ticket: TicketRef
+    reason: str
+    actor: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +142,7 @@ class ChangeStatus:
     ticket: TicketRef
     status: Status
     reason: str
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +160,14 @@ class Hold:
 
 @dataclass(frozen=True, slots=True)
 class QueueNotice:
+    """A mail to queue. ``language`` None: the ticket's language (customers) or the
+    service's (engineers); ``text`` carries a reply, a command report or a reason."""
+
     kind: NoticeKind
     recipient: Address
-    language: str
+    language: str | None = None
     ticket: TicketRef | None = None
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +184,12 @@ Effect = (
     | AppendMessage
     | RecordDuplicate
     | AssignOwner
+    | SetAttribute
+    | AddTime
+    | AddNote
+    | MergeInto
+    | PublicReply
+    | RejectCommand
     | ChangeStatus
     | RecordBounce
     | Hold

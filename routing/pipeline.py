@@ -14,6 +14,8 @@ from datetime import timedelta
 from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing import tracking
 from ticketd.routing.assign import choose_owner
+from ticketd.routing.auth import authenticate
+from ticketd.routing.commands import parse_commands
 from ticketd.routing.dedupe import RESEND_WINDOW, claim_fingerprint
 from ticketd.routing.effects import (
     AppendMessage,
@@ -30,6 +32,7 @@ from ticketd.routing.effects import (
     RecordDuplicate,
     Suppressed,
 )
+from ticketd.routing.engineer import plan_commands, rejected
 from ticketd.routing.model import EngineerInfo, RoutingRuleSpec, Status, TicketRef
 from ticketd.routing.ports import Clock, Lookup, Rng
 from ticketd.routing.rules import Hit, automatic_hits
@@ -48,6 +51,8 @@ class RoutingContext:
     engineers: tuple[EngineerInfo, ...]
     rules: tuple[RoutingRuleSpec, ...] = ()
     autoreply_limit_per_hour: int = 5
+    trusted_authserv_ids: tuple[str, ...] = ()
+    secret_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,8 @@ class Facts:
     automatic: tuple[Hit, ...]
     resent: TicketRef | None
     released: bool
+    engineer: EngineerInfo | None
+    envelope_to: tuple[str, ...]
 
 
 def route(
@@ -70,8 +77,10 @@ def route(
     rng: Rng,
     *,
     released: bool = False,
+    envelope_to: tuple[str, ...] = (),
 ) -> Decision:
-    """Classify ``msg`` and decide what to do. ``released``: an operator let it through."""
+    """Classify ``msg`` and decide what to do. ``released``: an operator let it through;
+    ``envelope_to``: the SMTP recipients, when known (signed reply addresses)."""
     if msg.from_addr is None:
         return Decision(Disposition.SHUNT, ("no-sender",), (Hold("no usable From address"),))
     if lookup.message_seen(msg.message_id):
@@ -81,7 +90,9 @@ def route(
     resent = None
     if ticket is None and not automatic:
         resent = lookup.recent_claim(claim_fingerprint(msg), clock.now() - RESEND_WINDOW)
-    facts = Facts(msg, ticket, thread_hit, automatic, resent, released)
+    sender = msg.from_addr.email
+    engineer = next((e for e in ctx.engineers if e.email == sender), None)
+    facts = Facts(msg, ticket, thread_hit, automatic, resent, released, engineer, envelope_to)
     for applies, handle in CLASSIFY:
         if applies(facts):
             return handle(facts, lookup, ctx, clock, rng)
@@ -129,6 +140,40 @@ def _automatic(facts: Facts, *_: object) -> Decision:
     return Decision(Disposition.AUTOMATIC, (*hits, str(facts.thread_hit)), (effect,))
 
 
+def _engineer_mail(
+    facts: Facts, lookup: Lookup, ctx: RoutingContext, clock: Clock, _: Rng
+) -> Decision:
+    ticket, engineer, msg = facts.ticket, facts.engineer, facts.msg
+    assert ticket is not None and engineer is not None
+    auth = authenticate(
+        msg,
+        engineer=engineer.email,
+        tracking=ticket.tracking,
+        trusted_authserv_ids=ctx.trusted_authserv_ids,
+        support_address=ctx.support_address,
+        secret=ctx.secret_key,
+        today=int(clock.now().timestamp() // 86400),
+        envelope_to=facts.envelope_to,
+    )
+    hits = (str(facts.thread_hit), f"engineer {engineer.email}", f"auth: {auth.reason}")
+    if not auth.ok:
+        return Decision(Disposition.COMMAND, hits, rejected(msg, ticket, engineer, auth.reason))
+    block = parse_commands(msg.new_text)
+    plan = plan_commands(block, engineer, ticket, ctx.engineers, lookup, ctx.tracking_prefix)
+    report = "\n".join([*plan.done, *plan.refused]) or "(nothing to do)"
+    effects: list[Effect] = [
+        AppendMessage(ticket, public=False, kind="engineer_mail"),
+        *plan.effects,
+        QueueNotice(
+            NoticeKind.COMMAND_RESULT,
+            Address(engineer.email, engineer.name),
+            ticket=ticket,
+            text=report,
+        ),
+    ]
+    return Decision(Disposition.COMMAND, hits, tuple(effects))
+
+
 def _reply(facts: Facts, *_: object) -> Decision:
     ticket = facts.ticket
     assert ticket is not None
@@ -164,7 +209,7 @@ def _new(facts: Facts, lookup: Lookup, ctx: RoutingContext, clock: Clock, rng: R
         effects.append(_rate_limited_ack(msg, lookup, ctx, clock, language))
     owner = next((e for e in ctx.engineers if e.email == assignment.owner), None)
     if owner is not None:
-        effects.append(QueueNotice(NoticeKind.OWNER_ASSIGNED, _engineer_address(owner), "owner"))
+        effects.append(QueueNotice(NoticeKind.OWNER_ASSIGNED, _engineer_address(owner)))
     return Decision(Disposition.NEW, ("new-claim", f"assign: {assignment.reason}"), tuple(effects))
 
 
@@ -199,6 +244,7 @@ Row = tuple[Callable[[Facts], bool], Handler]
 CLASSIFY: tuple[Row, ...] = (
     (lambda f: f.msg.report is not None and bool(f.automatic), _bounce),
     (lambda f: bool(f.automatic), _automatic),
+    (lambda f: f.ticket is not None and f.engineer is not None, _engineer_mail),
     (lambda f: f.ticket is not None, _reply),
     (lambda f: f.resent is not None, _resend),
     (lambda f: True, _new),

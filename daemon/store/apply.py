@@ -4,6 +4,7 @@ transaction (ticket, events, messages, attachments, outbox), so all of it commit
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,17 +25,24 @@ from ticketd.daemon.store.schema import (
 )
 from ticketd.mail.message import InboundMessage, OutgoingMessage
 from ticketd.routing.effects import (
+    ENGINEER_NOTICES,
+    HUMAN_NOTICES,
+    AddNote,
+    AddTime,
     AppendMessage,
     AssignOwner,
     ChangeStatus,
     Decision,
     Effect,
     Hold,
-    NoticeKind,
+    MergeInto,
     OpenTicket,
+    PublicReply,
     QueueNotice,
     RecordBounce,
     RecordDuplicate,
+    RejectCommand,
+    SetAttribute,
     Suppressed,
 )
 from ticketd.routing.model import OPEN_STATUSES, Status
@@ -107,10 +115,39 @@ class Applier:
             case AssignOwner():
                 target = effect.ticket.id if effect.ticket else ticket_id
                 assert target is not None
-                self.assign(target, effect.owner, effect.reason, SYSTEM_ACTOR, automatic=True)
+                self.assign(
+                    target,
+                    effect.owner,
+                    effect.reason,
+                    effect.actor or SYSTEM_ACTOR,
+                    automatic=effect.actor is None,
+                    only_if_unowned=effect.only_if_unowned,
+                )
                 return target
             case ChangeStatus(ticket=ticket, status=status, reason=reason):
-                self.change_status(ticket.id, status, reason, SYSTEM_ACTOR)
+                self.change_status(ticket.id, status, reason, effect.actor or SYSTEM_ACTOR)
+                return ticket.id
+            case SetAttribute(ticket=ticket, name=name, value=value, actor=actor):
+                column = {"priority": "priority", "type": "type"}[name]
+                self._update(ticket.id, **{column: value})
+                self.event(ticket.id, f"{name}_changed", value, actor, public=False)
+                return ticket.id
+            case AddTime(ticket=ticket, minutes=minutes, actor=actor):
+                self._update(ticket.id, minutes_worked=tickets.c.minutes_worked + minutes)
+                self.event(ticket.id, "time_logged", f"{minutes} min", actor, public=False)
+                return ticket.id
+            case AddNote(ticket=ticket, text=text, actor=actor):
+                ref = self._store_text(ticket.id, text, actor, "note", public=False)
+                self.event(ticket.id, "note", text[:200], actor, public=False, message_ref=ref)
+                return ticket.id
+            case PublicReply(ticket=ticket, text=text, actor=actor):
+                self._public_reply(ticket.id, text, actor)
+                return ticket.id
+            case MergeInto(ticket=ticket, target=target, actor=actor):
+                self._merge(ticket.id, target.id, target.tracking, ticket.tracking, actor)
+                return ticket.id
+            case RejectCommand(ticket=ticket, reason=reason, actor=actor):
+                self.event(ticket.id, "command_rejected", reason, actor, public=False)
                 return ticket.id
             case RecordBounce(ticket=ticket, summary=summary):
                 self.event(ticket.id, "bounce", summary, actor=SYSTEM_ACTOR, public=False)
@@ -163,6 +200,46 @@ class Applier:
         if effect.kind == "customer_message":
             values["last_customer_at"] = self.now()
         self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+
+    def _update(self, ticket_id: int, **values: object) -> None:
+        values.setdefault("updated_at", self.now())
+        self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+
+    def _store_text(self, ticket_id: int, text: str, author: str, kind: str, public: bool) -> int:
+        """Keep text written inside ticketd (notes, replies) as a message of the ticket."""
+        result = self.connection.execute(
+            insert(messages).values(
+                ticket_id=ticket_id,
+                message_id=f"{kind}-{uuid.uuid4().hex}@ticketd.local",
+                direction="note" if kind == "note" else "out",
+                author=author,
+                body=text,
+                public=public,
+                at=self.now(),
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+    def _public_reply(self, ticket_id: int, text: str, actor: str) -> None:
+        ref = self._store_text(ticket_id, text, actor, "reply", public=True)
+        self.event(ticket_id, "reply_sent", "", actor, public=True, message_ref=ref)
+        self.connection.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket_id, tickets.c.first_response_at.is_(None))
+            .values(first_response_at=self.now())
+        )
+        self._update(ticket_id)
+
+    def _merge(
+        self, ticket_id: int, target_id: int, target_tracking: str, tracking: str, actor: str
+    ) -> None:
+        self.change_status(ticket_id, Status.CLOSED, f"merged into {target_tracking}", actor)
+        self._update(ticket_id, merged_into=target_id)
+        self.event(ticket_id, "merged", f"duplicate of {target_tracking}", actor, public=True)
+        self._update(target_id, duplicate_count=tickets.c.duplicate_count + 1)
+        self.event(
+            target_id, "duplicate", f"{tracking} merged into this ticket", actor, public=False
+        )
 
     def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
         self._store_message(incoming, ticket_id, public=False)
@@ -231,12 +308,22 @@ class Applier:
         )
 
     def assign(
-        self, ticket_id: int, owner: str | None, reason: str, actor: str, *, automatic: bool
-    ) -> None:
-        """Set the owner, keep the load counters current and record an ``assigned`` event."""
+        self,
+        ticket_id: int,
+        owner: str | None,
+        reason: str,
+        actor: str,
+        *,
+        automatic: bool,
+        only_if_unowned: bool = False,
+    ) -> bool:
+        """Set the owner, keep the load counters current and record an ``assigned`` event.
+        With ``only_if_unowned`` (``#take``) nothing changes if someone owns it already."""
         row = self.connection.execute(
             select(tickets.c.owner, tickets.c.status).where(tickets.c.id == ticket_id)
         ).one()
+        if only_if_unowned and row.owner not in (None, owner):
+            return False
         is_open = Status(row.status) in OPEN_STATUSES
         self.lookup.note_assignment(
             row.owner if is_open else None, owner if is_open else None, automatic
@@ -249,6 +336,7 @@ class Applier:
         if automatic and owner:
             self._remember_round_robin(owner)
         self.event(ticket_id, "assigned", f"{owner or 'nobody'}: {reason}", actor, public=False)
+        return True
 
     def change_status(self, ticket_id: int, status: Status, reason: str, actor: str) -> None:
         """Move a ticket to ``status`` and record a public ``status_changed`` event."""
@@ -277,7 +365,7 @@ class Applier:
     def queue_notice(self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None) -> None:
         """Render a notice and put it in the outbox, recording its Message-ID for threading."""
         mail = self.build_notice(self.connection, notice, ticket_id, msg)
-        automatic = notice.kind != NoticeKind.OWNER_ASSIGNED
+        automatic = notice.kind not in ENGINEER_NOTICES | HUMAN_NOTICES
         outbox_store.queue(
             self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
         )

@@ -57,8 +57,10 @@ def _by_kind(
     return [(m, p) for m, p in zip(corpus, parsed, strict=True) if m.kind == kind]
 
 
-def _claims(corpus: list[CorpusMessage], parsed: list[EmailMessage]) -> dict[int, EmailMessage]:
-    return {m.claim_id or 0: p for m, p in _by_kind(corpus, parsed, "claim")}
+def _claims(
+    corpus: list[CorpusMessage], parsed: list[EmailMessage]
+) -> dict[int | None, EmailMessage]:
+    return {m.claim_id: p for m, p in _by_kind(corpus, parsed, "claim")}
 
 
 def test_same_seed_gives_the_same_stream() -> None:
@@ -141,7 +143,7 @@ def test_a_resend_repeats_a_claim_of_the_last_24_hours_under_a_new_message_id(
     resends = _by_kind(corpus, parsed, "resend")
     assert resends
     for message, resend in resends:
-        original = claims[message.claim_id or 0]
+        original = claims[message.claim_id]
         assert resend["Message-ID"] != original["Message-ID"]
         assert resend["From"] == original["From"]
         assert resend["Subject"] == original["Subject"]
@@ -164,7 +166,7 @@ def test_replies_thread_to_the_customers_own_messages(
     earlier: dict[int | None, set[str]] = {}
     for message, msg in zip(corpus, parsed, strict=True):
         if message.kind in ("reply", "reply_refs"):
-            original = claims[message.claim_id or 0]
+            original = claims[message.claim_id]
             references = str(msg["References"]).split()
             assert references[0] == original["Message-ID"]
             assert set(references) <= earlier[message.claim_id]
