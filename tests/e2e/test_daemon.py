@@ -1,0 +1,96 @@
+"""``ticketd run`` as a user starts it: SMTP listener in, web out, clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import smtplib
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.builders import claim
+from tests.e2e.support import Workspace, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[tuple[Workspace, int, int, subprocess.Popen[str]]]:
+    smtp_port, web_port = free_port(), free_port()
+    ws = write_config(
+        tmp_path,
+        listener=f'[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n',
+    )
+    text = ws.config.read_text().replace(
+        'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web_port}"'
+    )
+    ws.config.write_text(text)
+    process = subprocess.Popen(
+        ["ticketd", "--config", str(ws.config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port(smtp_port)
+        wait_for_port(web_port)
+        yield ws, smtp_port, web_port, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def tickets(ws: Workspace) -> list[dict[str, object]]:
+    result = ws.subprocess("ticket", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_mail_to_the_listener_becomes_a_ticket_and_sigterm_stops_cleanly(daemon) -> None:  # type: ignore[no-untyped-def]
+    ws, smtp_port, web_port, process = daemon
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+        client.sendmail("kim@acme.co.kr", ["support@example.com"], claim())
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            client.sendmail("kim@acme.co.kr", ["someone@elsewhere.org"], claim())
+    deadline = time.monotonic() + 20
+    while not tickets(ws) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    [ticket] = tickets(ws)
+    while not list((ws.outbox / "new").glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert len(list((ws.outbox / "new").glob("*"))) == 2
+    with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/healthz", timeout=5) as response:
+        assert json.loads(response.read())["status"] == "ok"
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{web_port}/t/{ticket['tracking']}", timeout=5
+    ) as response:
+        page = response.read().decode()
+    assert "kim@acme.co.kr" not in page
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
