@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import update
 
 from ticketd.daemon.config import ConfigError, describe_problems, load_config
+from ticketd.daemon.cycle import run_once
 from ticketd.daemon.ingest import IngestReport, load_raw
 from ticketd.daemon.logs import configure_logging
 from ticketd.daemon.store import queries
@@ -129,14 +130,13 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ticketd.daemon.service import run_forever, run_once
-
     config = load_config(_config_path(args))
     components = build(config)
     if args.once:
-        summary = run_once(components)
-        print(summary)
+        print(run_once(components))
         return 0
+    from ticketd.daemon.service import run_forever
+
     return run_forever(components)
 
 
@@ -144,20 +144,23 @@ def _import(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
     components = build(config, notify=not args.no_notify)
     source = _open_mailbox(args.path)
-    total = len(source)
     report = IngestReport()
     started = time.monotonic()
-    batch: list[RawMessage] = []
-    progress = _Progress(total)
-    for raw in _raw_messages(source):
-        batch.append(raw)
-        if len(batch) >= IMPORT_BATCH:
+    try:
+        progress = _Progress(len(source))
+        batch: list[RawMessage] = []
+        for raw in _raw_messages(source):
+            batch.append(raw)
+            if len(batch) >= IMPORT_BATCH:
+                report.add(components.ingestor.ingest(batch))
+                progress.update(report.messages)
+                batch = []
+        if batch:
             report.add(components.ingestor.ingest(batch))
-            progress.update(report.messages)
-            batch = []
-    if batch:
-        report.add(components.ingestor.ingest(batch))
-    progress.update(report.messages, final=True)
+        progress.update(report.messages, final=True)
+    finally:
+        source.close()
+        components.engine.dispose()
     elapsed = max(time.monotonic() - started, 1e-9)
     counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
     print(

@@ -12,113 +12,22 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticketd.daemon.delivery import FlushReport, flush_outbox
-from ticketd.daemon.ingest import IngestReport, load_checkpoint
-from ticketd.daemon.jobs import JobReport, JobSettings, run_due_jobs
+from ticketd.daemon.cycle import close_transport, ingest_batch, run_jobs
+from ticketd.daemon.delivery import flush_outbox
+from ticketd.daemon.ingest import load_checkpoint
 from ticketd.daemon.web_wiring import start_web
-from ticketd.daemon.wiring import Components, routing_context
+from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
 from ticketd.mail.listener import InboundSMTPHandler, start_server
-from ticketd.mail.message import RawMessage, Source
+from ticketd.mail.message import RawMessage
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 8.0
 PROCESS_INTERVAL = 5.0
-
-
-@dataclass
-class CycleSummary:
-    """What one ``run --once`` cycle did."""
-
-    ingested: IngestReport = field(default_factory=IngestReport)
-    jobs: JobReport = field(default_factory=JobReport)
-    flushed: FlushReport = field(default_factory=FlushReport)
-
-    def __str__(self) -> str:
-        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.ingested.counts.items()))
-        return (
-            f"processed {self.ingested.messages} messages ({counts or 'none'}); "
-            f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
-            f"closed={self.jobs.closed}; mail sent={self.flushed.sent} "
-            f"deferred={self.flushed.retried} failed={self.flushed.failed}"
-        )
-
-
-def fetch_mailbox(components: Components, watcher: MailboxWatcher) -> IngestReport:
-    """Fetch and process everything new in the mailbox, one committed batch at a time."""
-    report = IngestReport()
-    box = components.mailbox
-    assert box is not None
-    with components.engine.connect() as connection:
-        checkpoint = load_checkpoint(connection, components.mailbox_key)
-    for batch in watcher.poll(checkpoint, start_now=box.start == "now"):
-        report.add(ingest_batch(components, batch))
-    return report
-
-
-def ingest_batch(components: Components, batch: FetchedBatch) -> IngestReport:
-    """Store and process one IMAP batch together with its checkpoint."""
-    raws = [
-        RawMessage(
-            data=item.data,
-            source=Source.IMAP,
-            received_at=item.internaldate or components.clock.now(),
-            uid=item.uid,
-        )
-        for item in batch.messages
-    ]
-    return components.ingestor.ingest(
-        raws, mailbox=components.mailbox_key, checkpoint=batch.checkpoint
-    )
-
-
-def job_settings(components: Components) -> JobSettings:
-    config = components.config
-    return JobSettings(
-        first_response_hours=config.sla.first_response_hours,
-        auto_close_days=config.sla.auto_close_days,
-        engineers=routing_context(config).engineers,
-    )
-
-
-def run_jobs(components: Components) -> JobReport:
-    """Run whatever scheduled work is due, in one transaction."""
-    with components.engine.begin() as connection:
-        return run_due_jobs(
-            connection, job_settings(components), components.notices.build, components.clock
-        )
-
-
-def run_once(components: Components) -> CycleSummary:
-    """One full cycle: fetch and process all new mail, run due jobs, flush the outbox."""
-    summary = CycleSummary()
-    if components.mailbox is not None:
-        watcher = MailboxWatcher(
-            components.imap_settings(), batch_size=components.mailbox.batch_size
-        )
-        try:
-            summary.ingested.add(fetch_mailbox(components, watcher))
-        finally:
-            watcher.close()
-    summary.ingested.add(components.ingestor.process_pending())
-    summary.jobs = run_jobs(components)
-    transport = components.transport()
-    try:
-        summary.flushed = flush_outbox(components.engine, transport, components.clock)
-    finally:
-        _close(transport)
-    return summary
-
-
-def _close(transport: object) -> None:
-    close: Callable[[], None] | None = getattr(transport, "close", None)
-    if close is not None:
-        close()
 
 
 class Daemon:
@@ -138,7 +47,7 @@ class Daemon:
             try:
                 flush_outbox(self.components.engine, transport, self.components.clock)
             finally:
-                _close(transport)
+                close_transport(transport)
 
     def safely(self, name: str, job: Callable[[], object]) -> None:
         """The per-job catch-all: a failing job is logged and retried on its next run."""

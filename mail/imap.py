@@ -1,0 +1,278 @@
+"""The mailbox watcher (imapclient): read-only, streaming, checkpointed by the caller.
+
+A poll SELECTs the folder read-only and compares UIDNEXT with the checkpoint, so an idle
+cycle costs O(1) commands however large the mailbox. New mail is fetched by UID in
+batches with ``BODY.PEEK[]``: nothing is ever marked, moved, deleted or expunged.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+log = logging.getLogger(__name__)
+
+IDLE_RENEW_SECONDS = 25 * 60
+IDLE_SLICE_SECONDS = 1.0
+
+
+class TransientImapError(Exception):
+    """The connection failed in a way that retrying later may fix."""
+
+
+class PermanentImapError(Exception):
+    """Login refused or folder missing: retrying will not help until the config changes."""
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    folder: str = "INBOX"
+    poll_interval: float = 30.0
+    idle: bool = True
+    ssl_context: ssl.SSLContext | None = None
+    timeout: float = 30.0
+
+
+class Checkpoint(NamedTuple):
+    """How far a mailbox has been processed."""
+
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    uid: int
+    data: bytes
+    internaldate: datetime | None
+
+
+@dataclass(frozen=True)
+class FetchedBatch:
+    uidvalidity: int
+    messages: tuple[FetchedMessage, ...]
+    last_uid: int
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The position to record once this batch is committed."""
+        return Checkpoint(self.uidvalidity, self.last_uid)
+
+
+@dataclass
+class WatcherState:
+    connected: bool = False
+    idle_supported: bool = False
+    last_poll_at: datetime | None = None
+    last_error: str | None = None
+
+
+class MailboxWatcher:
+    """Fetches new mail from one folder; ``poll`` yields batches, ``wait`` blocks for more."""
+
+    def __init__(
+        self,
+        settings: ImapSettings,
+        *,
+        batch_size: int = 250,
+        client_factory: Callable[..., IMAPClient] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.batch_size = batch_size
+        self.client_factory = client_factory or IMAPClient
+        self.state = WatcherState()
+        self._client: IMAPClient | None = None
+
+    def _connect(self) -> IMAPClient:
+        if self._client is not None:
+            return self._client
+        s = self.settings
+        context = s.ssl_context or ssl.create_default_context()
+        try:
+            client = self.client_factory(
+                s.host,
+                port=s.port,
+                ssl=s.security == "ssl",
+                ssl_context=context if s.security == "ssl" else None,
+                timeout=s.timeout,
+            )
+            if s.security == "starttls":
+                client.starttls(context)
+            client.login(s.username, s.password)
+        except LoginError as exc:
+            raise PermanentImapError(f"login refused for {s.username}") from exc
+        except (OSError, IMAPClientError) as exc:
+            raise TransientImapError(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        self._client = client
+        self.state.connected = True
+        self.state.idle_supported = client.has_capability("IDLE")
+        return client
+
+    def _select(self, client: IMAPClient) -> tuple[int, int]:
+        try:
+            info = client.select_folder(self.settings.folder, readonly=True)
+        except IMAPClientError as exc:
+            if isinstance(exc, IMAPClientAbortError):
+                raise
+            raise PermanentImapError(f"cannot open folder {self.settings.folder}") from exc
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info.get(b"UIDNEXT", 0))
+        return uidvalidity, uidnext
+
+    def poll(self, checkpoint: Checkpoint | None, *, start_now: bool = False) -> Iterator[FetchedBatch]:
+        """Yield new mail after ``checkpoint`` in committed-size batches, in UID order."""
+        try:
+            yield from self._poll(checkpoint, start_now)
+        except (OSError, IMAPClientAbortError, socket.timeout) as exc:
+            self._drop(str(exc))
+            raise TransientImapError(f"connection lost: {exc}") from exc
+        except IMAPClientError as exc:
+            self._drop(str(exc))
+            raise TransientImapError(f"server error: {exc}") from exc
+        self.state.last_poll_at = datetime.now(UTC)
+        self.state.last_error = None
+
+    def _poll(self, checkpoint: Checkpoint | None, start_now: bool) -> Iterator[FetchedBatch]:
+        client = self._connect()
+        uidvalidity, uidnext = self._select(client)
+        if checkpoint is None and start_now:
+            yield FetchedBatch(uidvalidity, (), max(uidnext - 1, 0))
+            return
+        last = 0
+        if checkpoint is not None and checkpoint.uidvalidity == uidvalidity:
+            last = checkpoint.last_uid
+        elif checkpoint is not None:
+            log.warning("UIDVALIDITY of %s changed: re-scanning", self.settings.folder)
+        if uidnext and uidnext - 1 <= last:
+            return
+        uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+        for start in range(0, len(uids), self.batch_size):
+            chunk = uids[start : start + self.batch_size]
+            fetched = client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            messages = tuple(
+                FetchedMessage(uid, _body(fetched[uid]), _internaldate(fetched[uid]))
+                for uid in chunk
+                if uid in fetched
+            )
+            yield FetchedBatch(uidvalidity, messages, chunk[-1])
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Block until new mail may be there or ``stop`` is set; True when stopped."""
+        client = self._client
+        if (
+            client is None
+            or not self.settings.idle
+            or not self.state.idle_supported
+        ):
+            return stop.wait(self.settings.poll_interval)
+        try:
+            client.idle()
+            started = time.monotonic()
+            try:
+                while not stop.is_set() and time.monotonic() - started < IDLE_RENEW_SECONDS:
+                    responses = client.idle_check(timeout=IDLE_SLICE_SECONDS)
+                    if any(_announces_mail(r) for r in responses):
+                        break
+            finally:
+                client.idle_done()
+        except (OSError, IMAPClientError) as exc:
+            self._drop(str(exc))
+            raise TransientImapError(f"IDLE failed: {exc}") from exc
+        return stop.is_set()
+
+    def _drop(self, error: str) -> None:
+        self.state.last_error = error
+        self.close()
+
+    def close(self) -> None:
+        """Log out (best effort) and forget the connection."""
+        client, self._client = self._client, None
+        self.state.connected = False
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:
+            try:
+                client.shutdown()
+            except Exception:
+                log.debug("IMAP connection already gone")
+
+
+def _announces_mail(response: Any) -> bool:
+    return isinstance(response, tuple) and len(response) > 1 and response[1] in (
+        b"EXISTS",
+        b"RECENT",
+    )
+
+
+def _body(item: dict[bytes, Any]) -> bytes:
+    body = item.get(b"BODY[]", b"")
+    return body if isinstance(body, bytes) else bytes(body or b"")
+
+
+def _internaldate(item: dict[bytes, Any]) -> datetime | None:
+    value = item.get(b"INTERNALDATE")
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def reconnect_delays(
+    base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None
+) -> Iterator[float]:
+    """Exponential backoff with full jitter: random in [0, min(cap, base * 2**n)]."""
+    rng = rng or random.Random()
+    attempt = 0
+    while True:
+        yield rng.uniform(0, min(cap, base * 2**attempt))
+        attempt += 1
+
+
+def watch(
+    watcher: MailboxWatcher,
+    load_checkpoint: Callable[[], Checkpoint | None],
+    handle_batch: Callable[[FetchedBatch], None],
+    stop: threading.Event,
+    *,
+    start_now: bool,
+    rng: random.Random | None = None,
+) -> None:
+    """Poll, hand each batch over (the caller commits it with its checkpoint), wait, repeat;
+    reconnect with backoff on transient errors, until ``stop`` is set."""
+    delays = reconnect_delays(rng=rng)
+    while not stop.is_set():
+        try:
+            for batch in watcher.poll(load_checkpoint(), start_now=start_now):
+                handle_batch(batch)
+                if stop.is_set():
+                    return
+            delays = reconnect_delays(rng=rng)
+            if watcher.wait(stop):
+                return
+        except TransientImapError as exc:
+            delay = next(delays)
+            log.warning("mailbox unavailable (%s); retrying in %.1f s", exc, delay)
+            if stop.wait(delay):
+                return
+        except PermanentImapError as exc:
+            watcher.state.last_error = str(exc)
+            log.error("mailbox error: %s; retrying in 5 min", exc)
+            if stop.wait(300):
+                return
