@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 import ssl
 import threading
 import time
@@ -135,11 +134,13 @@ class MailboxWatcher:
         uidnext = int(info.get(b"UIDNEXT", 0))
         return uidvalidity, uidnext
 
-    def poll(self, checkpoint: Checkpoint | None, *, start_now: bool = False) -> Iterator[FetchedBatch]:
+    def poll(
+        self, checkpoint: Checkpoint | None, *, start_now: bool = False
+    ) -> Iterator[FetchedBatch]:
         """Yield new mail after ``checkpoint`` in committed-size batches, in UID order."""
         try:
             yield from self._poll(checkpoint, start_now)
-        except (OSError, IMAPClientAbortError, socket.timeout) as exc:
+        except (TimeoutError, OSError, IMAPClientAbortError) as exc:
             self._drop(str(exc))
             raise TransientImapError(f"connection lost: {exc}") from exc
         except IMAPClientError as exc:
@@ -175,11 +176,7 @@ class MailboxWatcher:
     def wait(self, stop: threading.Event) -> bool:
         """Block until new mail may be there or ``stop`` is set; True when stopped."""
         client = self._client
-        if (
-            client is None
-            or not self.settings.idle
-            or not self.state.idle_supported
-        ):
+        if client is None or not self.settings.idle or not self.state.idle_supported:
             return stop.wait(self.settings.poll_interval)
         try:
             client.idle()
@@ -216,9 +213,14 @@ class MailboxWatcher:
 
 
 def _announces_mail(response: Any) -> bool:
-    return isinstance(response, tuple) and len(response) > 1 and response[1] in (
-        b"EXISTS",
-        b"RECENT",
+    return (
+        isinstance(response, tuple)
+        and len(response) > 1
+        and response[1]
+        in (
+            b"EXISTS",
+            b"RECENT",
+        )
     )
 
 

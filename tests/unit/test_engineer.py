@@ -88,11 +88,11 @@ def test_agent_cannot_touch_someone_elses_ticket() -> None:
 
 
 def test_agent_cannot_merge_or_reopen_closed_but_manager_can() -> None:
-    other = TicketRef(2, "SUP-0000-0011", Status.OPEN, "bob@example.com", "x@y.z", "x", "en")
-    lookup = FakeLookup(by_tracking={"SUP-0000-0011": other})
-    agent = plan("#merge SUP-0000-0011", lookup=lookup)
+    other = TicketRef(2, "SUP-0000-001Y", Status.OPEN, "bob@example.com", "x@y.z", "x", "en")
+    lookup = FakeLookup(by_tracking={"SUP-0000-001Y": other})
+    agent = plan("#merge SUP-0000-001Y", lookup=lookup)
     assert of(agent, MergeInto) == [] and "only a manager" in agent.refused[0]
-    manager = plan("#merge sup00000011", actor=BOB, lookup=lookup)
+    manager = plan("#merge sup0000001y", actor=BOB, lookup=lookup)
     assert of(manager, MergeInto)[0].target == other
     closed = ticket(status=Status.CLOSED)
     assert "only a manager" in plan("#reopen", t=closed).refused[0]
