@@ -60,7 +60,9 @@ def test_new_claim_opens_one_ticket_with_owner_ack_and_owner_notice() -> None:
 
 
 def test_tracking_numbers_are_not_sequential() -> None:
-    numbers = {decide(message()).effects[0].tracking for _ in range(3)}  # type: ignore[union-attr]
+    rng = CountingRng()
+    decisions = [route(message(), FakeLookup(), CTX, FrozenClock(), rng) for _ in range(3)]
+    numbers = {d.effects[0].tracking for d in decisions}  # type: ignore[union-attr]
     assert len(numbers) == 3
 
 
