@@ -6,8 +6,29 @@ import re
 from html.parser import HTMLParser
 
 BLOCKS = frozenset(
-    {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table",
-     "ul", "ol", "pre", "hr", "section", "article", "header", "footer"}
+    {
+        "p",
+        "div",
+        "br",
+        "tr",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "table",
+        "ul",
+        "ol",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+    }
 )
 SKIPPED = frozenset({"script", "style", "head", "title"})
 

@@ -1,0 +1,70 @@
+"""What the web layer needs from the rest of ticketd (implemented on the database)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One public step of a ticket. ``text`` is shown only with a valid status token."""
+
+    at: datetime
+    kind: str
+    summary: str
+    author: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """Everything a status page may show: public data only, never the requester's address."""
+
+    tracking: str
+    status: str
+    subject: str
+    owner_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_hours: float
+    first_response_due: datetime | None
+    timeline: tuple[TimelineEntry, ...]
+
+
+class TicketReader(Protocol):
+    def ticket_page(self, tracking: str) -> TicketPage | None:
+        """The public view of a ticket, or None."""
+
+    def requester_matches(self, tracking: str, email: str) -> bool:
+        """True when ``email`` is the ticket's requester."""
+
+
+class LinkMailer(Protocol):
+    def resend_link(self, tracking: str) -> None:
+        """Queue the signed status link to the ticket's requester."""
+
+
+class HealthProbe(Protocol):
+    def health(self) -> Mapping[str, object]:
+        """``{"database": "ok", ...}`` and whatever else operators should see."""
+
+
+class MetricsSource(Protocol):
+    def counters(self) -> Mapping[str, float]:
+        """Current values of ticketd's counters and gauges, by name."""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    service_name: str
+    language: str
+    timezone: str
+    secret_key: str = field(repr=False)
+    tracking_prefix: str
+    base_url: str
+    show_owner: str = "person"
+    team_name: str = ""
+    rate_limit_per_minute: int = 60
