@@ -99,11 +99,15 @@ class Ingestor:
                 if raw.uid in stored:
                     report.counts["already-stored"] += 1
                     continue
-                inbound_id = self._store_raw(connection, lookup, raw, mailbox, uidvalidity, 1)
+                msg = parse(raw.data, limits=self.limits)
+                inbound_id = self._store_raw(
+                    connection, lookup, raw, mailbox, uidvalidity, 1, msg.message_id
+                )
                 outcome = self._process(
-                    connection, lookup, applier, inbound_id, raw.data, 1, raw.envelope_to
+                    connection, lookup, applier, inbound_id, raw.data, 1, raw.envelope_to, msg=msg
                 )
                 report.counts[outcome] += 1
+            applier.finish()
             if mailbox is not None and checkpoint is not None:
                 save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
         return report
@@ -139,6 +143,7 @@ class Ingestor:
                         item.released,
                     )
                     report.counts[outcome] += 1
+                applier.finish()
         return report
 
     def _applier(self, connection: Connection, lookup: SqlLookup) -> Applier:
@@ -152,16 +157,19 @@ class Ingestor:
         mailbox: str | None,
         uidvalidity: int | None,
         attempts: int,
+        message_id: str = "",
     ) -> int:
         digest = hashlib.sha256(raw.data).hexdigest()
-        copy_of = lookup.raw_seen(digest)
+        copy_of = (
+            lookup.raw_seen(digest) if not message_id or lookup.message_seen(message_id) else None
+        )
         result = connection.execute(
             insert(inbound).values(
                 source=raw.source.value,
                 mailbox=mailbox,
                 uidvalidity=uidvalidity,
                 uid=raw.uid,
-                message_id="",
+                message_id=message_id[:998],
                 raw_sha256=digest,
                 raw=None if copy_of else zlib.compress(raw.data, 1),
                 copy_of=copy_of,
@@ -185,16 +193,18 @@ class Ingestor:
         attempts: int,
         envelope_to: tuple[str, ...] = (),
         released: bool = False,
+        *,
+        msg: InboundMessage | None = None,
     ) -> str:
-        msg: InboundMessage | None = None
         try:
             with connection.begin_nested():
-                msg = parse(data, limits=self.limits)
-                connection.execute(
-                    update(inbound)
-                    .where(inbound.c.id == inbound_id)
-                    .values(message_id=msg.message_id[:998])
-                )
+                if msg is None:
+                    msg = parse(data, limits=self.limits)
+                    connection.execute(
+                        update(inbound)
+                        .where(inbound.c.id == inbound_id)
+                        .values(message_id=msg.message_id[:998])
+                    )
                 decision = route(
                     msg,
                     lookup,
@@ -207,6 +217,7 @@ class Ingestor:
                 ticket_id = applier.apply(decision, Incoming(inbound_id, msg))
         except Exception as exc:
             lookup.forget_caches()
+            applier.forget()
             state = "quarantined" if attempts >= MAX_ATTEMPTS else "retry"
             message_id = msg.message_id if msg else "?"
             log.exception("%s failed (attempt %d), now %s", message_id, attempts, state)

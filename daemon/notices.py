@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
-
-from ticketd.daemon.store.schema import events, messages, tickets
 from ticketd.mail.compose import compose, make_message_id
 from ticketd.mail.message import Address, InboundMessage, OutgoingMessage
 from ticketd.notifications.render import Renderer
@@ -64,47 +62,39 @@ class NoticeFactory:
 
     def build(
         self,
-        connection: Connection,
         notice: QueueNotice,
-        ticket_id: int,
+        ticket: Mapping[str, Any],
+        thread: Sequence[str],
+        reason: str,
         msg: InboundMessage | None,
     ) -> OutgoingMessage:
-        """Render ``notice`` about ticket ``ticket_id`` into an ``OutgoingMessage``."""
-        ticket = connection.execute(select(tickets).where(tickets.c.id == ticket_id)).one()
-        thread = (
-            connection.execute(
-                select(messages.c.message_id)
-                .where(messages.c.ticket_id == ticket_id)
-                .order_by(messages.c.id)
-            )
-            .scalars()
-            .all()
-        )
+        """Render ``notice`` about ``ticket`` (a row) into an ``OutgoingMessage``."""
         to_engineer = notice.kind in ENGINEER_NOTICES
         language = notice.language or (
-            self.settings.default_language if to_engineer else ticket.language
+            self.settings.default_language if to_engineer else ticket["language"]
         )
+        requester = Address(ticket["requester_email"], ticket["requester_name"])
         context = {
             "service_name": self.settings.service_name,
-            "tracking": ticket.tracking,
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "status_url": self.status_url(ticket.tracking),
+            "tracking": ticket["tracking"],
+            "subject": ticket["subject"],
+            "status": ticket["status"],
+            "status_url": self.status_url(ticket["tracking"]),
             "first_response_hours": _hours(self.settings.first_response_hours),
-            "requester_name": ticket.requester_name or ticket.requester_email,
-            "requester": str(Address(ticket.requester_email, ticket.requester_name)),
-            "owner": ticket.owner or "",
+            "requester_name": ticket["requester_name"] or ticket["requester_email"],
+            "requester": str(requester),
+            "owner": ticket["owner"] or "",
+            "owner_name": self.engineer_names.get(ticket["owner"] or "", ""),
             "recipient_name": notice.recipient.name or notice.recipient.email,
             "customer_text": (msg.new_text if msg else "")[:CUSTOMER_TEXT_CHARS],
-            "reason": _assignment_reason(connection, ticket_id),
+            "reason": reason,
             "text": notice.text,
-            "owner_name": self.engineer_names.get(ticket.owner or "", ""),
         }
         rendered = self.renderer.render(notice.kind.value, language, context)
-        domain = self.settings.support_address.rpartition("@")[2]
         recipient = notice.recipient
-        if not recipient.name and recipient.email == ticket.requester_email:
-            recipient = Address(recipient.email, ticket.requester_name)
+        if not recipient.name and recipient.email == requester.email:
+            recipient = requester
+        domain = self.settings.support_address.rpartition("@")[2]
         return compose(
             from_addr=self.settings.sender,
             to=[recipient],
@@ -114,10 +104,10 @@ class NoticeFactory:
             in_reply_to=msg.message_id if msg else (thread[-1] if thread else None),
             references=thread[-REFERENCES_KEPT:],
             auto_submitted=_auto_submitted(notice.kind, to_engineer),
-            reply_to=self.reply_address(notice.recipient.email, ticket.tracking)
+            reply_to=self.reply_address(notice.recipient.email, ticket["tracking"])
             if to_engineer
             else None,
-            extra_headers={"X-Ticketd-Tracking": ticket.tracking},
+            extra_headers={"X-Ticketd-Tracking": ticket["tracking"]},
             date=self.now(),
         )
 
@@ -131,13 +121,3 @@ def _auto_submitted(kind: NoticeKind, to_engineer: bool) -> str | None:
 
 def _hours(hours: float) -> int | float:
     return int(hours) if float(hours).is_integer() else hours
-
-
-def _assignment_reason(connection: Connection, ticket_id: int) -> str:
-    query = (
-        select(events.c.summary)
-        .where(events.c.ticket_id == ticket_id, events.c.type == "assigned")
-        .order_by(events.c.id.desc())
-        .limit(1)
-    )
-    return connection.execute(query).scalar() or ""

@@ -5,11 +5,12 @@ transaction (ticket, events, messages, attachments, outbox), so all of it commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
 from ticketd.daemon.store import outbox as outbox_store
 from ticketd.daemon.store.lookup import ROUND_ROBIN_KEY, SqlLookup
@@ -48,9 +49,28 @@ from ticketd.routing.effects import (
 from ticketd.routing.model import OPEN_STATUSES, Status
 
 SYSTEM_ACTOR = "ticketd"
+INSERT_EVENT = insert(events)
+INSERT_MESSAGE = insert(messages)
+INSERT_TICKET = insert(tickets)
+INSERT_ATTACHMENT = insert(attachments)
+UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
+SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
+SELECT_THREAD = (
+    select(messages.c.message_id)
+    .where(messages.c.ticket_id == bindparam("ticket_pk"))
+    .order_by(messages.c.id)
+)
+LAST_REASON = (
+    select(events.c.summary)
+    .where(events.c.ticket_id == bindparam("ticket_pk"), events.c.type == "assigned")
+    .order_by(events.c.id.desc())
+    .limit(1)
+)
 
 
-BuildNotice = Callable[[Connection, QueueNotice, int, InboundMessage | None], OutgoingMessage]
+BuildNotice = Callable[
+    [QueueNotice, Mapping[str, Any], Sequence[str], str, InboundMessage | None], OutgoingMessage
+]
 
 
 @dataclass
@@ -75,6 +95,11 @@ class Applier:
     ) -> None:
         self.notify = notify
         self.connection = connection
+        self._tickets: dict[int, dict[str, Any]] = {}
+        self._threads: dict[int, list[str]] = {}
+        self._reasons: dict[int, str] = {}
+        self._fresh: set[int] = set()
+        self._round_robin: str | None = None
         self.lookup = lookup
         self.build_notice = build_notice
         self.now = now
@@ -82,6 +107,7 @@ class Applier:
     def apply(self, decision: Decision, incoming: Incoming) -> int | None:
         """Write every effect; returns the id of the ticket the message ended up on."""
         ticket_id: int | None = None
+        self._fresh.clear()
         for effect in decision.effects:
             if isinstance(effect, QueueNotice) and not self.notify:
                 continue
@@ -168,22 +194,26 @@ class Applier:
 
     def _open(self, effect: OpenTicket, incoming: Incoming) -> int:
         now = self.now()
-        result = self.connection.execute(
-            insert(tickets).values(
-                tracking=effect.tracking,
-                status=Status.OPEN.value,
-                priority=effect.priority.value,
-                subject=effect.subject[:1000],
-                requester_email=effect.requester.email,
-                requester_name=effect.requester.name[:200],
-                language=effect.language,
-                fingerprint=effect.fingerprint,
-                created_at=now,
-                updated_at=now,
-                last_customer_at=now,
-            )
-        )
+        row: dict[str, Any] = {
+            "tracking": effect.tracking,
+            "status": Status.OPEN.value,
+            "priority": effect.priority.value,
+            "type": None,
+            "subject": effect.subject[:1000],
+            "requester_email": effect.requester.email,
+            "requester_name": effect.requester.name[:200],
+            "owner": None,
+            "language": effect.language,
+            "fingerprint": effect.fingerprint,
+            "created_at": now,
+            "updated_at": now,
+            "last_customer_at": now,
+        }
+        result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = int(result.inserted_primary_key[0])
+        self._tickets[ticket_id] = {**row, "id": ticket_id}
+        self._threads[ticket_id] = []
+        self._fresh.add(ticket_id)
         self.connection.execute(delete(claims).where(claims.c.fingerprint == effect.fingerprint))
         self.connection.execute(
             insert(claims).values(fingerprint=effect.fingerprint, ticket_id=ticket_id, at=now)
@@ -196,39 +226,69 @@ class Applier:
         author = msg.from_addr.email if msg.from_addr else ""
         message_ref = self._store_message(incoming, ticket_id, effect.public)
         self.event(ticket_id, effect.kind, "", author, effect.public, message_ref)
-        values: dict[str, object] = {"updated_at": self.now()}
+        if ticket_id in self._fresh:
+            return
+        values: dict[str, Any] = {"updated_at": self.now()}
         if effect.kind == "customer_message":
             values["last_customer_at"] = self.now()
-        self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+        self._update(ticket_id, **values)
 
-    def _update(self, ticket_id: int, **values: object) -> None:
+    def ticket(self, ticket_id: int) -> Mapping[str, Any]:
+        """The ticket row as this transaction has it (read once, then kept current)."""
+        cached = self._tickets.get(ticket_id)
+        if cached is None:
+            row = self.connection.execute(SELECT_TICKET, {"ticket_pk": ticket_id}).mappings().one()
+            cached = self._tickets[ticket_id] = dict(row)
+        return cached
+
+    def _thread(self, ticket_id: int) -> list[str]:
+        thread = self._threads.get(ticket_id)
+        if thread is None:
+            found = self.connection.execute(SELECT_THREAD, {"ticket_pk": ticket_id}).scalars()
+            thread = self._threads[ticket_id] = list(found)
+        return thread
+
+    def _insert_message(self, values: dict[str, Any]) -> int:
+        result = self.connection.execute(INSERT_MESSAGE, values)
+        self.lookup.note_message(values["message_id"])
+        if values["ticket_id"] in self._threads:
+            self._threads[values["ticket_id"]].append(values["message_id"])
+        return int(result.inserted_primary_key[0])
+
+    def _update(self, ticket_id: int, **values: Any) -> None:
         values.setdefault("updated_at", self.now())
-        self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+        if any(isinstance(v, ColumnElement) for v in values.values()):
+            self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+            self._tickets.pop(ticket_id, None)
+            return
+        self.connection.execute(UPDATE_TICKET, {"ticket_pk": ticket_id, **values})
+        cached = self._tickets.get(ticket_id)
+        if cached is not None:
+            cached.update(values)
 
     def _store_text(self, ticket_id: int, text: str, author: str, kind: str, public: bool) -> int:
         """Keep text written inside ticketd (notes, replies) as a message of the ticket."""
-        result = self.connection.execute(
-            insert(messages).values(
-                ticket_id=ticket_id,
-                message_id=f"{kind}-{uuid.uuid4().hex}@ticketd.local",
-                direction="note" if kind == "note" else "out",
-                author=author,
-                body=text,
-                public=public,
-                at=self.now(),
-            )
+        return self._insert_message(
+            {
+                "ticket_id": ticket_id,
+                "message_id": f"{kind}-{uuid.uuid4().hex}@ticketd.local",
+                "direction": "note" if kind == "note" else "out",
+                "inbound_id": None,
+                "author": author,
+                "subject": "",
+                "body": text,
+                "public": public,
+                "at": self.now(),
+            }
         )
-        return int(result.inserted_primary_key[0])
 
     def _public_reply(self, ticket_id: int, text: str, actor: str) -> None:
         ref = self._store_text(ticket_id, text, actor, "reply", public=True)
         self.event(ticket_id, "reply_sent", "", actor, public=True, message_ref=ref)
-        self.connection.execute(
-            update(tickets)
-            .where(tickets.c.id == ticket_id, tickets.c.first_response_at.is_(None))
-            .values(first_response_at=self.now())
-        )
-        self._update(ticket_id)
+        if self.ticket(ticket_id)["first_response_at"] is None:
+            self._update(ticket_id, first_response_at=self.now())
+        else:
+            self._update(ticket_id)
 
     def _merge(
         self, ticket_id: int, target_id: int, target_tracking: str, tracking: str, actor: str
@@ -243,30 +303,25 @@ class Applier:
 
     def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
         self._store_message(incoming, ticket_id, public=False)
-        self.connection.execute(
-            update(tickets)
-            .where(tickets.c.id == ticket_id)
-            .values(duplicate_count=tickets.c.duplicate_count + 1)
-        )
+        self._update(ticket_id, duplicate_count=tickets.c.duplicate_count + 1)
         author = incoming.msg.from_addr.email if incoming.msg.from_addr else ""
         self.event(ticket_id, "duplicate", reason, actor=author, public=False)
 
     def _store_message(self, incoming: Incoming, ticket_id: int, public: bool) -> int:
         msg = incoming.msg
-        result = self.connection.execute(
-            insert(messages).values(
-                ticket_id=ticket_id,
-                message_id=msg.message_id,
-                direction="in",
-                inbound_id=incoming.inbound_id,
-                author=msg.from_addr.email if msg.from_addr else "",
-                subject=msg.subject[:1000],
-                body=msg.new_text,
-                public=public,
-                at=self.now(),
-            )
+        message_ref = self._insert_message(
+            {
+                "ticket_id": ticket_id,
+                "message_id": msg.message_id,
+                "direction": "in",
+                "inbound_id": incoming.inbound_id,
+                "author": msg.from_addr.email if msg.from_addr else "",
+                "subject": msg.subject[:1000],
+                "body": msg.new_text,
+                "public": public,
+                "at": self.now(),
+            }
         )
-        message_ref = int(result.inserted_primary_key[0])
         for attachment in msg.attachments:
             known = select(blobs.c.sha256).where(blobs.c.sha256 == attachment.sha256)
             if self.connection.execute(known).first() is None:
@@ -274,14 +329,15 @@ class Applier:
                     insert(blobs).values(sha256=attachment.sha256, data=attachment.data)
                 )
             self.connection.execute(
-                insert(attachments).values(
-                    ticket_id=ticket_id,
-                    message_ref=message_ref,
-                    filename=attachment.filename,
-                    content_type=attachment.content_type[:255],
-                    size=attachment.size,
-                    sha256=attachment.sha256,
-                )
+                INSERT_ATTACHMENT,
+                {
+                    "ticket_id": ticket_id,
+                    "message_ref": message_ref,
+                    "filename": attachment.filename,
+                    "content_type": attachment.content_type[:255],
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                },
             )
         return message_ref
 
@@ -296,15 +352,16 @@ class Applier:
     ) -> None:
         """Append one event to a ticket's history."""
         self.connection.execute(
-            insert(events).values(
-                ticket_id=ticket_id,
-                type=kind,
-                at=self.now(),
-                actor=actor,
-                public=public,
-                summary=summary[:2000],
-                message_ref=message_ref,
-            )
+            INSERT_EVENT,
+            {
+                "ticket_id": ticket_id,
+                "type": kind,
+                "at": self.now(),
+                "actor": actor,
+                "public": public,
+                "summary": summary[:2000],
+                "message_ref": message_ref,
+            },
         )
 
     def assign(
@@ -319,41 +376,35 @@ class Applier:
     ) -> bool:
         """Set the owner, keep the load counters current and record an ``assigned`` event.
         With ``only_if_unowned`` (``#take``) nothing changes if someone owns it already."""
-        row = self.connection.execute(
-            select(tickets.c.owner, tickets.c.status).where(tickets.c.id == ticket_id)
-        ).one()
-        if only_if_unowned and row.owner not in (None, owner):
+        row = self.ticket(ticket_id)
+        if only_if_unowned and row["owner"] not in (None, owner):
             return False
-        is_open = Status(row.status) in OPEN_STATUSES
+        is_open = Status(row["status"]) in OPEN_STATUSES
         self.lookup.note_assignment(
-            row.owner if is_open else None, owner if is_open else None, automatic
+            row["owner"] if is_open else None, owner if is_open else None, automatic
         )
-        self.connection.execute(
-            update(tickets)
-            .where(tickets.c.id == ticket_id)
-            .values(owner=owner, updated_at=self.now())
-        )
+        self._update(ticket_id, owner=owner)
         if automatic and owner:
-            self._remember_round_robin(owner)
-        self.event(ticket_id, "assigned", f"{owner or 'nobody'}: {reason}", actor, public=False)
+            self._round_robin = owner
+        summary = f"{owner or 'nobody'}: {reason}"
+        self._reasons[ticket_id] = summary
+        self.event(ticket_id, "assigned", summary, actor, public=False)
         return True
 
     def change_status(self, ticket_id: int, status: Status, reason: str, actor: str) -> None:
         """Move a ticket to ``status`` and record a public ``status_changed`` event."""
-        row = self.connection.execute(
-            select(tickets.c.owner, tickets.c.status).where(tickets.c.id == ticket_id)
-        ).one()
-        before = Status(row.status)
+        row = self.ticket(ticket_id)
+        before = Status(row["status"])
         if before == status:
             return
         if before in OPEN_STATUSES and status not in OPEN_STATUSES:
-            self.lookup.note_closed(row.owner)
+            self.lookup.note_closed(row["owner"])
         elif before not in OPEN_STATUSES and status in OPEN_STATUSES:
-            self.lookup.note_reopened(row.owner)
-        values: dict[str, object] = {"status": status.value, "updated_at": self.now()}
+            self.lookup.note_reopened(row["owner"])
+        values: dict[str, Any] = {"status": status.value}
         if status == Status.RESOLVED:
             values["resolved_at"] = self.now()
-        self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+        self._update(ticket_id, **values)
         self.event(
             ticket_id,
             "status_changed",
@@ -364,24 +415,44 @@ class Applier:
 
     def queue_notice(self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None) -> None:
         """Render a notice and put it in the outbox, recording its Message-ID for threading."""
-        mail = self.build_notice(self.connection, notice, ticket_id, msg)
+        reason = self._reasons.get(ticket_id)
+        if reason is None:
+            found = self.connection.execute(LAST_REASON, {"ticket_pk": ticket_id}).scalar()
+            reason = self._reasons[ticket_id] = found or ""
+        mail = self.build_notice(
+            notice, self.ticket(ticket_id), tuple(self._thread(ticket_id)), reason, msg
+        )
         automatic = notice.kind not in ENGINEER_NOTICES | HUMAN_NOTICES
         outbox_store.queue(
             self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
         )
-        self.connection.execute(
-            insert(messages).values(
-                ticket_id=ticket_id,
-                message_id=mail.message_id,
-                direction="out",
-                author=mail.sender,
-                subject="",
-                body="",
-                public=False,
-                at=self.now(),
-            )
+        self._insert_message(
+            {
+                "ticket_id": ticket_id,
+                "message_id": mail.message_id,
+                "direction": "out",
+                "inbound_id": None,
+                "author": mail.sender,
+                "subject": "",
+                "body": "",
+                "public": False,
+                "at": self.now(),
+            }
         )
 
-    def _remember_round_robin(self, owner: str) -> None:
+    def finish(self) -> None:
+        """Write what was kept for the end of the batch (the round-robin pointer)."""
+        if self._round_robin is None:
+            return
         self.connection.execute(delete(settings).where(settings.c.key == ROUND_ROBIN_KEY))
-        self.connection.execute(insert(settings).values(key=ROUND_ROBIN_KEY, value=owner))
+        self.connection.execute(
+            insert(settings).values(key=ROUND_ROBIN_KEY, value=self._round_robin)
+        )
+        self._round_robin = None
+
+    def forget(self) -> None:
+        """Drop every cache (after a rolled-back savepoint)."""
+        self._tickets.clear()
+        self._threads.clear()
+        self._reasons.clear()
+        self._fresh.clear()

@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from ticketd.daemon.store.schema import claims, inbound, messages, outbox, settings, tickets
 from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
 
 ROUND_ROBIN_KEY = "round_robin_last"
+MESSAGE_SEEN = select(messages.c.id).where(messages.c.message_id == bindparam("mid")).limit(1)
 _REF_COLUMNS = (
     tickets.c.id,
     tickets.c.tracking,
@@ -45,10 +46,18 @@ class SqlLookup:
         self._load: Counter[str] | None = None
         self._last: str | None = None
         self._last_loaded = False
+        self._seen: dict[str, bool] = {}
 
     def message_seen(self, message_id: str) -> bool:
-        seen = select(messages.c.id).where(messages.c.message_id == message_id).limit(1)
-        return self.connection.execute(seen).first() is not None
+        known = self._seen.get(message_id)
+        if known is None:
+            found = self.connection.execute(MESSAGE_SEEN, {"mid": message_id}).first()
+            known = self._seen[message_id] = found is not None
+        return known
+
+    def note_message(self, message_id: str) -> None:
+        """A message row was just written in this transaction."""
+        self._seen[message_id] = True
 
     def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         ids = [m for m in message_ids if m][:50]
@@ -126,6 +135,7 @@ class SqlLookup:
     def forget_caches(self) -> None:
         """Drop cached counters (after a rolled-back savepoint they may be wrong)."""
         self._load, self._last_loaded = None, False
+        self._seen.clear()
 
     def note_closed(self, owner: str | None) -> None:
         if owner and self._load is not None:
