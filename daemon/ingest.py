@@ -30,6 +30,7 @@ from ticketd.routing.ports import Clock, Rng
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+INSERT_INBOUND = insert(inbound)
 PROCESS_BATCH = 200
 
 
@@ -164,22 +165,23 @@ class Ingestor:
             lookup.raw_seen(digest) if not message_id or lookup.message_seen(message_id) else None
         )
         result = connection.execute(
-            insert(inbound).values(
-                source=raw.source.value,
-                mailbox=mailbox,
-                uidvalidity=uidvalidity,
-                uid=raw.uid,
-                message_id=message_id[:998],
-                raw_sha256=digest,
-                raw=None if copy_of else zlib.compress(raw.data, 1),
-                copy_of=copy_of,
-                size=len(raw.data),
-                envelope_from=raw.envelope_from,
-                envelope_to=",".join(raw.envelope_to) or None,
-                received_at=raw.received_at,
-                state="pending" if attempts == 0 else "processing",
-                attempts=attempts,
-            )
+            INSERT_INBOUND,
+            {
+                "source": raw.source.value,
+                "mailbox": mailbox,
+                "uidvalidity": uidvalidity,
+                "uid": raw.uid,
+                "message_id": message_id[:998],
+                "raw_sha256": digest,
+                "raw": None if copy_of else zlib.compress(raw.data, 1),
+                "copy_of": copy_of,
+                "size": len(raw.data),
+                "envelope_from": raw.envelope_from,
+                "envelope_to": ",".join(raw.envelope_to) or None,
+                "received_at": raw.received_at,
+                "state": "pending" if attempts == 0 else "processing",
+                "attempts": attempts,
+            },
         )
         return int(result.inserted_primary_key[0])
 

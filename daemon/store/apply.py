@@ -50,6 +50,7 @@ from ticketd.routing.model import OPEN_STATUSES, Status
 
 SYSTEM_ACTOR = "ticketd"
 INSERT_EVENT = insert(events)
+FINISH_INBOUND = update(inbound).where(inbound.c.id == bindparam("inbound_pk"))
 INSERT_MESSAGE = insert(messages)
 INSERT_TICKET = insert(tickets)
 INSERT_ATTACHMENT = insert(attachments)
@@ -114,15 +115,15 @@ class Applier:
             ticket_id = self._apply_one(effect, incoming, ticket_id)
         held = [e.reason for e in decision.effects if isinstance(e, Hold)]
         self.connection.execute(
-            update(inbound)
-            .where(inbound.c.id == incoming.inbound_id)
-            .values(
-                state="held" if held else "done",
-                disposition=decision.disposition.value,
-                ticket_id=ticket_id,
-                reason=(held[0] if held else "; ".join(decision.hits))[:2000],
-                processed_at=self.now(),
-            )
+            FINISH_INBOUND,
+            {
+                "inbound_pk": incoming.inbound_id,
+                "state": "held" if held else "done",
+                "disposition": decision.disposition.value,
+                "ticket_id": ticket_id,
+                "reason": (held[0] if held else "; ".join(decision.hits))[:2000],
+                "processed_at": self.now(),
+            },
         )
         return ticket_id
 

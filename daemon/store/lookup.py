@@ -12,7 +12,6 @@ from ticketd.daemon.store.schema import claims, inbound, messages, outbox, setti
 from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
 
 ROUND_ROBIN_KEY = "round_robin_last"
-MESSAGE_SEEN = select(messages.c.id).where(messages.c.message_id == bindparam("mid")).limit(1)
 _REF_COLUMNS = (
     tickets.c.id,
     tickets.c.tracking,
@@ -22,6 +21,23 @@ _REF_COLUMNS = (
     tickets.c.subject,
     tickets.c.language,
     tickets.c.merged_into,
+)
+MESSAGE_SEEN = select(messages.c.id).where(messages.c.message_id == bindparam("mid")).limit(1)
+BY_TRACKING = select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking"))
+RECENT_CLAIM = (
+    select(*_REF_COLUMNS)
+    .join(claims, claims.c.ticket_id == tickets.c.id)
+    .where(claims.c.fingerprint == bindparam("fingerprint"), claims.c.at >= bindparam("since"))
+)
+AUTOMATIC_SINCE = select(func.count()).where(
+    outbox.c.recipient == bindparam("recipient"),
+    outbox.c.automatic.is_(True),
+    outbox.c.created_at >= bindparam("since"),
+)
+RAW_SEEN = (
+    select(inbound.c.id)
+    .where(inbound.c.raw_sha256 == bindparam("digest"), inbound.c.raw.is_not(None))
+    .limit(1)
 )
 
 
@@ -74,17 +90,12 @@ class SqlLookup:
         return self._resolve(row) if row else None
 
     def ticket_by_tracking(self, tracking: str) -> TicketRef | None:
-        query = select(*_REF_COLUMNS).where(tickets.c.tracking == tracking)
-        row = self.connection.execute(query).mappings().first()
+        row = self.connection.execute(BY_TRACKING, {"tracking": tracking}).mappings().first()
         return self._resolve(row) if row else None
 
     def recent_claim(self, fingerprint: str, since: datetime) -> TicketRef | None:
-        query = (
-            select(*_REF_COLUMNS)
-            .join(claims, claims.c.ticket_id == tickets.c.id)
-            .where(claims.c.fingerprint == fingerprint, claims.c.at >= since)
-        )
-        row = self.connection.execute(query).mappings().first()
+        params = {"fingerprint": fingerprint, "since": since}
+        row = self.connection.execute(RECENT_CLAIM, params).mappings().first()
         return ticket_ref(row) if row else None
 
     def open_load(self) -> Mapping[str, int]:
@@ -106,21 +117,12 @@ class SqlLookup:
         return self._last
 
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
-        query = select(func.count()).where(
-            outbox.c.recipient == recipient,
-            outbox.c.automatic.is_(True),
-            outbox.c.created_at >= since,
-        )
-        return int(self.connection.execute(query).scalar() or 0)
+        params = {"recipient": recipient, "since": since}
+        return int(self.connection.execute(AUTOMATIC_SINCE, params).scalar() or 0)
 
     def raw_seen(self, raw_sha256: str) -> int | None:
         """The inbound row that already holds exactly these bytes, if any."""
-        query = (
-            select(inbound.c.id)
-            .where(inbound.c.raw_sha256 == raw_sha256, inbound.c.raw.is_not(None))
-            .limit(1)
-        )
-        return self.connection.execute(query).scalar()
+        return self.connection.execute(RAW_SEEN, {"digest": raw_sha256}).scalar()
 
     def note_assignment(self, previous: str | None, owner: str | None, automatic: bool) -> None:
         """Keep the cached load (and round-robin pointer) in step with a new assignment."""

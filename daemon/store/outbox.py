@@ -11,6 +11,7 @@ from ticketd.daemon.store.schema import outbox
 from ticketd.mail.message import OutgoingMessage
 
 MAX_BACKOFF = timedelta(hours=1)
+INSERT = insert(outbox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +32,19 @@ def queue(
 ) -> None:
     """Add a fully rendered mail to the outbox (inside the caller's transaction)."""
     connection.execute(
-        insert(outbox).values(
-            message_id=mail.message_id,
-            ticket_id=ticket_id,
-            kind=kind,
-            sender=mail.sender,
-            recipient=",".join(mail.recipients),
-            automatic=automatic,
-            data=mail.data,
-            state="pending",
-            created_at=now,
-            next_attempt_at=now,
-        )
+        INSERT,
+        {
+            "message_id": mail.message_id,
+            "ticket_id": ticket_id,
+            "kind": kind,
+            "sender": mail.sender,
+            "recipient": ",".join(mail.recipients),
+            "automatic": automatic,
+            "data": mail.data,
+            "state": "pending",
+            "created_at": now,
+            "next_attempt_at": now,
+        },
     )
 
 
