@@ -132,12 +132,15 @@ def _check_config(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
     components = build(config)
-    if args.once:
-        print(run_once(components))
-        return 0
-    from ticketd.daemon.service import run_forever
+    try:
+        if args.once:
+            print(run_once(components))
+            return 0
+        from ticketd.daemon.service import run_forever
 
-    return run_forever(components)
+        return run_forever(components)
+    finally:
+        components.close()
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -160,7 +163,7 @@ def _import(args: argparse.Namespace) -> int:
         progress.update(report.messages, final=True)
     finally:
         source.close()
-        components.engine.dispose()
+        components.close()
     elapsed = max(time.monotonic() - started, 1e-9)
     counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
     print(
@@ -312,7 +315,10 @@ def _quarantine_release(args: argparse.Namespace) -> int:
         if queries.quarantined(connection, args.id) is None:
             raise CliError(f"nothing held or quarantined with id {args.id}")
         connection.execute(update(inbound).where(inbound.c.id == args.id).values(attempts=0))
-    report = components.ingestor.process_pending(released=(args.id,))
+    try:
+        report = components.ingestor.process_pending(released=(args.id,))
+    finally:
+        components.close()
     counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
     print(f"released {args.id}: {counts}")
     return 0

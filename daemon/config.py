@@ -130,6 +130,7 @@ class SlaConfig:
 @dataclass(frozen=True)
 class IngestConfig:
     max_attachment_bytes: int = 10 * MIB
+    parse_workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -547,7 +548,8 @@ def _sla(s: _Section) -> SlaConfig:
 
 def _ingest(s: _Section) -> IngestConfig:
     config = IngestConfig(
-        max_attachment_bytes=s.integer("max_attachment_bytes", 10 * MIB, 1024, 1024 * MIB)
+        max_attachment_bytes=s.integer("max_attachment_bytes", 10 * MIB, 1024, 1024 * MIB),
+        parse_workers=s.integer("parse_workers", 1, 0, 16),
     )
     s.finish()
     return config

@@ -12,12 +12,13 @@ import hashlib
 import logging
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from ticketd.daemon.parsing import BatchParser
 from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming
 from ticketd.daemon.store.lookup import SqlLookup
 from ticketd.daemon.store.schema import inbound, mailbox_state
@@ -72,6 +73,7 @@ class Ingestor:
         *,
         limits: ParseLimits | None = None,
         notify: bool = True,
+        parse_workers: int = 0,
     ) -> None:
         self.engine = engine
         self.ctx = ctx
@@ -80,10 +82,15 @@ class Ingestor:
         self.rng = rng
         self.limits = limits or ParseLimits()
         self.notify = notify
+        self.parser = BatchParser(self.limits, parse_workers)
+
+    def close(self) -> None:
+        """Release the parse worker, if any."""
+        self.parser.close()
 
     def ingest(
         self,
-        raws: Iterable[RawMessage],
+        raws: Sequence[RawMessage],
         *,
         mailbox: str | None = None,
         checkpoint: Checkpoint | None = None,
@@ -94,13 +101,11 @@ class Ingestor:
         with self.engine.begin() as connection:
             lookup = SqlLookup(connection)
             applier = self._applier(connection, lookup)
-            raws = list(raws)
-            stored = _stored_uids(connection, mailbox, uidvalidity, raws)
-            for raw in raws:
-                if raw.uid in stored:
-                    report.counts["already-stored"] += 1
-                    continue
-                msg = parse(raw.data, limits=self.limits)
+            stored = _stored_uids(connection, mailbox, uidvalidity, list(raws))
+            fresh = [raw for raw in raws if raw.uid not in stored]
+            if len(fresh) < len(raws):
+                report.counts["already-stored"] += len(raws) - len(fresh)
+            for raw, msg in zip(fresh, self.parser.parse_all([r.data for r in fresh]), strict=True):
                 inbound_id = self._store_raw(
                     connection, lookup, raw, mailbox, uidvalidity, 1, msg.message_id
                 )

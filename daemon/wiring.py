@@ -34,6 +34,11 @@ class Components:
     notices: NoticeFactory
     ingestor: Ingestor
 
+    def close(self) -> None:
+        """Stop the parse worker and close database connections."""
+        self.ingestor.close()
+        self.engine.dispose()
+
     def transport(self) -> Transport:
         """The outbound transport configured in ``[outbound]``."""
         out = self.config.outbound
@@ -133,6 +138,7 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
         rng,
         limits=ParseLimits(max_attachment_bytes=config.ingest.max_attachment_bytes),
         notify=notify,
+        parse_workers=config.ingest.parse_workers,
     )
     return Components(config, engine, clock, rng, notices, ingestor)
 

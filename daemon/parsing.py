@@ -1,0 +1,61 @@
+"""Parsing ahead in a worker process, so parsing and database work use both cores.
+
+Parsing is pure and the largest single cost of ingest; batches of at least
+``MIN_PARALLEL`` messages are parsed by a spawned worker while the caller stores and
+routes the messages already parsed. Results come back in order. If the worker dies, the
+rest of the batch is parsed in-process: slower, never lost.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from ticketd.mail.message import InboundMessage
+from ticketd.mail.parse import ParseLimits, parse
+
+log = logging.getLogger(__name__)
+
+MIN_PARALLEL = 32
+CHUNK = 8
+
+
+class BatchParser:
+    """Parses a batch of raw messages, in a worker process when it pays off."""
+
+    def __init__(self, limits: ParseLimits, workers: int) -> None:
+        self.limits = limits
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def parse_all(self, datas: Sequence[bytes]) -> Iterator[InboundMessage]:
+        """Parsed messages, in the order of ``datas``."""
+        one = functools.partial(parse, limits=self.limits)
+        if self.workers < 1 or len(datas) < MIN_PARALLEL:
+            yield from map(one, datas)
+            return
+        done = 0
+        try:
+            for msg in self._executor().map(one, datas, chunksize=CHUNK):
+                done += 1
+                yield msg
+        except BrokenProcessPool:
+            log.warning("parse worker died; parsing the rest of the batch in-process")
+            self.close()
+            yield from map(one, datas[done:])
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker, if one was started."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
