@@ -3,6 +3,7 @@ run due jobs, flush the outbox."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,14 +22,18 @@ class CycleSummary:
     ingested: IngestReport = field(default_factory=IngestReport)
     jobs: JobReport = field(default_factory=JobReport)
     flushed: FlushReport = field(default_factory=FlushReport)
+    ingest_seconds: float = 0.0
+    flush_seconds: float = 0.0
 
     def __str__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.ingested.counts.items()))
         return (
-            f"processed {self.ingested.messages} messages ({counts or 'none'}); "
+            f"processed {self.ingested.messages} messages ({counts or 'none'}) "
+            f"in {self.ingest_seconds:.2f}s; "
             f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
             f"closed={self.jobs.closed}; mail sent={self.flushed.sent} "
-            f"deferred={self.flushed.retried} failed={self.flushed.failed}"
+            f"deferred={self.flushed.retried} failed={self.flushed.failed} "
+            f"in {self.flush_seconds:.2f}s"
         )
 
 
@@ -80,6 +85,7 @@ def run_jobs(components: Components) -> JobReport:
 def run_once(components: Components) -> CycleSummary:
     """One full cycle: fetch and process all new mail, run due jobs, flush the outbox."""
     summary = CycleSummary()
+    started = time.perf_counter()
     if components.mailbox is not None:
         watcher = MailboxWatcher(
             components.imap_settings(), batch_size=components.mailbox.batch_size
@@ -89,12 +95,15 @@ def run_once(components: Components) -> CycleSummary:
         finally:
             watcher.close()
     summary.ingested.add(components.ingestor.process_pending())
+    summary.ingest_seconds = time.perf_counter() - started
     summary.jobs = run_jobs(components)
+    started = time.perf_counter()
     transport = components.transport()
     try:
         summary.flushed = flush_outbox(components.engine, transport, components.clock)
     finally:
         close_transport(transport)
+    summary.flush_seconds = time.perf_counter() - started
     return summary
 
 
