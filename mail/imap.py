@@ -103,6 +103,7 @@ class MailboxWatcher:
             return self._client
         s = self.settings
         context = s.ssl_context or ssl.create_default_context()
+        client: IMAPClient | None = None
         try:
             client = self.client_factory(
                 s.host,
@@ -115,8 +116,10 @@ class MailboxWatcher:
                 client.starttls(context)
             client.login(s.username, s.password)
         except LoginError as exc:
+            _discard(client)
             raise PermanentImapError(f"login refused for {s.username}") from exc
         except (OSError, IMAPClientError) as exc:
+            _discard(client)
             raise TransientImapError(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
         self._client = client
         self.state.connected = True
@@ -127,9 +130,10 @@ class MailboxWatcher:
         try:
             info = client.select_folder(self.settings.folder, readonly=True)
         except IMAPClientError as exc:
-            if isinstance(exc, IMAPClientAbortError):
-                raise
-            raise PermanentImapError(f"cannot open folder {self.settings.folder}") from exc
+            text = str(exc).lower()
+            if "nonexistent" in text or "doesn't exist" in text or "does not exist" in text:
+                raise PermanentImapError(f"no folder {self.settings.folder}") from exc
+            raise
         uidvalidity = int(info[b"UIDVALIDITY"])
         uidnext = int(info.get(b"UIDNEXT", 0))
         return uidvalidity, uidnext
@@ -206,10 +210,17 @@ class MailboxWatcher:
         try:
             client.logout()
         except Exception:
-            try:
-                client.shutdown()
-            except Exception:
-                log.debug("IMAP connection already gone")
+            _discard(client)
+
+
+def _discard(client: IMAPClient | None) -> None:
+    """Close a connection that is broken or refused, without raising."""
+    if client is None:
+        return
+    try:
+        client.shutdown()
+    except Exception:
+        log.debug("IMAP connection already gone")
 
 
 def _announces_mail(response: Any) -> bool:
