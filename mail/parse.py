@@ -245,18 +245,14 @@ def _original_message_id(part: Message) -> str | None:
 
 
 def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:
-        return ""
-    return str(value) if value is not None else ""
+    """The first raw value of a header (8-bit bytes kept as surrogate escapes)."""
+    values = _all_headers(msg, name)
+    return values[0] if values else ""
 
 
 def _all_headers(msg: Message, name: str) -> list[str]:
-    try:
-        return [" ".join(str(v).split()) for v in msg.get_all(name) or []]
-    except Exception:
-        return []
+    wanted = name.lower()
+    return [" ".join(str(value).split()) for key, value in msg.raw_items() if key.lower() == wanted]
 
 
 def _lower(value: str) -> str | None:

@@ -30,7 +30,7 @@ def strip_quoted(text: str) -> str:
         if stripped.startswith(">") and _rest_is_quoted(lines[index:]):
             cut = index
             break
-        marker = stripped == "-- " or any(m.match(stripped.strip()) for m in _MARKERS)
+        marker = line.rstrip("\r") == "-- " or any(m.match(stripped.strip()) for m in _MARKERS)
         sender_line = stripped.lower().startswith(("from", "보낸"))
         if marker and (not sender_line or _is_header_block(lines, index)):
             cut = index
