@@ -187,7 +187,8 @@ class StatusSite:
         return self.render(request, "lookup.html", error=None, resent=True)
 
     async def api_ticket(self, request: Request) -> Response:
-        """
+        """A ticket's public status and timeline as JSON (``k`` adds the conversation).
+        ---
         responses:
           200:
             description: tracking, status, owner_name, created_at, updated_at, timeline
@@ -226,10 +227,13 @@ class StatusSite:
         )
 
     async def healthz(self, request: Request) -> Response:
-        """
+        """Database reachable, mailbox state, outbox backlog.
+        ---
         responses:
           200:
             description: database and mailbox state
+          503:
+            description: the database is unreachable
         """
         details: Mapping[str, object] = self.health_probe.health()
         ok = details.get("database") == "ok"
@@ -240,7 +244,7 @@ class StatusSite:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
-        return SCHEMAS.OpenAPIResponse(request=request)
+        return JSONResponse(SCHEMAS.get_schema(routes=request.app.routes))
 
 
 def create_app(
@@ -255,13 +259,13 @@ def create_app(
     """The Starlette application with an explicit route table."""
     site = StatusSite(settings, reader, mailer, health, metrics, clock)
     routes = [
-        Route("/", site.home, methods=["GET"]),
-        Route("/lookup", site.lookup, methods=["GET"]),
-        Route("/t/{tracking}", site.ticket, methods=["GET"]),
-        Route("/resend", site.resend, methods=["POST"]),
+        Route("/", site.home, methods=["GET"], include_in_schema=False),
+        Route("/lookup", site.lookup, methods=["GET"], include_in_schema=False),
+        Route("/t/{tracking}", site.ticket, methods=["GET"], include_in_schema=False),
+        Route("/resend", site.resend, methods=["POST"], include_in_schema=False),
         Route("/api/tickets/{tracking}", site.api_ticket, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
-        Route("/metrics", site.metrics, methods=["GET"]),
+        Route("/metrics", site.metrics, methods=["GET"], include_in_schema=False),
         Route("/openapi.json", site.openapi, methods=["GET"], include_in_schema=False),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
