@@ -171,6 +171,7 @@ class StatusSite:
             current=current,
             conversation=conversation,
             hours=f"{page.first_response_hours:g}",
+            label=lambda status: status_label(status, language),
         )
 
     async def resend(self, request: Request) -> Response:
