@@ -44,6 +44,7 @@ class ServiceConfig:
     timezone: str
     address: str | None = None
     autoreply_limit_per_hour: int = 5
+    templates: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,10 @@ def _service(s: _Section, reader: _Reader) -> ServiceConfig:
         timezone=timezone,
         address=reader.email(s.key("address"), address) if address else None,
         autoreply_limit_per_hour=s.integer("autoreply_limit_per_hour", 5, 0, 1000),
+        templates=s.path_value("templates", None),
     )
+    if config.templates is not None and not config.templates.is_dir():
+        reader.problem(s.key("templates"), f"no such folder: {config.templates}")
     s.finish()
     return config
 

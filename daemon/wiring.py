@@ -126,7 +126,7 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
             default_language=config.service.language,
             engineer_names={e.email: e.name for e in config.engineers},
         ),
-        Renderer.default(),
+        Renderer.default(config.service.templates),
         rng.token_bytes,
         clock.now,
     )

@@ -1,0 +1,65 @@
+"""Every notice renders in Korean and English; customer subjects carry the tracking number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ticketd.notifications.render import Renderer
+from ticketd.routing.effects import ENGINEER_NOTICES, NoticeKind
+
+CONTEXT = {
+    "service_name": "Example 고객지원",
+    "tracking": "SUP-7K2M-9QXA",
+    "subject": "똠햏뷁 로그인 오류",
+    "status": "resolved",
+    "status_url": "http://127.0.0.1:8080/t/SUP-7K2M-9QXA?k=abc",
+    "first_response_hours": 24,
+    "requester_name": "김민수",
+    "requester": "김민수 <kim@acme.co.kr>",
+    "owner": "alice@example.com",
+    "owner_name": "Alice",
+    "recipient_name": "Alice",
+    "customer_text": "결제가 안 됩니다\n두 번째 줄",
+    "reason": "least-loaded engineer on duty",
+    "text": "답변 본문",
+}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_notice_renders(kind: NoticeKind, language: str) -> None:
+    mail = Renderer.default().render(kind.value, language, CONTEXT)
+    assert mail.subject and "\n" not in mail.subject
+    assert mail.text.strip()
+    if kind not in ENGINEER_NOTICES or kind == NoticeKind.OWNER_ASSIGNED:
+        assert "SUP-7K2M-9QXA" in mail.subject
+
+
+def test_acknowledgement_has_number_link_and_promise() -> None:
+    ko = Renderer.default().render("acknowledgement", "ko", CONTEXT)
+    assert ko.subject == "[SUP-7K2M-9QXA] 문의가 접수되었습니다: 똠햏뷁 로그인 오류"
+    assert CONTEXT["status_url"] in ko.text and "24시간 이내" in ko.text
+    en = Renderer.default().render("acknowledgement", "en", CONTEXT)
+    assert "within 24 hours" in en.text and "SUP-7K2M-9QXA" in en.text
+
+
+def test_owner_notice_quotes_the_customer_and_lists_commands() -> None:
+    text = Renderer.default().render("owner_assigned", "en", CONTEXT).text
+    assert "> 결제가 안 됩니다\n> 두 번째 줄" in text
+    assert "#assign" in text and "#note" in text and "#take" in text
+
+
+def test_operators_can_override_templates(tmp_path: Path) -> None:
+    (tmp_path / "ko").mkdir()
+    (tmp_path / "ko" / "acknowledgement.txt").write_text(
+        "Subject: [{{ tracking }}] 우리 회사 접수\n\n맞춤 본문 {{ status_url }}\n", encoding="utf-8"
+    )
+    mail = Renderer.default(tmp_path).render("acknowledgement", "ko", CONTEXT)
+    assert mail.subject == "[SUP-7K2M-9QXA] 우리 회사 접수"
+    assert (
+        Renderer.default(tmp_path)
+        .render("acknowledgement", "en", CONTEXT)
+        .subject.startswith("[SUP-7K2M-9QXA] We received")
+    )
