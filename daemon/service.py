@@ -38,6 +38,7 @@ class Daemon:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.lock = threading.Lock()
+        self.watcher: MailboxWatcher | None = None
 
     def process(self) -> None:
         """Process queued mail and flush the outbox (serialised: one runner at a time)."""
@@ -66,7 +67,9 @@ class Daemon:
         components = self.components
         box = components.mailbox
         assert box is not None
-        watcher = MailboxWatcher(components.imap_settings(), batch_size=box.batch_size)
+        watcher = self.watcher = MailboxWatcher(
+            components.imap_settings(), batch_size=box.batch_size
+        )
 
         def checkpoint() -> object:
             with components.engine.connect() as connection:
@@ -108,7 +111,7 @@ class Daemon:
                     max_message_size=config.smtp_listener.max_message_size,
                 )
             )
-        web = await start_web(self.components)
+        web = await start_web(self.components, lambda: self.watcher.state if self.watcher else None)
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
             self._in_thread("jobs", lambda: run_jobs(self.components)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +18,7 @@ from ticketd.daemon.store.db import make_engine
 from ticketd.daemon.store.lookup import SqlLookup
 from ticketd.daemon.store.schema import events, inbound, mailbox_state, messages, outbox, tickets
 from ticketd.daemon.wiring import Components
+from ticketd.mail.imap import WatcherState
 from ticketd.mail.message import Address
 from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.web.app import create_app
@@ -132,6 +133,7 @@ class DatabaseHealth:
     """``web.ports.HealthProbe`` and ``MetricsSource`` from the database."""
 
     engine: Engine
+    watcher: Callable[[], WatcherState | None] = lambda: None
 
     def health(self) -> Mapping[str, object]:
         try:
@@ -141,9 +143,19 @@ class DatabaseHealth:
                 boxes = connection.execute(select(mailbox_state)).all()
         except Exception as exc:
             return {"database": f"error: {type(exc).__name__}"}
+        state = self.watcher()
+        watcher = None
+        if state is not None:
+            watcher = {
+                "connected": state.connected,
+                "idle": state.idle_supported,
+                "last_poll_at": state.last_poll_at.isoformat() if state.last_poll_at else None,
+                "last_error": state.last_error,
+            }
         return {
             "database": "ok",
             "outbox_backlog": backlog,
+            "watcher": watcher,
             "mailbox": [
                 {
                     "mailbox": b.mailbox,
@@ -164,6 +176,10 @@ class DatabaseHealth:
                 "mails_ingested": count(select(func.count()).select_from(inbound)),
                 "tickets_created": count(select(func.count()).select_from(tickets)),
                 "duplicates": count(select(func.count()).where(events.c.type == "duplicate")),
+                "commands_accepted": count(
+                    select(func.count()).where(inbound.c.disposition == "command")
+                )
+                - count(select(func.count()).where(events.c.type == "command_rejected")),
                 "commands_rejected": count(
                     select(func.count()).where(events.c.type == "command_rejected")
                 ),
@@ -190,10 +206,12 @@ def web_settings(components: Components) -> WebSettings:
     )
 
 
-def build_web_app(components: Components) -> object:
-    """The Starlette application wired to the database."""
+def build_web_app(
+    components: Components, watcher: Callable[[], WatcherState | None] = lambda: None
+) -> object:
+    """The Starlette application wired to the database (and the running watcher)."""
     reader_engine = make_engine(components.config.database.url, read_only=True)
-    health = DatabaseHealth(reader_engine)
+    health = DatabaseHealth(reader_engine, watcher)
     return create_app(
         web_settings(components),
         SqlTicketReader(reader_engine, components),
@@ -225,11 +243,13 @@ class WebServer:
             await asyncio.wait_for(self.task, timeout=5)
 
 
-async def start_web(components: Components) -> WebServer:
+async def start_web(
+    components: Components, watcher: Callable[[], WatcherState | None] = lambda: None
+) -> WebServer:
     """Start serving ``[web].listen`` inside the running loop."""
     host, _, port = components.config.web.listen.rpartition(":")
     config = uvicorn.Config(
-        build_web_app(components),
+        build_web_app(components, watcher),
         host=host,
         port=int(port),
         log_level="warning",

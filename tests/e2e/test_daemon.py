@@ -94,3 +94,41 @@ def test_mail_to_the_listener_becomes_a_ticket_and_sigterm_stops_cleanly(daemon)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.dovecot
+def test_daemon_watches_the_mailbox_with_idle(tmp_path: Path, dovecot) -> None:  # type: ignore[no-untyped-def]
+    web_port = free_port()
+    ws = write_config(
+        tmp_path,
+        mailbox_section=(
+            f'[mailbox]\naddress = "support@example.com"\nhost = "{dovecot.host}"\n'
+            f'port = {dovecot.port}\nsecurity = "none"\nusername = "{dovecot.user}"\n'
+            f'password = "{dovecot.password}"\npoll_interval = 60\n'
+        ),
+    )
+    ws.config.write_text(
+        ws.config.read_text().replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web_port}"')
+    )
+    process = subprocess.Popen(
+        ["ticketd", "--config", str(ws.config), "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(web_port)
+        time.sleep(1)
+        dovecot.deliver(claim(subject="IDLE claim", body="arrives while the daemon waits"))
+        deadline = time.monotonic() + 15
+        while not tickets(ws) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert [t["subject"] for t in tickets(ws)] == ["IDLE claim"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/healthz", timeout=5) as resp:
+            health = json.loads(resp.read())
+        assert health["watcher"]["connected"] and health["watcher"]["idle"]
+        assert health["mailbox"][0]["last_uid"] == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
