@@ -1,0 +1,76 @@
+"""Scheduled work through ``run --once`` on the wall clock: SLA reminder, breach, auto-close."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from tests.builders import claim
+from tests.e2e.support import Workspace, write_config, write_mbox
+from ticketd.daemon.store.db import make_engine
+from ticketd.daemon.store.schema import tickets
+
+Capsys = pytest.CaptureFixture[str]
+
+
+def age(ws: Workspace, **values: object) -> None:
+    engine = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}")
+    with engine.begin() as connection:
+        connection.execute(update(tickets).values(**values))
+    engine.dispose()
+
+
+def subjects_to(ws: Workspace, address: str) -> list[str]:
+    return [m["Subject"] for m in ws.sent_mail() if address in str(m["To"])]
+
+
+@pytest.fixture
+def ws(tmp_path: Path, capsys: Capsys) -> Workspace:
+    ws = write_config(tmp_path)
+    ws.cli(capsys, "import", str(write_mbox(tmp_path / "a.mbox", [claim()])))
+    ws.cli(capsys, "run", "--once")
+    return ws
+
+
+def test_reminder_at_75_percent_and_breach_at_100_percent_once(
+    ws: Workspace, capsys: Capsys
+) -> None:
+    [ticket] = ws.cli_json(capsys, "ticket", "list")
+    owner = ticket["owner"]
+    now = datetime.now(UTC)
+    age(ws, created_at=now - timedelta(hours=19))
+    ws.cli(capsys, "run", "--once")
+    ws.cli(capsys, "run", "--once")
+    assert len([s for s in subjects_to(ws, owner) if "기한 임박" in s]) == 1
+    age(ws, created_at=now - timedelta(hours=25))
+    ws.cli(capsys, "run", "--once")
+    ws.cli(capsys, "run", "--once")
+    shown = ws.cli_json(capsys, "ticket", "show", ticket["tracking"])
+    assert [e["type"] for e in shown["events"]].count("sla_breached") == 1
+    assert len([s for s in subjects_to(ws, "bob@example.com") if "SLA" in s]) == 1
+    if owner != "bob@example.com":
+        assert len([s for s in subjects_to(ws, owner) if "SLA" in s]) == 1
+
+
+def test_public_reply_stops_the_clock(ws: Workspace, capsys: Capsys) -> None:
+    age(ws, created_at=datetime.now(UTC) - timedelta(hours=30), first_response_at=datetime.now(UTC))
+    ws.cli(capsys, "run", "--once")
+    [ticket] = ws.cli_json(capsys, "ticket", "list")
+    shown = ws.cli_json(capsys, "ticket", "show", ticket["tracking"])
+    assert "sla_breached" not in [e["type"] for e in shown["events"]]
+
+
+def test_resolved_ticket_auto_closes_and_the_customer_is_told_once(
+    ws: Workspace, capsys: Capsys
+) -> None:
+    week_ago = datetime.now(UTC) - timedelta(days=8)
+    age(ws, status="resolved", resolved_at=week_ago, last_customer_at=week_ago,
+        first_response_at=week_ago)  # fmt: skip
+    ws.cli(capsys, "run", "--once")
+    ws.cli(capsys, "run", "--once")
+    [ticket] = ws.cli_json(capsys, "ticket", "list")
+    assert ticket["status"] == "closed"
+    assert len([s for s in subjects_to(ws, "kim@acme.co.kr") if "Closed" in s]) == 1
