@@ -191,3 +191,60 @@ def test_unknown_ticket_and_missing_config_are_one_line_errors(
     missing = Workspace(ws.root, ws.root / "nope.toml").subprocess("init")
     assert missing.returncode != 0
     assert missing.stderr.startswith("error: ") and "nope.toml" in missing.stderr
+
+
+LOOP_CASES = {
+    "auto-submitted": ({"Auto-Submitted": "auto-replied"}, None),
+    "auto-generated": ({"Auto-Submitted": "auto-generated"}, None),
+    "precedence bulk": ({"Precedence": "bulk"}, None),
+    "precedence junk": ({"Precedence": "junk"}, None),
+    "precedence list": ({"Precedence": "list"}, None),
+    "list-id": ({"List-Id": "<news.acme.co.kr>"}, None),
+    "mailer-daemon": ({}, "MAILER-DAEMON@acme.co.kr"),
+    "postmaster": ({}, "postmaster@acme.co.kr"),
+    "noreply": ({}, "noreply@shop.example"),
+    "no-reply": ({}, "no-reply@shop.example"),
+    "our own address": ({}, SUPPORT),
+    "x-loop": ({"X-Loop": SUPPORT}, None),
+}
+
+
+@pytest.mark.parametrize("case", list(LOOP_CASES))
+def test_loop_cases_send_nothing_and_open_nothing(ws: Workspace, capsys: Capsys, case: str) -> None:
+    headers, sender = LOOP_CASES[case]
+    first = claim(message_id="<c1@acme.co.kr>")
+    sender = sender or "kim@acme.co.kr"
+    on_ticket = claim(
+        subject="Re: Cannot log in",
+        body="auto text",
+        sender=sender,
+        message_id="<loop1@acme.co.kr>",
+        headers={**headers, "In-Reply-To": "<c1@acme.co.kr>"},
+    )
+    fresh = claim(
+        subject="Something else",
+        body="auto text 2",
+        sender=sender,
+        message_id="<loop2@acme.co.kr>",
+        headers=headers,
+    )
+    ws.cli(capsys, "import", str(write_mbox(ws.root / "l.mbox", [first, on_ticket, fresh])))
+    ws.cli(capsys, "run", "--once")
+    assert len(ws.cli_json(capsys, "ticket", "list")) == 1
+    assert len(ws.sent_mail()) == 2
+    held = ws.cli_json(capsys, "quarantine", "list")
+    assert [h["message_id"] for h in held] == ["loop2@acme.co.kr"]
+
+
+def test_at_most_five_automatic_mails_per_requester_per_hour(ws: Workspace, capsys: Capsys) -> None:
+    claims = [claim(subject=f"Problem {i}", body=f"Different problem {i}") for i in range(7)]
+    ws.cli(capsys, "import", str(write_mbox(ws.root / "many.mbox", claims)))
+    ws.cli(capsys, "run", "--once")
+    assert len(ws.cli_json(capsys, "ticket", "list")) == 7
+    acks = [m for m in ws.sent_mail() if m["To"].addresses[0].addr_spec == "kim@acme.co.kr"]
+    assert len(acks) == 5
+    suppressed = 0
+    for ticket in ws.cli_json(capsys, "ticket", "list"):
+        events = ws.cli_json(capsys, "ticket", "show", ticket["tracking"])["events"]
+        suppressed += sum(e["type"] == "notice_suppressed" for e in events)
+    assert suppressed == 2
