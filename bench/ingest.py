@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bench.corpus import CORPUS_NAMES, Truth, write_corpus
+from tests.netutil import free_port
 
 SUPPORT = "support@example.com"
 ENGINEERS = (
@@ -85,12 +85,6 @@ HEADER = (
 CYCLE = re.compile(r"processed \d+ messages .*? in ([\d.]+)s; .* in ([\d.]+)s")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _toml(value: Any) -> str:
     """A TOML value for a str, int, bool or list of str (JSON strings are TOML strings)."""
     if isinstance(value, bool):
@@ -102,7 +96,7 @@ def _toml(value: Any) -> str:
 
 def write_config(workdir: Path, outbound: dict[str, Any], mailbox: dict[str, Any] | None) -> Path:
     """A ticketd config in ``workdir``: SQLite there, 4 engineers, web on a free port."""
-    port = _free_port()
+    port = free_port()
     sections: list[tuple[str, dict[str, Any]]] = [
         ("[service]", {"name": "Bench Support", "tracking_prefix": "SUP", "language": "ko",
                        "timezone": "Asia/Seoul", "address": SUPPORT}),
@@ -197,7 +191,7 @@ class _CountingSink:
 def smtp_sink() -> Iterator[tuple[int, _CountingSink]]:
     """A local SMTP server that accepts everything: its port and its counter."""
     handler = _CountingSink()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port, handler

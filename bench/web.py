@@ -13,7 +13,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.store.db import make_engine, migrate
 from ticketd.daemon.store.schema import events, tickets
 from ticketd.routing.tracking import generate
@@ -49,23 +49,6 @@ request = function()
   return wrk.format("GET", paths[math.random(#paths)])
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing answers on port {port}")
 
 
 def populate(url: str, count: int) -> list[str]:
@@ -174,8 +157,8 @@ def main() -> int:
     daemon = subprocess.Popen(["ticketd", "--config", str(config(work, ticketd_port)), "run"])
     bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)])
     try:
-        wait_for(ticketd_port)
-        wait_for(bare_port)
+        wait_for_port(ticketd_port)
+        wait_for_port(bare_port)
         sample = random.sample(numbers, min(len(numbers), 20_000))
         page_rate, page_p99 = load(ticketd_port, [f"/t/{n}" for n in sample], work,
                                    args.seconds, "status")  # fmt: skip

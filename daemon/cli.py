@@ -258,46 +258,48 @@ def _ticket_list(args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         rows = queries.list_tickets(connection, status=args.status, owner=args.owner)
         data = [queries.ticket_dict(row) for row in rows]
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return 0
-    for item in data:
-        print(
-            f"{item['tracking']}  {item['status']:8} {item['owner'] or '-':28} "
-            f"{item['subject'][:60]}"
-        )
-    print(f"{len(data)} tickets")
-    return 0
+    lines = [
+        f"{item['tracking']}  {item['status']:8} {item['owner'] or '-':28} {item['subject'][:60]}"
+        for item in data
+    ]
+    return _emit(args.json, data, lines, f"{len(data)} tickets")
 
 
 def _quarantine_list(args: argparse.Namespace) -> int:
     _, engine = _engine(args)
     with engine.connect() as connection:
         rows = queries.quarantine(connection)
-    if args.json:
-        print(
-            json.dumps(
-                [{**dict(r), "received_at": queries.iso(r["received_at"])} for r in rows],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+    data = [{**dict(r), "received_at": queries.iso(r["received_at"])} for r in rows]
+    lines = [
+        f"{r['id']:6} {r['state']:11} {r['received_at']} <{r['message_id']}> {r['reason']}"
+        for r in data
+    ]
+    return _emit(args.json, data, lines, f"{len(rows)} held or quarantined")
+
+
+def _emit(as_json: bool, data: object, lines: list[str], footer: str) -> int:
+    """Print ``data`` as JSON, or the human ``lines`` and a footer."""
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    for row in rows:
-        print(
-            f"{row['id']:6} {row['state']:11} {queries.iso(row['received_at'])} "
-            f"<{row['message_id']}> {row['reason']}"
-        )
-    print(f"{len(rows)} held or quarantined")
+    for line in lines:
+        print(line)
+    print(footer)
     return 0
+
+
+def _held(connection: Any, inbound_id: int) -> Any:
+    """The held or quarantined message ``inbound_id``, or a one-line error."""
+    row = queries.quarantined(connection, inbound_id)
+    if row is None:
+        raise CliError(f"nothing held or quarantined with id {inbound_id}")
+    return row
 
 
 def _quarantine_show(args: argparse.Namespace) -> int:
     _, engine = _engine(args)
     with engine.connect() as connection:
-        row = queries.quarantined(connection, args.id)
-        if row is None:
-            raise CliError(f"nothing held or quarantined with id {args.id}")
+        row = _held(connection, args.id)
         raw = load_raw(connection, args.id)
     print(
         f"id: {row['id']}\nstate: {row['state']}\nreason: {row['reason']}\n"
@@ -312,8 +314,7 @@ def _quarantine_release(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
     components = build(config)
     with components.engine.begin() as connection:
-        if queries.quarantined(connection, args.id) is None:
-            raise CliError(f"nothing held or quarantined with id {args.id}")
+        _held(connection, args.id)
         connection.execute(update(inbound).where(inbound.c.id == args.id).values(attempts=0))
     try:
         report = components.ingestor.process_pending(released=(args.id,))
@@ -327,8 +328,7 @@ def _quarantine_release(args: argparse.Namespace) -> int:
 def _quarantine_drop(args: argparse.Namespace) -> int:
     _, engine = _engine(args)
     with engine.begin() as connection:
-        if queries.quarantined(connection, args.id) is None:
-            raise CliError(f"nothing held or quarantined with id {args.id}")
+        _held(connection, args.id)
         connection.execute(update(inbound).where(inbound.c.id == args.id).values(state="dropped"))
     print(f"dropped {args.id}")
     return 0

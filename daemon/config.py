@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
+
 MIB = 1024 * 1024
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -104,25 +106,6 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
-class Engineer:
-    email: str
-    name: str
-    role: str = "agent"
-    teams: tuple[str, ...] = ()
-    available: bool = True
-
-
-@dataclass(frozen=True)
-class RoutingRule:
-    from_domain: tuple[str, ...] = ()
-    from_address: tuple[str, ...] = ()
-    subject_contains: tuple[str, ...] = ()
-    body_contains: tuple[str, ...] = ()
-    owner: str | None = None
-    team: str | None = None
-
-
-@dataclass(frozen=True)
 class SlaConfig:
     first_response_hours: float = 24.0
     auto_close_days: float = 7.0
@@ -143,8 +126,8 @@ class Config:
     outbound: OutboundConfig
     web: WebConfig
     security: SecurityConfig
-    engineers: tuple[Engineer, ...]
-    routing_rules: tuple[RoutingRule, ...]
+    engineers: tuple[EngineerInfo, ...]
+    routing_rules: tuple[RoutingRuleSpec, ...]
     sla: SlaConfig
     ingest: IngestConfig
     path: Path
@@ -475,19 +458,19 @@ def _table_list(reader: _Reader, value: object, key: str) -> list[object]:
     return value
 
 
-def _engineers(reader: _Reader, root: dict[str, Any], used: set[str]) -> tuple[Engineer, ...]:
+def _engineers(reader: _Reader, root: dict[str, Any], used: set[str]) -> tuple[EngineerInfo, ...]:
     used.add("engineers")
-    found: list[Engineer] = []
+    found: list[EngineerInfo] = []
     for index, item in enumerate(_table_list(reader, root.get("engineers", []), "engineers")):
         s = _Section(reader, item, f"engineers[{index}]")
         email = reader.email(s.key("email"), s.string("email", required=True))
         if email and any(e.email == email for e in found):
             reader.problem(s.key("email"), f"{email} is listed twice")
         found.append(
-            Engineer(
+            EngineerInfo(
                 email=email,
                 name=s.string("name", email.partition("@")[0]),
-                role=s.choice("role", ("agent", "manager"), "agent"),
+                role=Role(s.choice("role", ("agent", "manager"), "agent")),
                 teams=s.words("teams"),
                 available=s.boolean("available", True),
             )
@@ -499,19 +482,19 @@ def _engineers(reader: _Reader, root: dict[str, Any], used: set[str]) -> tuple[E
 
 
 def _rules(
-    reader: _Reader, root: dict[str, Any], used: set[str], engineers: tuple[Engineer, ...]
-) -> tuple[RoutingRule, ...]:
+    reader: _Reader, root: dict[str, Any], used: set[str], engineers: tuple[EngineerInfo, ...]
+) -> tuple[RoutingRuleSpec, ...]:
     used.add("routing")
     routing = _Section(reader, root.get("routing", {}), "routing")
     routing.used.add("rules")
     routing.finish()
-    rules: list[RoutingRule] = []
+    rules: list[RoutingRuleSpec] = []
     items = _table_list(reader, routing.data.get("rules", []), "routing.rules")
     teams = {team for engineer in engineers for team in engineer.teams}
     for index, item in enumerate(items):
         s = _Section(reader, item, f"routing.rules[{index}]")
         owner, team = s.string("owner"), s.string("team")
-        rule = RoutingRule(
+        rule = RoutingRuleSpec(
             from_domain=s.words("from_domain"),
             from_address=s.words("from_address"),
             subject_contains=s.words("subject_contains"),

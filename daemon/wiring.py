@@ -18,7 +18,6 @@ from ticketd.mail.message import Address
 from ticketd.mail.parse import ParseLimits
 from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
 from ticketd.notifications.render import Renderer
-from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 from ticketd.routing.pipeline import RoutingContext
 from ticketd.routing.ports import Clock, Rng
 
@@ -87,21 +86,8 @@ def routing_context(config: Config) -> RoutingContext:
         support_address=config.support_address,
         tracking_prefix=config.service.tracking_prefix,
         default_language=config.service.language,
-        engineers=tuple(
-            EngineerInfo(e.email, e.name, Role(e.role), tuple(e.teams), e.available)
-            for e in config.engineers
-        ),
-        rules=tuple(
-            RoutingRuleSpec(
-                from_domain=r.from_domain,
-                from_address=r.from_address,
-                subject_contains=r.subject_contains,
-                body_contains=r.body_contains,
-                owner=r.owner,
-                team=r.team,
-            )
-            for r in config.routing_rules
-        ),
+        engineers=config.engineers,
+        rules=config.routing_rules,
         autoreply_limit_per_hour=config.service.autoreply_limit_per_hour,
         trusted_authserv_ids=tuple(config.security.trusted_authserv_ids),
         secret_key=config.web.secret_key,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import smtplib
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,25 +15,9 @@ import pytest
 
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config
+from tests.netutil import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 @pytest.fixture

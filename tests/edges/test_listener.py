@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.builders import claim
+from tests.netutil import free_port
 from ticketd.mail.listener import InboundSMTPHandler, make_controller
 from ticketd.mail.message import RawMessage
 
@@ -36,9 +36,7 @@ def listener(store: Store, max_size: int = 100_000) -> Iterator[int]:
     handler = InboundSMTPHandler(
         "support@example.com", store, max_message_size=max_size, clock=lambda: datetime.now(UTC)
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     controller = make_controller(handler, "127.0.0.1", port)
     controller.start()
     try:

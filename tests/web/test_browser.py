@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -15,18 +14,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from tests.netutil import free_port
 from tests.web.test_app import NUMBER, FakeMailer, FakeReader, Health
 from ticketd.web.app import create_app
 from ticketd.web.ports import WebSettings
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def site() -> Iterator[str]:
         health=Health(),
         metrics=Health(),
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
