@@ -41,9 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except ConfigError as exc:
-        print(f"error: invalid configuration: {exc.problems[0]}", file=sys.stderr)
-        for problem in exc.problems[1:]:
-            print(f"  {problem}", file=sys.stderr)
+        print(f"error: invalid configuration: {'; '.join(exc.problems)}", file=sys.stderr)
         return 2
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -123,7 +121,9 @@ def _check_config(args: argparse.Namespace) -> int:
     try:
         load_config(path)
     except ConfigError as exc:
-        print(describe_problems(exc), file=sys.stderr)
+        print(describe_problems(exc))
+        count = len(exc.problems)
+        print(f"error: {count} problem{'s' if count != 1 else ''} in {path}", file=sys.stderr)
         return 2
     print(f"{path}: ok")
     return 0

@@ -32,10 +32,7 @@ class ConfigError(Exception):
 
 def describe_problems(error: ConfigError) -> str:
     """One line per problem, for ``check-config``."""
-    count = len(error.problems)
-    lines = [f"error: {count} problem{'s' if count != 1 else ''} in the configuration:"]
-    lines.extend(f"  {problem}" for problem in error.problems)
-    return "\n".join(lines)
+    return "\n".join(error.problems)
 
 
 @dataclass(frozen=True)

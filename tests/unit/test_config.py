@@ -114,8 +114,9 @@ def test_check_config_prints_every_problem_and_fails(
 ) -> None:
     path = write(tmp_path, "[mailboxx]\nhost = 1\n")
     assert main(["--config", str(path), "check-config"]) == 2
-    err = capsys.readouterr().err
-    assert "mailboxx: unknown key" in err
+    out, err = capsys.readouterr()
+    assert "mailboxx: unknown key" in out.splitlines()
+    assert err.count("\n") == 1 and err.startswith("error: 1 problem in")
     assert main(["--config", str(EXAMPLE), "check-config"]) == 0
     assert "ok" in capsys.readouterr().out
 
