@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from ticketd.daemon.cycle import close_transport, ingest_batch, run_jobs
 from ticketd.daemon.delivery import flush_outbox
 from ticketd.daemon.ingest import load_checkpoint
+from ticketd.daemon.leader import Leadership
 from ticketd.daemon.web_wiring import start_web
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
@@ -39,6 +40,14 @@ class Daemon:
         self.wake = threading.Event()
         self.lock = threading.Lock()
         self.watcher: MailboxWatcher | None = None
+        self.leadership = Leadership(components.engine)
+
+    def await_election(self) -> bool:
+        """Block until this process is the poller; False if stopping first."""
+        while not self.stop.is_set():
+            if self.leadership.elected.wait(1.0):
+                return True
+        return False
 
     def process(self) -> None:
         """Process queued mail and flush the outbox (serialised: one runner at a time)."""
@@ -58,12 +67,16 @@ class Daemon:
             log.exception("job %s failed", name)
 
     def runner_loop(self) -> None:
+        if not self.await_election():
+            return
         while not self.stop.is_set():
             self.safely("process", self.process)
             self.wake.wait(PROCESS_INTERVAL)
             self.wake.clear()
 
     def watcher_loop(self) -> None:
+        if not self.await_election():
+            return
         components = self.components
         box = components.mailbox
         assert box is not None
@@ -111,7 +124,11 @@ class Daemon:
                     max_message_size=config.smtp_listener.max_message_size,
                 )
             )
-        web = await start_web(self.components, lambda: self.watcher.state if self.watcher else None)
+        web = await start_web(
+            self.components,
+            lambda: self.watcher.state if self.watcher else None,
+            lambda: "poller" if self.leadership.elected.is_set() else "standby",
+        )
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
             self._in_thread("jobs", lambda: run_jobs(self.components)),
@@ -128,7 +145,10 @@ class Daemon:
             max_instances=1,
         )
         scheduler.start()
-        threads = [threading.Thread(target=self.runner_loop, name="runner", daemon=True)]
+        threads = [
+            threading.Thread(target=self.leadership.campaign, args=(self.stop,), daemon=True),
+            threading.Thread(target=self.runner_loop, name="runner", daemon=True),
+        ]
         if self.components.mailbox is not None:
             threads.append(threading.Thread(target=self.watcher_loop, name="imap", daemon=True))
         for thread in threads:
@@ -143,11 +163,13 @@ class Daemon:
         await web.stop()
         for thread in threads:
             await asyncio.to_thread(thread.join, STOP_GRACE_SECONDS)
+        self.leadership.release()
         return 0
 
     def _in_thread(self, name: str, job: Callable[[], object]) -> Callable[[], object]:
         async def run() -> None:
-            await asyncio.to_thread(self.safely, name, job)
+            if self.leadership.elected.is_set():
+                await asyncio.to_thread(self.safely, name, job)
 
         return run
 

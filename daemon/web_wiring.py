@@ -134,6 +134,7 @@ class DatabaseHealth:
 
     engine: Engine
     watcher: Callable[[], WatcherState | None] = lambda: None
+    role: Callable[[], str] = lambda: "poller"
 
     def health(self) -> Mapping[str, object]:
         try:
@@ -154,6 +155,7 @@ class DatabaseHealth:
             }
         return {
             "database": "ok",
+            "role": self.role(),
             "outbox_backlog": backlog,
             "watcher": watcher,
             "mailbox": [
@@ -207,11 +209,13 @@ def web_settings(components: Components) -> WebSettings:
 
 
 def build_web_app(
-    components: Components, watcher: Callable[[], WatcherState | None] = lambda: None
+    components: Components,
+    watcher: Callable[[], WatcherState | None] = lambda: None,
+    role: Callable[[], str] = lambda: "poller",
 ) -> object:
-    """The Starlette application wired to the database (and the running watcher)."""
+    """The Starlette application wired to the database (and the running daemon)."""
     reader_engine = make_engine(components.config.database.url, read_only=True)
-    health = DatabaseHealth(reader_engine, watcher)
+    health = DatabaseHealth(reader_engine, watcher, role)
     return create_app(
         web_settings(components),
         SqlTicketReader(reader_engine, components),
@@ -244,12 +248,14 @@ class WebServer:
 
 
 async def start_web(
-    components: Components, watcher: Callable[[], WatcherState | None] = lambda: None
+    components: Components,
+    watcher: Callable[[], WatcherState | None] = lambda: None,
+    role: Callable[[], str] = lambda: "poller",
 ) -> WebServer:
     """Start serving ``[web].listen`` inside the running loop."""
     host, _, port = components.config.web.listen.rpartition(":")
     config = uvicorn.Config(
-        build_web_app(components, watcher),
+        build_web_app(components, watcher, role),
         host=host,
         port=int(port),
         log_level="warning",
