@@ -169,6 +169,10 @@ class DatabaseHealth:
         }
 
     def counters(self) -> Mapping[str, float]:
+        state = self.watcher()
+        latency = {}
+        if state is not None and state.last_poll_seconds is not None:
+            latency["poll_latency_seconds"] = state.last_poll_seconds
         with self.engine.connect() as connection:
 
             def count(query: object) -> float:
@@ -190,6 +194,7 @@ class DatabaseHealth:
                 "quarantined": count(
                     select(func.count()).where(inbound.c.state.in_(("quarantined", "held")))
                 ),
+                **latency,
             }
 
 

@@ -79,6 +79,7 @@ class WatcherState:
     connected: bool = False
     idle_supported: bool = False
     last_poll_at: datetime | None = None
+    last_poll_seconds: float | None = None
     last_error: str | None = None
 
 
@@ -142,6 +143,7 @@ class MailboxWatcher:
         self, checkpoint: Checkpoint | None, *, start_now: bool = False
     ) -> Iterator[FetchedBatch]:
         """Yield new mail after ``checkpoint`` in committed-size batches, in UID order."""
+        started = time.monotonic()
         try:
             yield from self._poll(checkpoint, start_now)
         except (TimeoutError, OSError, IMAPClientAbortError) as exc:
@@ -151,6 +153,7 @@ class MailboxWatcher:
             self._drop(str(exc))
             raise TransientImapError(f"server error: {exc}") from exc
         self.state.last_poll_at = datetime.now(UTC)
+        self.state.last_poll_seconds = time.monotonic() - started
         self.state.last_error = None
 
     def _poll(self, checkpoint: Checkpoint | None, start_now: bool) -> Iterator[FetchedBatch]:
