@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Connection, update
 
@@ -18,7 +19,7 @@ from ticketd.mail.message import Address
 from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.routing.model import OPEN_STATUSES, EngineerInfo, Role, Status
 from ticketd.routing.ports import Clock
-from ticketd.routing.sla import SlaStep, auto_close_due, first_response_step
+from ticketd.routing.sla import REMINDER_FRACTION, SlaStep, auto_close_due, first_response_step
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def _first_response(
         tickets.c.first_response_at.is_(None),
         tickets.c.sla_breached_at.is_(None),
         tickets.c.merged_into.is_(None),
+        tickets.c.created_at
+        <= now - timedelta(hours=settings.first_response_hours * REMINDER_FRACTION),
     )
     for row in connection.execute(query).all():
         step = first_response_step(
@@ -117,7 +120,10 @@ def _auto_close(
     report: JobReport,
 ) -> None:
     now = clock.now()
-    query = tickets.select().where(tickets.c.status == Status.RESOLVED.value)
+    query = tickets.select().where(
+        tickets.c.status == Status.RESOLVED.value,
+        tickets.c.resolved_at <= now - timedelta(days=settings.auto_close_days),
+    )
     for row in connection.execute(query).all():
         if not auto_close_due(row.resolved_at, row.last_customer_at, now, settings.auto_close_days):
             continue
