@@ -151,3 +151,19 @@ def test_reconnect_delays_grow_with_full_jitter() -> None:
     assert len(set(first)) == 10
     capped = [next(delays) for _ in range(50)]
     assert max(capped) <= 60 and sum(capped) / len(capped) > 15
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_verifies_the_certificate(dovecot_tls: DovecotServer, security: str) -> None:
+    import ssl
+
+    dovecot_tls.deliver(claim())
+    port = dovecot_tls.tls_port if security == "ssl" else dovecot_tls.port
+    trusted = ssl.create_default_context(cafile=str(dovecot_tls.base_dir / "cert.pem"))
+    watcher = MailboxWatcher(settings(dovecot_tls, security=security, port=port,
+                                      ssl_context=trusted))  # fmt: skip
+    assert len([m for b in watcher.poll(None) for m in b.messages]) == 1
+    watcher.close()
+    untrusted = MailboxWatcher(settings(dovecot_tls, security=security, port=port))
+    with pytest.raises(TransientImapError, match="certificate verify failed"):
+        list(untrusted.poll(None))
