@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import uvicorn
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 
 from ticketd.daemon.store import outbox as outbox_store
 from ticketd.daemon.store.apply import Applier
@@ -25,6 +25,26 @@ from ticketd.web.app import create_app
 from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
 
 PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message")
+PAGE_TICKET = select(
+    tickets.c.id,
+    tickets.c.tracking,
+    tickets.c.status,
+    tickets.c.subject,
+    tickets.c.owner,
+    tickets.c.created_at,
+    tickets.c.updated_at,
+    tickets.c.first_response_at,
+).where(tickets.c.tracking == bindparam("tracking"))
+PAGE_TIMELINE = (
+    select(events.c.at, events.c.type, events.c.summary, messages.c.body)
+    .outerjoin(messages, messages.c.id == events.c.message_ref)
+    .where(
+        events.c.ticket_id == bindparam("ticket_pk"),
+        events.c.public.is_(True),
+        events.c.type.in_(PUBLIC_EVENTS),
+    )
+    .order_by(events.c.id)
+)
 
 
 class SqlTicketReader:
@@ -37,26 +57,9 @@ class SqlTicketReader:
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(tickets).where(tickets.c.tracking == tracking)).first()
+            row = connection.execute(PAGE_TICKET, {"tracking": tracking}).first()
             if row is None:
                 return None
-            query = (
-                select(
-                    events.c.at,
-                    events.c.type,
-                    events.c.summary,
-                    events.c.actor,
-                    messages.c.body,
-                    messages.c.direction,
-                )
-                .outerjoin(messages, messages.c.id == events.c.message_ref)
-                .where(
-                    events.c.ticket_id == row.id,
-                    events.c.public.is_(True),
-                    events.c.type.in_(PUBLIC_EVENTS),
-                )
-                .order_by(events.c.id)
-            )
             timeline = tuple(
                 TimelineEntry(
                     at=event.at,
@@ -67,7 +70,7 @@ class SqlTicketReader:
                     else "support",
                     text=event.body,
                 )
-                for event in connection.execute(query)
+                for event in connection.execute(PAGE_TIMELINE, {"ticket_pk": row.id})
             )
         due = None
         if row.first_response_at is None:

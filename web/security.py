@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prometheus_client import Counter
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = (
@@ -41,7 +40,8 @@ class SecurityHeaders:
 
 
 class RequestCounter:
-    """Counts requests by route path template (``/t/{tracking}``), never by raw URL."""
+    """Counts requests by route path template (``/t/{tracking}``, as the router recorded it
+    in the scope), never by raw URL."""
 
     def __init__(self, app: ASGIApp, counter: Counter) -> None:
         self.app = app
@@ -51,12 +51,6 @@ class RequestCounter:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = "unmatched"
-        for candidate in scope["app"].routes if "app" in scope else ():
-            match, _ = candidate.matches(scope)
-            if match == Match.FULL:
-                route = getattr(candidate, "path", "unmatched")
-                break
         status = 500
 
         async def record(message: Message) -> None:
@@ -68,4 +62,5 @@ class RequestCounter:
         try:
             await self.app(scope, receive, record)
         finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
             self.counter.labels(route=route, status=str(status)).inc()
