@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import mailbox
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ticketd.daemon.store import queries
 from ticketd.daemon.store.db import make_engine, migrate
 from ticketd.daemon.store.schema import inbound
 from ticketd.daemon.wiring import build
+from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
 
@@ -146,23 +146,26 @@ def _run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
     components = build(config, notify=not args.no_notify)
-    source = _open_mailbox(args.path)
+    try:
+        source = MailFile(args.path)
+    except NotAMailbox as exc:
+        components.close()
+        raise CliError(str(exc)) from None
     report = IngestReport()
     started = time.monotonic()
+    progress = _Progress(source.total)
     try:
-        progress = _Progress(len(source))
         batch: list[RawMessage] = []
-        for raw in _raw_messages(source):
-            batch.append(raw)
+        for data, done in source:
+            batch.append(RawMessage(data, Source.IMPORT, datetime.now(UTC)))
             if len(batch) >= IMPORT_BATCH:
                 report.add(components.ingestor.ingest(batch))
-                progress.update(report.messages)
+                progress.update(done, report.messages)
                 batch = []
         if batch:
             report.add(components.ingestor.ingest(batch))
-        progress.update(report.messages, final=True)
+        progress.update(source.total, report.messages, final=True)
     finally:
-        source.close()
         components.close()
     elapsed = max(time.monotonic() - started, 1e-9)
     counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
@@ -173,25 +176,6 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_mailbox(path: Path) -> mailbox.Mailbox[Any]:
-    if path.is_dir():
-        if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise CliError(f"{path} is a folder but not a Maildir (no cur/ or new/)")
-        return mailbox.Maildir(path, factory=None, create=False)
-    if path.is_file():
-        return mailbox.mbox(path, create=False)
-    raise CliError(f"no such mbox file or Maildir folder: {path}")
-
-
-def _raw_messages(source: mailbox.Mailbox[Any]) -> Iterator[RawMessage]:
-    for key in source.iterkeys():
-        yield RawMessage(
-            data=source.get_bytes(key),
-            source=Source.IMPORT,
-            received_at=datetime.now(UTC),
-        )
-
-
 class _Progress:
     """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
 
@@ -200,17 +184,18 @@ class _Progress:
         self.started = time.monotonic()
         self.enabled = sys.stderr.isatty() or os.environ.get("TICKETD_PROGRESS") == "1"
 
-    def update(self, done: int, *, final: bool = False) -> None:
+    def update(self, done: int, messages: int, *, final: bool = False) -> None:
+        """``done`` of ``total`` units read, ``messages`` processed so far."""
         if not self.enabled:
             return
         width = 30
-        filled = int(width * min(done, self.total) / self.total)
-        rate = done / max(time.monotonic() - self.started, 1e-9)
+        share = min(done, self.total) / self.total
+        filled = int(width * share)
+        rate = messages / max(time.monotonic() - self.started, 1e-9)
         bar = "#" * filled + "-" * (width - filled)
         end = "\n" if final else ""
-        print(
-            f"\r[{bar}] {done}/{self.total} {rate:.0f} msgs/s", end=end, file=sys.stderr, flush=True
-        )
+        line = f"\r[{bar}] {share:4.0%} {messages} messages {rate:.0f} msgs/s"
+        print(line, end=end, file=sys.stderr, flush=True)
 
 
 def _engine(args: argparse.Namespace) -> Any:
