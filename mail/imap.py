@@ -91,10 +91,12 @@ class MailboxWatcher:
         settings: ImapSettings,
         *,
         batch_size: int = 250,
+        max_batch_bytes: int = 8 * 1024 * 1024,
         client_factory: Callable[..., IMAPClient] | None = None,
     ) -> None:
         self.settings = settings
         self.batch_size = batch_size
+        self.max_batch_bytes = max_batch_bytes
         self.client_factory = client_factory or IMAPClient
         self.state = WatcherState()
         self._client: IMAPClient | None = None
@@ -171,14 +173,19 @@ class MailboxWatcher:
             return
         uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
         for start in range(0, len(uids), self.batch_size):
-            chunk = uids[start : start + self.batch_size]
-            fetched = client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
-            messages = tuple(
-                FetchedMessage(uid, _body(fetched[uid]), _internaldate(fetched[uid]))
-                for uid in chunk
-                if uid in fetched
-            )
-            yield FetchedBatch(uidvalidity, messages, chunk[-1])
+            window = uids[start : start + self.batch_size]
+            sizes = client.fetch(window, ["RFC822.SIZE"])
+            for chunk in _by_size(window, sizes, self.max_batch_bytes):
+                yield self._fetch(client, uidvalidity, chunk)
+
+    def _fetch(self, client: IMAPClient, uidvalidity: int, chunk: list[int]) -> FetchedBatch:
+        fetched = client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+        messages = tuple(
+            FetchedMessage(uid, _body(fetched[uid]), _internaldate(fetched[uid]))
+            for uid in chunk
+            if uid in fetched
+        )
+        return FetchedBatch(uidvalidity, messages, chunk[-1])
 
     def wait(self, stop: threading.Event) -> bool:
         """Block until new mail may be there or ``stop`` is set; True when stopped."""
@@ -224,6 +231,23 @@ def _discard(client: IMAPClient | None) -> None:
         client.shutdown()
     except Exception:
         log.debug("IMAP connection already gone")
+
+
+def _by_size(
+    uids: list[int], sizes: dict[int, dict[bytes, Any]], limit: int
+) -> Iterator[list[int]]:
+    """Split ``uids`` into runs of at most ``limit`` bytes (a larger message goes alone)."""
+    chunk: list[int] = []
+    total = 0
+    for uid in uids:
+        size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+        if chunk and total + size > limit:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(uid)
+        total += size
+    if chunk:
+        yield chunk
 
 
 def _announces_mail(response: Any) -> bool:

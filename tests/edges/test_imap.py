@@ -167,3 +167,12 @@ def test_tls_verifies_the_certificate(dovecot_tls: DovecotServer, security: str)
     untrusted = MailboxWatcher(settings(dovecot_tls, security=security, port=port))
     with pytest.raises(TransientImapError, match="certificate verify failed"):
         list(untrusted.poll(None))
+
+
+def test_batches_are_also_bounded_in_bytes(dovecot: DovecotServer) -> None:
+    dovecot.deliver_many([claim(body="x" * 60_000), claim(body="y" * 60_000), claim(), claim()])
+    watcher = MailboxWatcher(settings(dovecot), batch_size=10, max_batch_bytes=100_000)
+    batches = list(watcher.poll(None))
+    watcher.close()
+    assert [len(b.messages) for b in batches] == [1, 3]
+    assert [b.checkpoint.last_uid for b in batches] == [1, 4]
