@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.builders import claim
+from tests.unit.fakes import CTX as BASE_CTX
 from tests.unit.fakes import FrozenClock
 from ticketd.daemon.ingest import Ingestor, load_checkpoint
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
@@ -18,18 +20,8 @@ from ticketd.daemon.store.schema import inbound, mailbox_state, outbox, tickets
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.render import Renderer
-from ticketd.routing.model import EngineerInfo, Role
-from ticketd.routing.pipeline import RoutingContext
 
-CTX = RoutingContext(
-    support_address="support@example.com",
-    tracking_prefix="SUP",
-    default_language="en",
-    engineers=(
-        EngineerInfo("alice@example.com", "Alice", Role.AGENT),
-        EngineerInfo("bob@example.com", "Bob", Role.MANAGER),
-    ),
-)
+CTX = replace(BASE_CTX, default_language="en")
 
 
 class SecureRng:

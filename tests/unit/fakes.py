@@ -9,7 +9,19 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from ticketd.mail.message import Address, InboundMessage
-from ticketd.routing.model import Status, TicketRef
+from ticketd.routing.model import EngineerInfo, Role, Status, TicketRef
+from ticketd.routing.pipeline import RoutingContext
+
+TEAM = (
+    EngineerInfo("alice@example.com", "Alice", Role.AGENT),
+    EngineerInfo("bob@example.com", "Bob", Role.MANAGER),
+)
+CTX = RoutingContext(
+    support_address="support@example.com",
+    tracking_prefix="SUP",
+    default_language="ko",
+    engineers=TEAM,
+)
 
 
 class FrozenClock:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.fakes import CountingRng, FakeLookup, FrozenClock, message, ticket
+from tests.unit.fakes import CTX, CountingRng, FakeLookup, FrozenClock, message, ticket
 from ticketd.mail.message import Address, DeliveryReport
 from ticketd.routing.dedupe import claim_fingerprint
 from ticketd.routing.effects import (
@@ -22,19 +22,9 @@ from ticketd.routing.effects import (
     RecordDuplicate,
     Suppressed,
 )
-from ticketd.routing.model import EngineerInfo, Role, Status
-from ticketd.routing.pipeline import RoutingContext, detect_language, route
+from ticketd.routing.model import Status
+from ticketd.routing.pipeline import detect_language, route
 from ticketd.routing.tracking import parse
-
-CTX = RoutingContext(
-    support_address="support@example.com",
-    tracking_prefix="SUP",
-    default_language="ko",
-    engineers=(
-        EngineerInfo("alice@example.com", "Alice", Role.AGENT),
-        EngineerInfo("bob@example.com", "Bob", Role.MANAGER),
-    ),
-)
 
 
 def decide(msg, lookup=None, **kw):  # type: ignore[no-untyped-def]
