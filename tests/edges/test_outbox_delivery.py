@@ -110,3 +110,28 @@ def test_maildir_delivery_is_atomic_and_idempotent(engine: Engine, tmp_path: Pat
     again = OutgoingMessage(first.message_id, "support@example.com", ("x@y.z",), first.data)
     transport.send(again)
     assert sorted((folder / "new").iterdir()) == files
+
+
+def test_crash_between_sent_and_marked_resends_only_that_mail_with_its_message_id(
+    engine: Engine, smtp_sink: SmtpSink
+) -> None:
+    queue_claims(engine, 2)
+    transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none")
+
+    class CrashAfterSecond:
+        calls = 0
+
+        def send(self, mail):  # type: ignore[no-untyped-def]
+            result = transport.send(mail)
+            CrashAfterSecond.calls += 1
+            if CrashAfterSecond.calls == 2:
+                raise SystemExit("power cut after the relay said 250")
+            return result
+
+    with pytest.raises(SystemExit):
+        flush_outbox(engine, CrashAfterSecond(), FrozenClock())  # type: ignore[arg-type]
+    assert flush_outbox(engine, transport, FrozenClock()).sent == 3
+    transport.close()
+    ids = [m["Message-ID"] for m in smtp_sink.messages()]
+    assert len(ids) == 5 and len(set(ids)) == 4
+    assert ids[1] == ids[2]
