@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -23,16 +24,24 @@ class FlushReport:
     failed: int = 0
 
 
-def flush_outbox(engine: Engine, transport: Transport, clock: Clock) -> FlushReport:
+def flush_outbox(
+    engine: Engine,
+    transport: Transport,
+    clock: Clock,
+    *,
+    stop: Callable[[], bool] = lambda: False,
+) -> FlushReport:
     """Send every due mail. Each mail is marked right after its transport call returns, so a
     crash in between can resend at most that one mail, with the same Message-ID."""
     report = FlushReport()
-    while True:
+    while not stop():
         with engine.begin() as connection:
             batch = outbox.due(connection, clock.now())
         if not batch:
             return report
         for item in batch:
+            if stop():
+                return report
             try:
                 result = transport.send(item.mail)
             except OSError as exc:
@@ -63,3 +72,4 @@ def flush_outbox(engine: Engine, transport: Transport, clock: Clock) -> FlushRep
                     outbox.mark_retry(connection, item, error, clock.now())
                     log.warning("outbox mail %s deferred: %s", item.mail.message_id, error)
                     report.retried += 1
+    return report

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -55,7 +56,9 @@ class Daemon:
             self.components.ingestor.process_pending(stop=self.stop.is_set)
             transport = self.components.transport()
             try:
-                flush_outbox(self.components.engine, transport, self.components.clock)
+                flush_outbox(
+                    self.components.engine, transport, self.components.clock, stop=self.stop.is_set
+                )
             finally:
                 close_transport(transport)
 
@@ -161,8 +164,9 @@ class Daemon:
         for server in servers:
             server.close()
         await web.stop()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for thread in threads:
-            await asyncio.to_thread(thread.join, STOP_GRACE_SECONDS)
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
         self.leadership.release()
         return 0
 
