@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -139,6 +140,7 @@ class Daemon:
             minutes=5,
             coalesce=True,
             max_instances=1,
+            next_run_time=datetime.now(UTC),
         )
         scheduler.add_job(
             self._in_thread("outbox", self.wake.set),
