@@ -113,6 +113,10 @@ listen = "127.0.0.1:{port}"
 base_url = "http://127.0.0.1:{port}"
 secret_key = "{secrets.token_hex(16)}"
 rate_limit_per_minute = 100000
+[sla]
+# the generated tickets are months old: keep SLA work out of the measurement
+first_response_hours = 1000000
+auto_close_days = 100000
 [[engineers]]
 email = "alice@example.com"
 name = "Alice"

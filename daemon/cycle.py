@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ticketd.daemon.delivery import FlushReport, flush_outbox
 from ticketd.daemon.ingest import IngestReport, load_checkpoint
-from ticketd.daemon.jobs import JobReport, JobSettings, run_due_jobs
+from ticketd.daemon.jobs import JOB_CHUNK, JobReport, JobSettings, run_due_jobs
 from ticketd.daemon.wiring import Components, routing_context
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher
 from ticketd.mail.message import RawMessage, Source
@@ -74,12 +74,20 @@ def job_settings(components: Components) -> JobSettings:
     )
 
 
-def run_jobs(components: Components) -> JobReport:
-    """Run whatever scheduled work is due, in one transaction."""
-    with components.engine.begin() as connection:
-        return run_due_jobs(
-            connection, job_settings(components), components.notices.build, components.clock
-        )
+def run_jobs(components: Components, stop: Callable[[], bool] = lambda: False) -> JobReport:
+    """Run whatever scheduled work is due, a bounded chunk per transaction, so that a large
+    backlog never holds the database (or a shutdown) for long."""
+    report = JobReport()
+    settings = job_settings(components)
+    while not stop():
+        with components.engine.begin() as connection:
+            chunk = run_due_jobs(
+                connection, settings, components.notices.build, components.clock, JOB_CHUNK
+            )
+        report.add(chunk)
+        if chunk.actions == 0:
+            break
+    return report
 
 
 def run_once(components: Components) -> CycleSummary:

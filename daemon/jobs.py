@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, and_, or_, update
 
 from ticketd.daemon.store.apply import SYSTEM_ACTOR, Applier, BuildNotice
 from ticketd.daemon.store.lookup import SqlLookup
@@ -22,6 +22,8 @@ from ticketd.routing.ports import Clock
 from ticketd.routing.sla import REMINDER_FRACTION, SlaStep, auto_close_due, first_response_step
 
 log = logging.getLogger(__name__)
+
+JOB_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,29 @@ class JobReport:
     breaches: int = 0
     closed: int = 0
 
+    def add(self, other: JobReport) -> None:
+        self.reminders += other.reminders
+        self.breaches += other.breaches
+        self.closed += other.closed
+
+    @property
+    def actions(self) -> int:
+        return self.reminders + self.breaches + self.closed
+
 
 def run_due_jobs(
-    connection: Connection, settings: JobSettings, build_notice: BuildNotice, clock: Clock
+    connection: Connection,
+    settings: JobSettings,
+    build_notice: BuildNotice,
+    clock: Clock,
+    limit: int = JOB_CHUNK,
 ) -> JobReport:
-    """Run every due SLA and auto-close action (in the caller's transaction)."""
+    """Run up to ``limit`` due SLA and ``limit`` auto-close actions (in the caller's
+    transaction). Every ticket selected gets an action, so calling again makes progress."""
     applier = Applier(connection, SqlLookup(connection), build_notice, clock.now)
     report = JobReport()
-    _first_response(connection, applier, settings, clock, report)
-    _auto_close(connection, applier, settings, clock, report)
+    _first_response(connection, applier, settings, clock, report, limit)
+    _auto_close(connection, applier, settings, clock, report, limit)
     return report
 
 
@@ -60,15 +76,27 @@ def _first_response(
     settings: JobSettings,
     clock: Clock,
     report: JobReport,
+    limit: int,
 ) -> None:
     now = clock.now()
-    query = tickets.select().where(
-        tickets.c.status.in_([s.value for s in OPEN_STATUSES]),
-        tickets.c.first_response_at.is_(None),
-        tickets.c.sla_breached_at.is_(None),
-        tickets.c.merged_into.is_(None),
-        tickets.c.created_at
-        <= now - timedelta(hours=settings.first_response_hours * REMINDER_FRACTION),
+    hours = settings.first_response_hours
+    query = (
+        tickets.select()
+        .where(
+            tickets.c.status.in_([s.value for s in OPEN_STATUSES]),
+            tickets.c.first_response_at.is_(None),
+            tickets.c.sla_breached_at.is_(None),
+            tickets.c.merged_into.is_(None),
+            or_(
+                and_(
+                    tickets.c.sla_reminded_at.is_(None),
+                    tickets.c.created_at <= now - timedelta(hours=hours * REMINDER_FRACTION),
+                ),
+                tickets.c.created_at <= now - timedelta(hours=hours),
+            ),
+        )
+        .order_by(tickets.c.id)
+        .limit(limit)
     )
     for row in connection.execute(query).all():
         step = first_response_step(
@@ -118,11 +146,19 @@ def _auto_close(
     settings: JobSettings,
     clock: Clock,
     report: JobReport,
+    limit: int,
 ) -> None:
     now = clock.now()
-    query = tickets.select().where(
-        tickets.c.status == Status.RESOLVED.value,
-        tickets.c.resolved_at <= now - timedelta(days=settings.auto_close_days),
+    cutoff = now - timedelta(days=settings.auto_close_days)
+    query = (
+        tickets.select()
+        .where(
+            tickets.c.status == Status.RESOLVED.value,
+            tickets.c.resolved_at <= cutoff,
+            or_(tickets.c.last_customer_at.is_(None), tickets.c.last_customer_at <= cutoff),
+        )
+        .order_by(tickets.c.id)
+        .limit(limit)
     )
     for row in connection.execute(query).all():
         if not auto_close_due(row.resolved_at, row.last_customer_at, now, settings.auto_close_days):

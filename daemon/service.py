@@ -135,7 +135,7 @@ class Daemon:
         )
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
-            self._in_thread("jobs", lambda: run_jobs(self.components)),
+            self._in_thread("jobs", lambda: run_jobs(self.components, self.stop.is_set)),
             "interval",
             minutes=5,
             coalesce=True,
@@ -174,8 +174,12 @@ class Daemon:
 
     def _in_thread(self, name: str, job: Callable[[], object]) -> Callable[[], object]:
         async def run() -> None:
-            if self.leadership.elected.is_set():
+            if not self.leadership.elected.is_set():
+                return
+            try:
                 await asyncio.to_thread(self.safely, name, job)
+            except asyncio.CancelledError:
+                log.info("job %s interrupted by shutdown; it resumes at the next start", name)
 
         return run
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import uvicorn
-from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy import Engine, and_, bindparam, func, select, text
 
 from ticketd.daemon.store import outbox as outbox_store
 from ticketd.daemon.store.apply import Applier
@@ -25,24 +25,31 @@ from ticketd.web.app import create_app
 from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
 
 PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message")
-PAGE_TICKET = select(
-    tickets.c.id,
-    tickets.c.tracking,
-    tickets.c.status,
-    tickets.c.subject,
-    tickets.c.owner,
-    tickets.c.created_at,
-    tickets.c.updated_at,
-    tickets.c.first_response_at,
-).where(tickets.c.tracking == bindparam("tracking"))
-PAGE_TIMELINE = (
-    select(events.c.at, events.c.type, events.c.summary, messages.c.body)
-    .outerjoin(messages, messages.c.id == events.c.message_ref)
-    .where(
-        events.c.ticket_id == bindparam("ticket_pk"),
-        events.c.public.is_(True),
-        events.c.type.in_(PUBLIC_EVENTS),
+PAGE = (
+    select(
+        tickets.c.tracking,
+        tickets.c.status,
+        tickets.c.subject,
+        tickets.c.owner,
+        tickets.c.created_at,
+        tickets.c.updated_at,
+        tickets.c.first_response_at,
+        events.c.at.label("event_at"),
+        events.c.type.label("event_type"),
+        events.c.summary.label("event_summary"),
+        messages.c.body,
     )
+    .select_from(
+        tickets.outerjoin(
+            events,
+            and_(
+                events.c.ticket_id == tickets.c.id,
+                events.c.public.is_(True),
+                events.c.type.in_(PUBLIC_EVENTS),
+            ),
+        ).outerjoin(messages, messages.c.id == events.c.message_ref)
+    )
+    .where(tickets.c.tracking == bindparam("tracking"))
     .order_by(events.c.id)
 )
 
@@ -57,21 +64,23 @@ class SqlTicketReader:
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
         with self.engine.connect() as connection:
-            row = connection.execute(PAGE_TICKET, {"tracking": tracking}).first()
-            if row is None:
-                return None
-            timeline = tuple(
-                TimelineEntry(
-                    at=event.at,
-                    kind=event.type,
-                    summary=_public_summary(event.type, event.summary),
-                    author="customer"
-                    if event.type in ("created", "customer_message")
-                    else "support",
-                    text=event.body,
-                )
-                for event in connection.execute(PAGE_TIMELINE, {"ticket_pk": row.id})
+            rows = connection.execute(PAGE, {"tracking": tracking}).all()
+        if not rows:
+            return None
+        row = rows[0]
+        timeline = tuple(
+            TimelineEntry(
+                at=event.event_at,
+                kind=event.event_type,
+                summary=_public_summary(event.event_type, event.event_summary),
+                author="customer"
+                if event.event_type in ("created", "customer_message")
+                else "support",
+                text=event.body,
             )
+            for event in rows
+            if event.event_type is not None
+        )
         due = None
         if row.first_response_at is None:
             due = row.created_at + timedelta(hours=self.first_response_hours)
