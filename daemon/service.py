@@ -8,6 +8,7 @@ in hand is finished and committed before the process exits.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import threading
@@ -158,6 +159,7 @@ class Daemon:
             threads.append(threading.Thread(target=self.watcher_loop, name="imap", daemon=True))
         for thread in threads:
             thread.start()
+        gc.freeze()
         log.warning("ticketd running")
         await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
         log.warning("ticketd stopping")

@@ -16,6 +16,7 @@ from ticketd.daemon.store import outbox as outbox_store
 from ticketd.daemon.store.apply import Applier
 from ticketd.daemon.store.db import make_engine
 from ticketd.daemon.store.lookup import SqlLookup
+from ticketd.daemon.store.prepared import PreparedQuery
 from ticketd.daemon.store.schema import events, inbound, mailbox_state, messages, outbox, tickets
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
@@ -59,38 +60,36 @@ class SqlTicketReader:
 
     def __init__(self, engine: Engine, components: Components) -> None:
         self.engine = engine
+        self.page = PreparedQuery(engine, PAGE, "tracking")
         self.names = {e.email: e.name for e in components.config.engineers}
         self.first_response_hours = components.config.sla.first_response_hours
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
-        with self.engine.connect() as connection:
-            rows = connection.execute(PAGE, {"tracking": tracking}).all()
+        rows = self.page.rows(tracking=tracking)
         if not rows:
             return None
-        row = rows[0]
+        number, status, subject, owner, created_at, updated_at, first_response_at = rows[0][:7]
         timeline = tuple(
             TimelineEntry(
-                at=event.event_at,
-                kind=event.event_type,
-                summary=_public_summary(event.event_type, event.event_summary),
-                author="customer"
-                if event.event_type in ("created", "customer_message")
-                else "support",
-                text=event.body,
+                at=at,
+                kind=kind,
+                summary=_public_summary(kind, summary),
+                author="customer" if kind in ("created", "customer_message") else "support",
+                text=body,
             )
-            for event in rows
-            if event.event_type is not None
+            for *_, at, kind, summary, body in rows
+            if kind is not None
         )
         due = None
-        if row.first_response_at is None:
-            due = row.created_at + timedelta(hours=self.first_response_hours)
+        if first_response_at is None:
+            due = created_at + timedelta(hours=self.first_response_hours)
         return TicketPage(
-            tracking=row.tracking,
-            status=row.status,
-            subject=row.subject,
-            owner_name=self.names.get(row.owner or "", None),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            tracking=number,
+            status=status,
+            subject=subject,
+            owner_name=self.names.get(owner or "", None),
+            created_at=created_at,
+            updated_at=updated_at,
             first_response_hours=self.first_response_hours,
             first_response_due=due,
             timeline=timeline,

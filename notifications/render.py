@@ -14,10 +14,20 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 
 LANGUAGES = ("ko", "en")
 STATUS_LABELS = {
-    "en": {"open": "open", "pending": "in progress", "waiting": "waiting for your reply",
-           "resolved": "resolved", "closed": "closed"},
-    "ko": {"open": "접수됨", "pending": "처리 중", "waiting": "고객님의 답변 대기 중",
-           "resolved": "해결됨", "closed": "종료됨"},
+    "en": {
+        "open": "open",
+        "pending": "in progress",
+        "waiting": "waiting for your reply",
+        "resolved": "resolved",
+        "closed": "closed",
+    },
+    "ko": {
+        "open": "접수됨",
+        "pending": "처리 중",
+        "waiting": "고객님의 답변 대기 중",
+        "resolved": "해결됨",
+        "closed": "종료됨",
+    },
 }
 
 

@@ -19,6 +19,12 @@ def _mac(secret: str, purpose: str, *parts: str) -> bytes:
     return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).digest()
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time equality that also accepts hostile (non-ASCII) input."""
+    given_bytes = given.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(expected.encode("ascii"), given_bytes)
+
+
 def status_token(secret: str, tracking: str) -> str:
     """The ``k`` parameter of a ticket's status link: 26 base32 characters (130 bits)."""
     return _b32(_mac(secret, "status", tracking)[:16])
@@ -26,7 +32,7 @@ def status_token(secret: str, tracking: str) -> str:
 
 def verify_status_token(secret: str, tracking: str, token: str) -> bool:
     """True when ``token`` is the status token of ``tracking`` (constant-time compare)."""
-    return hmac.compare_digest(status_token(secret, tracking), token.strip().lower())
+    return _same(status_token(secret, tracking), token)
 
 
 def reply_token(secret: str, engineer: str, tracking: str, expires: int) -> str:
@@ -42,4 +48,4 @@ def verify_reply_token(secret: str, engineer: str, tracking: str, token: str, to
     if not expires_text.isdigit() or int(expires_text) < today:
         return False
     expected = reply_token(secret, engineer, tracking, int(expires_text))
-    return hmac.compare_digest(expected, token.strip().lower())
+    return _same(expected, token)

@@ -128,6 +128,10 @@ def test_without_token_no_conversation_or_subject_with_token_both() -> None:
     other = "a" if key[-1] != "a" else "b"
     forged = c.get(f"/t/{NUMBER}?k={key[:-1]}{other}").text
     assert "캐시를 지워 주세요" not in forged
+    for hostile in ("%C3%BC" * 26, "%ED%95%8F", "%00"):
+        response = c.get(f"/t/{NUMBER}?k={hostile}")
+        assert response.status_code == 200 and "캐시를 지워 주세요" not in response.text
+        assert c.get(f"/api/tickets/{NUMBER}?k={hostile}").status_code == 200
 
 
 def test_everything_is_escaped() -> None:
