@@ -20,11 +20,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.store.db import make_engine, migrate
-from ticketd.daemon.store.schema import events, tickets
+from ticketd.daemon.store.schema import events, public_pages, tickets
 from ticketd.routing.tracking import generate
 
 BARE_APP = """
@@ -125,6 +125,23 @@ name = "Alice"
     return path
 
 
+def wait_published(url: str, count: int, timeout: float = 600) -> float:
+    """Seconds until the daemon has published a status page for each of ``count`` tickets
+    (tickets written behind its back are published by its start-up refresh)."""
+    engine = make_engine(url, read_only=True)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            with engine.connect() as connection:
+                query = select(func.count()).where(public_pages.c.language == "ko")
+                if connection.execute(query).scalar() == count:
+                    return time.perf_counter() - started
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+    raise TimeoutError("the daemon did not publish every status page")
+
+
 def load(port: int, paths: list[str], work: Path, seconds: int, name: str) -> tuple[float, float]:
     listing = work / f"{name}.paths"
     listing.write_text("\n".join(paths) + "\n")
@@ -155,7 +172,8 @@ def main() -> int:
         return 1
     work = Path(tempfile.mkdtemp(prefix="web-bench-"))
     started = time.perf_counter()
-    numbers = populate(f"sqlite:///{work / 'web.db'}", args.tickets)
+    url = f"sqlite:///{work / 'web.db'}"
+    numbers = populate(url, args.tickets)
     print(f"{len(numbers)} tickets written in {time.perf_counter() - started:.1f} s")
     ticketd_port, bare_port = free_port(), free_port()
     daemon = subprocess.Popen(["ticketd", "--config", str(config(work, ticketd_port)), "run"])
@@ -163,6 +181,8 @@ def main() -> int:
     try:
         wait_for_port(ticketd_port)
         wait_for_port(bare_port)
+        seconds = wait_published(url, len(numbers))
+        print(f"{len(numbers)} status pages published by the running daemon in {seconds:.1f} s")
         sample = random.sample(numbers, min(len(numbers), 20_000))
         page_rate, page_p99 = load(ticketd_port, [f"/t/{n}" for n in sample], work,
                                    args.seconds, "status")  # fmt: skip

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ticketd.daemon.delivery import FlushReport, flush_outbox
 from ticketd.daemon.ingest import IngestReport, load_checkpoint
 from ticketd.daemon.jobs import JOB_CHUNK, JobReport, JobSettings, run_due_jobs
+from ticketd.daemon.pages import PAGE_CHUNK
 from ticketd.daemon.wiring import Components, routing_context
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher
 from ticketd.mail.message import RawMessage, Source
@@ -31,7 +32,8 @@ class CycleSummary:
             f"processed {self.ingested.messages} messages ({counts or 'none'}) "
             f"in {self.ingest_seconds:.2f}s; "
             f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
-            f"closed={self.jobs.closed}; mail sent={self.flushed.sent} "
+            f"closed={self.jobs.closed} pages={self.jobs.republished}; "
+            f"mail sent={self.flushed.sent} "
             f"deferred={self.flushed.retried} failed={self.flushed.failed} "
             f"in {self.flush_seconds:.2f}s"
         )
@@ -82,11 +84,21 @@ def run_jobs(components: Components, stop: Callable[[], bool] = lambda: False) -
     while not stop():
         with components.engine.begin() as connection:
             chunk = run_due_jobs(
-                connection, settings, components.notices.build, components.clock, JOB_CHUNK
+                connection,
+                settings,
+                components.notices.build,
+                components.clock,
+                JOB_CHUNK,
+                components.pages.publish,
             )
         report.add(chunk)
         if chunk.actions == 0:
             break
+    after: int | None = 0
+    while after is not None and not stop():
+        with components.engine.begin() as connection:
+            after, published = components.pages.refresh(connection, after, PAGE_CHUNK)
+        report.republished += published
     return report
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ticketd.daemon.parsing import BatchParser
-from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming
+from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming, Publish
 from ticketd.daemon.store.lookup import SqlLookup
 from ticketd.daemon.store.schema import inbound, mailbox_state
 from ticketd.mail.imap import Checkpoint
@@ -74,8 +74,10 @@ class Ingestor:
         limits: ParseLimits | None = None,
         notify: bool = True,
         parse_workers: int = 0,
+        publish: Publish | None = None,
     ) -> None:
         self.engine = engine
+        self.publish = publish
         self.ctx = ctx
         self.build_notice = build_notice
         self.clock = clock
@@ -153,7 +155,14 @@ class Ingestor:
         return report
 
     def _applier(self, connection: Connection, lookup: SqlLookup) -> Applier:
-        return Applier(connection, lookup, self.build_notice, self.clock.now, notify=self.notify)
+        return Applier(
+            connection,
+            lookup,
+            self.build_notice,
+            self.clock.now,
+            notify=self.notify,
+            publish=self.publish,
+        )
 
     def _store_raw(
         self,

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, and_, or_, update
 
-from ticketd.daemon.store.apply import SYSTEM_ACTOR, Applier, BuildNotice
+from ticketd.daemon.store.apply import SYSTEM_ACTOR, Applier, BuildNotice, Publish
 from ticketd.daemon.store.lookup import SqlLookup
 from ticketd.daemon.store.schema import tickets
 from ticketd.mail.message import Address
@@ -38,11 +38,13 @@ class JobReport:
     reminders: int = 0
     breaches: int = 0
     closed: int = 0
+    republished: int = 0
 
     def add(self, other: JobReport) -> None:
         self.reminders += other.reminders
         self.breaches += other.breaches
         self.closed += other.closed
+        self.republished += other.republished
 
     @property
     def actions(self) -> int:
@@ -55,13 +57,16 @@ def run_due_jobs(
     build_notice: BuildNotice,
     clock: Clock,
     limit: int = JOB_CHUNK,
+    publish: Publish | None = None,
 ) -> JobReport:
     """Run up to ``limit`` due SLA and ``limit`` auto-close actions (in the caller's
     transaction). Every ticket selected gets an action, so calling again makes progress."""
-    applier = Applier(connection, SqlLookup(connection), build_notice, clock.now)
+    lookup = SqlLookup(connection)
+    applier = Applier(connection, lookup, build_notice, clock.now, publish=publish)
     report = JobReport()
     _first_response(connection, applier, settings, clock, report, limit)
     _auto_close(connection, applier, settings, clock, report, limit)
+    applier.finish()
     return report
 
 

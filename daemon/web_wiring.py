@@ -10,90 +10,50 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import uvicorn
-from sqlalchemy import Engine, and_, bindparam, func, select, text
+from sqlalchemy import Engine, func, select, text
 
+from ticketd.daemon.pages import (
+    PAGE_BY_TRACKING,
+    PUBLISHED,
+    PageFacts,
+    decode_page,
+    generation,
+    web_settings,
+)
 from ticketd.daemon.store import outbox as outbox_store
 from ticketd.daemon.store.apply import Applier
 from ticketd.daemon.store.db import make_engine
 from ticketd.daemon.store.lookup import SqlLookup
 from ticketd.daemon.store.prepared import PreparedQuery
-from ticketd.daemon.store.schema import events, inbound, mailbox_state, messages, outbox, tickets
+from ticketd.daemon.store.schema import events, inbound, mailbox_state, outbox, tickets
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
 from ticketd.mail.message import Address
 from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.web.app import create_app
-from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
-
-PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message")
-PAGE = (
-    select(
-        tickets.c.tracking,
-        tickets.c.status,
-        tickets.c.subject,
-        tickets.c.owner,
-        tickets.c.created_at,
-        tickets.c.updated_at,
-        tickets.c.first_response_at,
-        events.c.at.label("event_at"),
-        events.c.type.label("event_type"),
-        events.c.summary.label("event_summary"),
-        messages.c.body,
-    )
-    .select_from(
-        tickets.outerjoin(
-            events,
-            and_(
-                events.c.ticket_id == tickets.c.id,
-                events.c.public.is_(True),
-                events.c.type.in_(PUBLIC_EVENTS),
-            ),
-        ).outerjoin(messages, messages.c.id == events.c.message_ref)
-    )
-    .where(tickets.c.tracking == bindparam("tracking"))
-    .order_by(events.c.id)
-)
+from ticketd.web.pages import PageRenderer
+from ticketd.web.ports import TicketPage
 
 
 class SqlTicketReader:
     """``web.ports.TicketReader`` over a read-only engine: public data only."""
 
-    def __init__(self, engine: Engine, components: Components) -> None:
+    def __init__(self, engine: Engine, facts: PageFacts, generation: str) -> None:
         self.engine = engine
-        self.page = PreparedQuery(engine, PAGE, "tracking")
-        self.names = {e.email: e.name for e in components.config.engineers}
-        self.first_response_hours = components.config.sla.first_response_hours
+        self.facts = facts
+        self.generation = generation
+        self.page = PreparedQuery(engine, PAGE_BY_TRACKING, "tracking")
+        self.published = PreparedQuery(engine, PUBLISHED, "tracking", "language", "generation")
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
         rows = self.page.rows(tracking=tracking)
-        if not rows:
-            return None
-        number, status, subject, owner, created_at, updated_at, first_response_at = rows[0][:7]
-        timeline = tuple(
-            TimelineEntry(
-                at=at,
-                kind=kind,
-                summary=_public_summary(kind, summary),
-                author="customer" if kind in ("created", "customer_message") else "support",
-                text=body,
-            )
-            for *_, at, kind, summary, body in rows
-            if kind is not None
+        return self.facts.page(rows) if rows else None
+
+    def published_page(self, tracking: str, language: str) -> str | None:
+        found = self.published.rows(
+            tracking=tracking, language=language, generation=self.generation
         )
-        due = None
-        if first_response_at is None:
-            due = created_at + timedelta(hours=self.first_response_hours)
-        return TicketPage(
-            tracking=number,
-            status=status,
-            subject=subject,
-            owner_name=self.names.get(owner or "", None),
-            created_at=created_at,
-            updated_at=updated_at,
-            first_response_hours=self.first_response_hours,
-            first_response_due=due,
-            timeline=timeline,
-        )
+        return decode_page(found[0][0]) if found else None
 
     def requester_matches(self, tracking: str, email: str) -> bool:
         with self.engine.connect() as connection:
@@ -104,13 +64,6 @@ class SqlTicketReader:
                 )
             ).first()
         return found is not None
-
-
-def _public_summary(kind: str, summary: str) -> str:
-    """Only the new status of a status change is public, never the internal reason."""
-    if kind == "status_changed":
-        return summary.partition("→")[2].partition(":")[0].strip()
-    return ""
 
 
 class OutboxLinkMailer:
@@ -209,32 +162,20 @@ class DatabaseHealth:
             }
 
 
-def web_settings(components: Components) -> WebSettings:
-    config = components.config
-    return WebSettings(
-        service_name=config.service.name,
-        language=config.service.language,
-        timezone=config.service.timezone,
-        secret_key=config.web.secret_key,
-        tracking_prefix=config.service.tracking_prefix,
-        base_url=config.web.base_url,
-        show_owner=config.web.show_owner,
-        team_name=config.web.team_name,
-        rate_limit_per_minute=config.web.rate_limit_per_minute,
-    )
-
-
 def build_web_app(
     components: Components,
     watcher: Callable[[], WatcherState | None] = lambda: None,
     role: Callable[[], str] = lambda: "poller",
 ) -> object:
     """The Starlette application wired to the database (and the running daemon)."""
-    reader_engine = make_engine(components.config.database.url, read_only=True)
+    config = components.config
+    reader_engine = make_engine(config.database.url, read_only=True)
     health = DatabaseHealth(reader_engine, watcher, role)
+    settings = web_settings(config)
+    facts = PageFacts.of(config)
     return create_app(
-        web_settings(components),
-        SqlTicketReader(reader_engine, components),
+        settings,
+        SqlTicketReader(reader_engine, facts, generation(PageRenderer(settings), facts)),
         mailer=OutboxLinkMailer(components),
         health=health,
         metrics=health,

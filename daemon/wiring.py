@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from ticketd.daemon.config import Config, MailboxConfig
 from ticketd.daemon.ingest import Ingestor
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
+from ticketd.daemon.pages import PageFacts, PagePublisher, web_settings
 from ticketd.daemon.runtime import SystemClock, SystemRng
 from ticketd.daemon.store.db import make_engine, migrate
 from ticketd.mail.imap import ImapSettings
@@ -20,6 +21,7 @@ from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
 from ticketd.notifications.render import Renderer
 from ticketd.routing.pipeline import RoutingContext
 from ticketd.routing.ports import Clock, Rng
+from ticketd.web.pages import PageRenderer
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Components:
     rng: Rng
     notices: NoticeFactory
     ingestor: Ingestor
+    pages: PagePublisher
 
     def close(self) -> None:
         """Stop the parse worker and close database connections."""
@@ -116,6 +119,7 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
         rng.token_bytes,
         clock.now,
     )
+    pages = PagePublisher(PageRenderer(web_settings(config)), PageFacts.of(config))
     ingestor = Ingestor(
         engine,
         routing_context(config),
@@ -125,8 +129,9 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
         limits=ParseLimits(max_attachment_bytes=config.ingest.max_attachment_bytes),
         notify=notify,
         parse_workers=config.ingest.parse_workers,
+        publish=pages.publish,
     )
-    return Components(config, engine, clock, rng, notices, ingestor)
+    return Components(config, engine, clock, rng, notices, ingestor, pages)
 
 
 def _ssl_context(cafile: object) -> ssl.SSLContext:

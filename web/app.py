@@ -7,9 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,8 +19,9 @@ from starlette.staticfiles import StaticFiles
 
 from ticketd.routing import tracking
 from ticketd.routing.links import verify_status_token
-from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS, choose_language, status_label
+from ticketd.web.i18n import STRINGS, choose_language
 from ticketd.web.metrics import build_registry
+from ticketd.web.pages import PageRenderer
 from ticketd.web.ports import (
     HealthProbe,
     LinkMailer,
@@ -62,18 +61,9 @@ class StatusSite:
         self.reader = reader
         self.mailer = mailer
         self.health_probe = health
-        self.zone = ZoneInfo(settings.timezone)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, clock)
         self.registry, self.requests = build_registry(metrics)
-        self.templates = Environment(
-            loader=FileSystemLoader(str(HERE / "templates")),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            auto_reload=False,
-        )
-        self.templates.filters["local"] = self.local_time
-
-    def local_time(self, at: datetime | None) -> str:
-        return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if at else ""
+        self.pages = PageRenderer(settings)
 
     def language(self, request: Request) -> str:
         return choose_language(
@@ -90,14 +80,7 @@ class StatusSite:
         language: str | None = None,
         **context: Any,
     ) -> Response:
-        language = language or self.language(request)
-        html = self.templates.get_template(name).render(
-            t=STRINGS[language],
-            lang=language,
-            other_lang="en" if language == "ko" else "ko",
-            service_name=self.settings.service_name,
-            **context,
-        )
+        html = self.pages.render(name, language or self.language(request), **context)
         return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
     def limited(self, request: Request) -> Response | None:
@@ -119,14 +102,16 @@ class StatusSite:
         page = self.reader.ticket_page(number or DUMMY_TRACKING)
         return number, page if number else None
 
+    def published(self, typed: str, language: str) -> str | None:
+        """The stored status page when ``typed`` is a canonical number that has one;
+        malformed numbers cost the same lookup."""
+        number = tracking.parse(typed, self.settings.tracking_prefix)
+        html = self.reader.published_page(number or DUMMY_TRACKING, language)
+        return html if number == typed else None
+
     def token_ok(self, number: str, token: str | None) -> bool:
         """Constant-time check of ``k``; a missing key has nothing to compare."""
         return bool(token) and verify_status_token(self.settings.secret_key, number, token)
-
-    def owner_shown(self, page: TicketPage) -> str | None:
-        if self.settings.show_owner == "team":
-            return self.settings.team_name or self.settings.service_name
-        return page.owner_name
 
     async def home(self, request: Request) -> Response:
         """The lookup form."""
@@ -151,34 +136,26 @@ class StatusSite:
         return f"/t/{number}" + ("?" + "&".join(query) if query else "")
 
     async def ticket(self, request: Request) -> Response:
-        """The status page; with a valid ``k`` also the public conversation."""
+        """The status page: the copy published when the ticket last changed, else rendered
+        now; with a valid ``k`` also the public conversation (always rendered now)."""
         blocked = self.limited(request)
         if blocked:
             return blocked
         typed = request.path_params["tracking"]
-        number, page = self.lookup_page(typed)
         token = request.query_params.get("k")
+        language = self.language(request)
+        if not token:
+            html = self.published(typed, language)
+            if html is not None:
+                return HTMLResponse(html, headers=NO_STORE)
+        number, page = self.lookup_page(typed)
         if number is None or page is None:
             self.token_ok(DUMMY_TRACKING, token)
-            return self.render(request, "not_found.html", 404)
+            return self.render(request, "not_found.html", 404, language)
         if number != typed:
             return RedirectResponse(self.page_url(request, number, token), status_code=301)
-        conversation = self.token_ok(number, token)
-        language = self.language(request)
-        current = STATUS_STEP.get(page.status, "received")
-        return self.render(
-            request,
-            "ticket.html",
-            language=language,
-            page=page,
-            owner=self.owner_shown(page),
-            status_text=status_label(page.status, language),
-            steps=[(step, STEPS.index(step) <= STEPS.index(current)) for step in STEPS],
-            current=current,
-            conversation=conversation,
-            hours=f"{page.first_response_hours:g}",
-            label=lambda status: status_label(status, language),
-        )
+        html = self.pages.ticket(page, language, conversation=self.token_ok(number, token))
+        return HTMLResponse(html, headers=NO_STORE)
 
     async def resend(self, request: Request) -> Response:
         """Mail the link again when tracking number and address match; same answer always."""
@@ -224,7 +201,7 @@ class StatusSite:
             {
                 "tracking": page.tracking,
                 "status": page.status,
-                "owner_name": self.owner_shown(page),
+                "owner_name": self.pages.owner_shown(page),
                 "created_at": _iso(page.created_at),
                 "updated_at": _iso(page.updated_at),
                 "first_response_due": _iso(page.first_response_due),

@@ -5,7 +5,7 @@ transaction (ticket, events, messages, attachments, outbox), so all of it commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +72,7 @@ LAST_REASON = (
 BuildNotice = Callable[
     [QueueNotice, Mapping[str, Any], Sequence[str], str, InboundMessage | None], OutgoingMessage
 ]
+Publish = Callable[[Connection, Collection[int]], object]
 
 
 @dataclass
@@ -93,8 +94,11 @@ class Applier:
         now: Callable[[], datetime],
         *,
         notify: bool = True,
+        publish: Publish | None = None,
     ) -> None:
         self.notify = notify
+        self.publish = publish
+        self.touched: set[int] = set()
         self.connection = connection
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[str]] = {}
@@ -258,6 +262,7 @@ class Applier:
 
     def _update(self, ticket_id: int, **values: Any) -> None:
         values.setdefault("updated_at", self.now())
+        self.touched.add(ticket_id)
         if any(isinstance(v, ColumnElement) for v in values.values()):
             self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
             self._tickets.pop(ticket_id, None)
@@ -352,6 +357,7 @@ class Applier:
         message_ref: int | None = None,
     ) -> None:
         """Append one event to a ticket's history."""
+        self.touched.add(ticket_id)
         self.connection.execute(
             INSERT_EVENT,
             {
@@ -442,14 +448,17 @@ class Applier:
         )
 
     def finish(self) -> None:
-        """Write what was kept for the end of the batch (the round-robin pointer)."""
-        if self._round_robin is None:
-            return
-        self.connection.execute(delete(settings).where(settings.c.key == ROUND_ROBIN_KEY))
-        self.connection.execute(
-            insert(settings).values(key=ROUND_ROBIN_KEY, value=self._round_robin)
-        )
-        self._round_robin = None
+        """Write what was kept for the end of the batch: the round-robin pointer and the
+        published pages of the tickets that changed."""
+        if self._round_robin is not None:
+            self.connection.execute(delete(settings).where(settings.c.key == ROUND_ROBIN_KEY))
+            self.connection.execute(
+                insert(settings).values(key=ROUND_ROBIN_KEY, value=self._round_robin)
+            )
+            self._round_robin = None
+        if self.publish is not None and self.touched:
+            self.publish(self.connection, self.touched)
+        self.touched = set()
 
     def forget(self) -> None:
         """Drop every cache (after a rolled-back savepoint)."""

@@ -191,6 +191,15 @@ outbox = Table(
     Index("ix_outbox_recipient", "recipient", "created_at"),
 )
 
+public_pages = Table(
+    "public_pages",
+    metadata,
+    Column("tracking", String(20), ForeignKey("tickets.tracking"), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("generation", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
 mailbox_state = Table(
     "mailbox_state",
     metadata,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_a_backlog_is_worked_off_in_bounded_chunks_and_stops_on_request(
     age(ws, created_at=datetime.now(UTC) - timedelta(hours=30))
     monkeypatch.setattr(cycle, "JOB_CHUNK", 2)
     components = build(load_config(ws.config))
-    calls = iter([False, True])
+    calls = itertools.chain([False], itertools.repeat(True))
     stopped = cycle.run_jobs(components, stop=lambda: next(calls))
     assert stopped.breaches == 2
     rest = cycle.run_jobs(components)

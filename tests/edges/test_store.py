@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
 from tests.builders import claim
@@ -16,7 +18,7 @@ from tests.unit.fakes import FrozenClock
 from ticketd.daemon.ingest import Ingestor, load_checkpoint
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
 from ticketd.daemon.store.db import make_engine, migrate
-from ticketd.daemon.store.schema import inbound, mailbox_state, outbox, tickets
+from ticketd.daemon.store.schema import inbound, mailbox_state, metadata, outbox, tickets
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.render import Renderer
@@ -76,6 +78,12 @@ def test_migrations_are_idempotent(engine: Engine) -> None:
     migrate(engine)
     migrate(engine)
     assert count(engine, tickets) == 0
+
+
+def test_the_migrated_schema_is_the_one_the_code_uses(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
 
 
 def test_batch_commits_tickets_outbox_and_checkpoint_together(engine: Engine) -> None:

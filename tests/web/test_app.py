@@ -48,10 +48,15 @@ def page(**overrides: object) -> TicketPage:
 class FakeReader:
     pages: dict[str, TicketPage] = field(default_factory=lambda: {NUMBER: page()})
     lookups: list[str] = field(default_factory=list)
+    published: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
         self.lookups.append(tracking)
         return self.pages.get(tracking)
+
+    def published_page(self, tracking: str, language: str) -> str | None:
+        self.lookups.append(tracking)
+        return self.published.get((tracking, language))
 
     def requester_matches(self, tracking: str, email: str) -> bool:
         return tracking in self.pages and email.strip().lower() == REQUESTER
@@ -166,10 +171,23 @@ def test_unknown_and_malformed_numbers_get_the_same_404() -> None:
     reader = FakeReader()
     c = client(reader)
     unknown = c.get(f"/t/{generate('SUP', secrets.token_bytes)}")
+    unknown_work = len(reader.lookups)
     malformed = c.get("/t/not-a-number")
     assert unknown.status_code == malformed.status_code == 404
     assert unknown.text == malformed.text
-    assert len(reader.lookups) == 2
+    assert unknown_work == len(reader.lookups) - unknown_work > 0
+
+
+def test_the_published_copy_is_served_but_never_with_the_conversation_key() -> None:
+    reader = FakeReader(published={(NUMBER, "ko"): "<p>published copy</p>"})
+    c = client(reader)
+    assert c.get(f"/t/{NUMBER}").text == "<p>published copy</p>"
+    assert c.get(f"/t/{NUMBER}", headers={"Accept-Language": "en"}).status_code == 200
+    assert "published copy" not in c.get(f"/t/{NUMBER}?lang=en").text
+    keyed = c.get(f"/t/{NUMBER}?k={status_token(SECRET, NUMBER)}").text
+    assert "published copy" not in keyed and "캐시를 지워 주세요" in keyed
+    typed = NUMBER.lower().replace("-", "")
+    assert c.get(f"/t/{typed}").status_code == 301
 
 
 def test_api_json_per_contract() -> None:

@@ -1,0 +1,83 @@
+"""HTML rendering of the public pages, shared by live requests and pre-published pages.
+
+A ticket's status page without the conversation depends only on the ticket and the
+language, so the daemon renders it when the ticket changes (``ticket``) and the web serves
+the stored copy; ``fingerprint`` names everything besides the ticket that the HTML depends
+on, so a stored copy from other templates or settings is never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS, status_label
+from ticketd.web.ports import TicketPage, WebSettings
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class PageRenderer:
+    """Jinja2 (autoescaping) over the package templates, for one service's settings."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+        self.zone = ZoneInfo(settings.timezone)
+        self.templates = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            auto_reload=False,
+        )
+        self.templates.filters["local"] = self.local_time
+
+    def local_time(self, at: datetime | None) -> str:
+        """``at`` in the service's timezone, to the minute."""
+        return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if at else ""
+
+    def owner_shown(self, page: TicketPage) -> str | None:
+        """The person handling the ticket, or the stable team name (``web.show_owner``)."""
+        if self.settings.show_owner == "team":
+            return self.settings.team_name or self.settings.service_name
+        return page.owner_name
+
+    def render(self, name: str, language: str, **context: Any) -> str:
+        """Any page template in ``language``."""
+        return self.templates.get_template(name).render(
+            t=STRINGS[language],
+            lang=language,
+            other_lang="en" if language == "ko" else "ko",
+            service_name=self.settings.service_name,
+            **context,
+        )
+
+    def ticket(self, page: TicketPage, language: str, *, conversation: bool) -> str:
+        """The status page; ``conversation`` adds the subject and the messages' text."""
+        current = STATUS_STEP.get(page.status, "received")
+        return self.render(
+            "ticket.html",
+            language,
+            page=page,
+            owner=self.owner_shown(page),
+            status_text=status_label(page.status, language),
+            steps=[(step, STEPS.index(step) <= STEPS.index(current)) for step in STEPS],
+            current=current,
+            conversation=conversation,
+            hours=f"{page.first_response_hours:g}",
+            label=lambda status: status_label(status, language),
+        )
+
+    def fingerprint(self) -> str:
+        """A digest of the templates, the strings and the settings the pages show."""
+        digest = hashlib.sha256()
+        for name in sorted(self.templates.list_templates()):
+            digest.update(name.encode() + b"\0" + (TEMPLATES / name).read_bytes())
+        settings = self.settings
+        shown = (settings.service_name, settings.timezone, settings.show_owner, settings.team_name)
+        digest.update(json.dumps([STRINGS, shown], sort_keys=True).encode())
+        return digest.hexdigest()
