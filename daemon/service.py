@@ -159,7 +159,7 @@ class Daemon:
             threads.append(threading.Thread(target=self.watcher_loop, name="imap", daemon=True))
         for thread in threads:
             thread.start()
-        gc.freeze()
+        gc.freeze()  # start-up objects live for good: keep them out of every GC pass
         log.warning("ticketd running")
         await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
         log.warning("ticketd stopping")

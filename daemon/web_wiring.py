@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,6 @@ from ticketd.daemon.pages import (
     PAGE_BY_TRACKING,
     PUBLISHED,
     PageFacts,
-    decode_page,
     generation,
     web_settings,
 )
@@ -49,11 +49,11 @@ class SqlTicketReader:
         rows = self.page.rows(tracking=tracking)
         return self.facts.page(rows) if rows else None
 
-    def published_page(self, tracking: str, language: str) -> str | None:
+    def published_page(self, tracking: str, language: str) -> bytes | None:
         found = self.published.rows(
             tracking=tracking, language=language, generation=self.generation
         )
-        return decode_page(found[0][0]) if found else None
+        return zlib.decompress(found[0][0]) if found else None
 
     def requester_matches(self, tracking: str, email: str) -> bool:
         with self.engine.connect() as connection:

@@ -31,7 +31,7 @@ from ticketd.web.ports import (
     WebSettings,
 )
 from ticketd.web.ratelimit import RateLimiter
-from ticketd.web.security import RequestCounter, SecurityHeaders
+from ticketd.web.security import SecureAndCounted
 
 HERE = Path(__file__).resolve().parent
 DUMMY_TRACKING = "XX-0000-0000"
@@ -102,7 +102,7 @@ class StatusSite:
         page = self.reader.ticket_page(number or DUMMY_TRACKING)
         return number, page if number else None
 
-    def published(self, typed: str, language: str) -> str | None:
+    def published(self, typed: str, language: str) -> bytes | None:
         """The stored status page when ``typed`` is a canonical number that has one;
         malformed numbers cost the same lookup."""
         number = tracking.parse(typed, self.settings.tracking_prefix)
@@ -243,9 +243,9 @@ def create_app(
     """The Starlette application with an explicit route table."""
     site = StatusSite(settings, reader, mailer, health, metrics, clock)
     routes = [
+        Route("/t/{tracking}", site.ticket, methods=["GET"], include_in_schema=False),
         Route("/", site.home, methods=["GET"], include_in_schema=False),
         Route("/lookup", site.lookup, methods=["GET"], include_in_schema=False),
-        Route("/t/{tracking}", site.ticket, methods=["GET"], include_in_schema=False),
         Route("/resend", site.resend, methods=["POST"], include_in_schema=False),
         Route("/api/tickets/{tracking}", site.api_ticket, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
@@ -255,8 +255,5 @@ def create_app(
     ]
     return Starlette(
         routes=routes,
-        middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(RequestCounter, counter=site.requests),
-        ],
+        middleware=[Middleware(SecureAndCounted, counter=site.requests)],
     )

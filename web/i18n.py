@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 LANGUAGES = ("ko", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -91,8 +93,10 @@ STATUS_STEP = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def choose_language(query: str | None, accept_language: str | None, default: str) -> str:
-    """``?lang=`` first, then the browser's preference, then the service default."""
+    """``?lang=`` first, then the browser's preference, then the service default
+    (remembered: browsers send a handful of distinct headers)."""
     if query in LANGUAGES:
         return query
     best: tuple[float, str] | None = None

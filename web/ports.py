@@ -38,9 +38,9 @@ class TicketReader(Protocol):
     def ticket_page(self, tracking: str) -> TicketPage | None:
         """The public view of a ticket, or None."""
 
-    def published_page(self, tracking: str, language: str) -> str | None:
-        """The status page (without conversation) published for the ticket's current state
-        in ``language`` by these templates and settings, or None."""
+    def published_page(self, tracking: str, language: str) -> bytes | None:
+        """The status page (without conversation, UTF-8 HTML) published for the ticket's
+        current state in ``language`` by these templates and settings, or None."""
 
     def requester_matches(self, tracking: str, email: str) -> bool:
         """True when ``email`` is the ticket's requester."""

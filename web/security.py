@@ -17,31 +17,10 @@ SECURITY_HEADERS = (
 )
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware: adds the headers, never buffers the body."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [h for h in SECURITY_HEADERS if h[0] not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class RequestCounter:
-    """Counts requests by route path template (``/t/{tracking}``, as the router recorded it
-    in the scope), never by raw URL."""
+class SecureAndCounted:
+    """Pure ASGI middleware (never buffers a body): adds the security headers to every
+    response and counts requests by route path template (``/t/{tracking}``, as the router
+    recorded it in the scope) and status, never by raw URL."""
 
     def __init__(self, app: ASGIApp, counter: Counter) -> None:
         self.app = app
@@ -53,14 +32,18 @@ class RequestCounter:
             return
         status = 500
 
-        async def record(message: Message) -> None:
+        async def send_secured(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in SECURITY_HEADERS if h[0] not in present]
+                message["headers"] = headers
             await send(message)
 
         try:
-            await self.app(scope, receive, record)
+            await self.app(scope, receive, send_secured)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.counter.labels(route=route, status=str(status)).inc()

@@ -48,13 +48,13 @@ def page(**overrides: object) -> TicketPage:
 class FakeReader:
     pages: dict[str, TicketPage] = field(default_factory=lambda: {NUMBER: page()})
     lookups: list[str] = field(default_factory=list)
-    published: dict[tuple[str, str], str] = field(default_factory=dict)
+    published: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
         self.lookups.append(tracking)
         return self.pages.get(tracking)
 
-    def published_page(self, tracking: str, language: str) -> str | None:
+    def published_page(self, tracking: str, language: str) -> bytes | None:
         self.lookups.append(tracking)
         return self.published.get((tracking, language))
 
@@ -179,7 +179,7 @@ def test_unknown_and_malformed_numbers_get_the_same_404() -> None:
 
 
 def test_the_published_copy_is_served_but_never_with_the_conversation_key() -> None:
-    reader = FakeReader(published={(NUMBER, "ko"): "<p>published copy</p>"})
+    reader = FakeReader(published={(NUMBER, "ko"): b"<p>published copy</p>"})
     c = client(reader)
     assert c.get(f"/t/{NUMBER}").text == "<p>published copy</p>"
     assert c.get(f"/t/{NUMBER}", headers={"Accept-Language": "en"}).status_code == 200
