@@ -45,6 +45,12 @@ class SqlTicketReader:
         self.page = PreparedQuery(engine, PAGE_BY_TRACKING, "tracking")
         self.published = PreparedQuery(engine, PUBLISHED, "tracking", "language", "generation")
 
+    def close(self) -> None:
+        """Close the reader's connections."""
+        self.page.close()
+        self.published.close()
+        self.engine.dispose()
+
     def ticket_page(self, tracking: str) -> TicketPage | None:
         rows = self.page.rows(tracking=tracking)
         return self.facts.page(rows) if rows else None

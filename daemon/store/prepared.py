@@ -39,6 +39,8 @@ class PreparedQuery:
             for column in statement.selected_columns
         ]
         self.local = threading.local()
+        self.opened: list[PoolProxiedConnection] = []
+        self.lock = threading.Lock()
 
     def rows(self, **params: str) -> list[tuple[Any, ...]]:
         """All result rows for ``params``, values converted as SQLAlchemy would."""
@@ -67,11 +69,20 @@ class PreparedQuery:
             cursor.close()
             connection.rollback()
 
+    def close(self) -> None:
+        """Give every thread's connection back to the pool."""
+        with self.lock:
+            opened, self.opened = self.opened, []
+        for connection in opened:
+            connection.close()
+
     def _connection(self) -> PoolProxiedConnection:
         connection: PoolProxiedConnection | None = getattr(self.local, "connection", None)
         if connection is None:
             connection = self.engine.raw_connection()
             self.local.connection = connection
+            with self.lock:
+                self.opened.append(connection)
         return connection
 
     def _drop(self) -> None:
@@ -79,3 +90,6 @@ class PreparedQuery:
         self.local.connection = None
         if connection is not None:
             connection.invalidate()
+            connection.close()
+            with self.lock:
+                self.opened.remove(connection)

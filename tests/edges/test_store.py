@@ -10,18 +10,23 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from tests.builders import claim
 from tests.unit.fakes import CTX as BASE_CTX
 from tests.unit.fakes import FrozenClock
 from ticketd.daemon.ingest import Ingestor, load_checkpoint
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
+from ticketd.daemon.pages import PageFacts, PagePublisher
+from ticketd.daemon.store.apply import Publish
 from ticketd.daemon.store.db import make_engine, migrate
 from ticketd.daemon.store.schema import inbound, mailbox_state, metadata, outbox, tickets
+from ticketd.daemon.web_wiring import SqlTicketReader
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.render import Renderer
+from ticketd.web.pages import PageRenderer
+from ticketd.web.ports import WebSettings
 
 CTX = replace(BASE_CTX, default_language="en")
 
@@ -45,7 +50,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def ingestor(engine: Engine, build: Callable[..., object] | None = None) -> Ingestor:
+def ingestor(
+    engine: Engine, build: Callable[..., object] | None = None, publish: Publish | None = None
+) -> Ingestor:
     clock, rng = FrozenClock(), SecureRng()
     notices = NoticeFactory(
         NoticeSettings(
@@ -60,7 +67,14 @@ def ingestor(engine: Engine, build: Callable[..., object] | None = None) -> Inge
         rng.token_bytes,
         clock.now,
     )
-    return Ingestor(engine, CTX, build or notices.build, clock, rng)  # type: ignore[arg-type]
+    return Ingestor(
+        engine,
+        CTX,
+        build or notices.build,  # type: ignore[arg-type]
+        clock,
+        rng,
+        publish=publish,
+    )
 
 
 def raw(data: bytes, uid: int | None = None) -> RawMessage:
@@ -95,6 +109,40 @@ def test_batch_commits_tickets_outbox_and_checkpoint_together(engine: Engine) ->
     assert count(engine, outbox) == 10
     with engine.connect() as connection:
         assert load_checkpoint(connection, "box") == Checkpoint(7, 5)
+
+
+def test_published_pages_are_read_back_even_after_the_connection_dies(engine: Engine) -> None:
+    settings = WebSettings(
+        service_name="Example",
+        language="ko",
+        timezone="Asia/Seoul",
+        secret_key="k" * 32,
+        tracking_prefix="SUP",
+        base_url="http://127.0.0.1:8080",
+    )
+    renderer, facts = PageRenderer(settings), PageFacts({}, 24)
+    publisher = PagePublisher(renderer, facts)
+    ingestor(engine, publish=publisher.publish).ingest([raw(claim(), uid=1)])
+    with engine.connect() as connection:
+        number = connection.execute(select(tickets.c.tracking)).scalar_one()
+    url = engine.url.render_as_string(hide_password=False)
+    reader = SqlTicketReader(make_engine(url, read_only=True), facts, publisher.generation)
+    page = reader.ticket_page(number)
+    assert page is not None and page.tracking == number
+    for language in ("ko", "en"):
+        expected = renderer.ticket(page, language, conversation=False).encode()
+        assert reader.published_page(number, language) == expected
+    assert reader.published_page(number, "xx") is None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    assert reader.published_page(number, "ko") is not None
+    reader.close()
 
 
 def test_crash_before_commit_loses_nothing_and_duplicates_nothing(engine: Engine) -> None:
