@@ -4,6 +4,12 @@ Every raw message is stored (compressed) in the ``inbound`` table in the same tr
 as the tickets, events and outbox rows it produced and, for IMAP, the UID checkpoint. A
 message whose processing raises is rolled back to its savepoint and kept for retry; after
 ``MAX_ATTEMPTS`` it is quarantined, so it can never block the messages behind it.
+
+A message can also take the whole process down (a crash, the OOM killer). So that it cannot
+do that forever: an IMAP batch is marked in flight in its own commit first, and a batch found
+still in flight when fetched again is only stored and queued; queued messages count their
+attempt in its own commit before they are processed, and those a dead run left behind are
+taken one at a time, until the one that keeps killing the process is quarantined.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, insert, select, update
 
 from ticketd.daemon.parsing import BatchParser
 from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming, Publish
 from ticketd.daemon.store.lookup import SqlLookup
-from ticketd.daemon.store.schema import inbound, mailbox_state
+from ticketd.daemon.store.schema import inbound, mailbox_state, settings
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import InboundMessage, RawMessage
 from ticketd.mail.parse import ParseLimits, parse
@@ -33,6 +40,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 INSERT_INBOUND = insert(inbound)
 PROCESS_BATCH = 200
+CLAIMABLE = select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
+SETTING = select(settings.c.value).where(settings.c.key == bindparam("key"))
 
 
 @dataclass
@@ -97,9 +106,19 @@ class Ingestor:
         mailbox: str | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> IngestReport:
-        """Store and process ``raws`` in one transaction, with the IMAP checkpoint if given."""
+        """Store and process ``raws`` in one transaction, with the IMAP checkpoint if given.
+        A batch that was begun before and never committed is only stored and queued."""
         report = IngestReport()
         uidvalidity = checkpoint.uidvalidity if checkpoint else None
+        marker = _in_flight(mailbox, uidvalidity, raws)
+        if marker is not None:
+            key, value = marker
+            with self.engine.begin() as connection:
+                died = connection.execute(SETTING, {"key": key}).scalar() == value
+                if died:
+                    log.warning("a batch from %s died before; queueing it instead", mailbox)
+                    return self._queue(connection, raws, mailbox, checkpoint, key)
+                _put_setting(connection, key, value)
         with self.engine.begin() as connection:
             lookup = SqlLookup(connection)
             applier = self._applier(connection, lookup)
@@ -118,6 +137,30 @@ class Ingestor:
             applier.finish()
             if mailbox is not None and checkpoint is not None:
                 save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
+            if marker is not None:
+                connection.execute(delete(settings).where(settings.c.key == marker[0]))
+        return report
+
+    def _queue(
+        self,
+        connection: Connection,
+        raws: Sequence[RawMessage],
+        mailbox: str | None,
+        checkpoint: Checkpoint | None,
+        key: str,
+    ) -> IngestReport:
+        """Store ``raws`` for the queue (not yet stored ones), with the checkpoint."""
+        report = IngestReport()
+        uidvalidity = checkpoint.uidvalidity if checkpoint else None
+        stored = _stored_uids(connection, mailbox, uidvalidity, list(raws))
+        lookup = SqlLookup(connection)
+        for raw in raws:
+            if raw.uid not in stored:
+                self._store_raw(connection, lookup, raw, mailbox, uidvalidity, 0)
+                report.counts["queued"] += 1
+        if mailbox is not None and checkpoint is not None:
+            save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
+        connection.execute(delete(settings).where(settings.c.key == key))
         return report
 
     def enqueue(self, raw: RawMessage) -> int:
@@ -255,15 +298,19 @@ class Ingestor:
         return decision.disposition.value
 
     def _claim(self, released: Sequence[int]) -> list[Claimed]:
-        """Take the next batch to process, counting the attempt in its own commit."""
+        """Take the next batch to process, counting the attempt in its own commit. A message
+        a dead run left in processing is taken alone: it may be what killed that run."""
         with self.engine.begin() as connection:
-            query = (
-                select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
-                .where(inbound.c.state.in_(("pending", "retry")) | inbound.c.id.in_(released))
-                .order_by(inbound.c.id)
-                .limit(PROCESS_BATCH)
-            )
-            rows = connection.execute(query).all()
+            rows = self._orphan(connection)
+            if not rows:
+                query = (
+                    CLAIMABLE.where(
+                        inbound.c.state.in_(("pending", "retry")) | inbound.c.id.in_(released)
+                    )
+                    .order_by(inbound.c.id)
+                    .limit(PROCESS_BATCH)
+                )
+                rows = connection.execute(query).all()
             batch = []
             for row in rows:
                 connection.execute(
@@ -281,6 +328,38 @@ class Ingestor:
                     )
                 )
             return batch
+
+    def _orphan(self, connection: Connection) -> list[Row[Any]]:
+        """The first message left in processing by a run that died (quarantining those that
+        have died with it ``MAX_ATTEMPTS`` times), as a batch of its own."""
+        left = CLAIMABLE.where(inbound.c.state == "processing").order_by(inbound.c.id).limit(1)
+        while (row := connection.execute(left).first()) is not None:
+            if row.attempts < MAX_ATTEMPTS:
+                return [row]
+            reason = f"ticketd stopped {row.attempts} times while processing this message"
+            log.error("inbound %d quarantined: %s", row.id, reason)
+            connection.execute(
+                update(inbound)
+                .where(inbound.c.id == row.id)
+                .values(state="quarantined", reason=reason)
+            )
+        return []
+
+
+def _in_flight(
+    mailbox: str | None, uidvalidity: int | None, raws: Sequence[RawMessage]
+) -> tuple[str, str] | None:
+    """The settings key and value that mark this IMAP batch as begun."""
+    uids = [raw.uid for raw in raws if raw.uid is not None]
+    if mailbox is None or uidvalidity is None or not uids:
+        return None
+    key = "in-flight:" + hashlib.sha256(mailbox.encode()).hexdigest()[:32]
+    return key, f"{uidvalidity}:{min(uids)}"
+
+
+def _put_setting(connection: Connection, key: str, value: str) -> None:
+    connection.execute(delete(settings).where(settings.c.key == key))
+    connection.execute(insert(settings).values(key=key, value=value))
 
 
 def _stored_uids(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, func, select, text
 from tests.builders import claim
 from tests.unit.fakes import CTX as BASE_CTX
 from tests.unit.fakes import FrozenClock
-from ticketd.daemon.ingest import Ingestor, load_checkpoint
+from ticketd.daemon.ingest import MAX_ATTEMPTS, Ingestor, load_checkpoint
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
 from ticketd.daemon.pages import PageFacts, PagePublisher
 from ticketd.daemon.store.apply import Publish
@@ -165,10 +166,84 @@ def test_crash_before_commit_loses_nothing_and_duplicates_nothing(engine: Engine
     assert count(engine, inbound) == 0
     assert count(engine, mailbox_state) == 0
     runner = ingestor(engine)
+    assert runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3)).counts == {"queued": 3}
     runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
-    runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
+    runner.process_pending()
     assert count(engine, tickets) == 3
     assert count(engine, outbox) == 6
+    with engine.connect() as connection:
+        assert load_checkpoint(connection, "box") == Checkpoint(7, 3)
+
+
+class ProcessKilled(BaseException):
+    """What a segfault or the OOM killer looks like from inside: nothing after it runs."""
+
+
+def killing(runner: Ingestor, subject: str) -> list[int]:
+    """Make ``runner`` die whenever it routes a message with ``subject``; count the deaths."""
+    deaths: list[int] = []
+    real_build = runner.build_notice
+
+    def build(*args: object) -> object:
+        msg = args[-1]
+        if msg is not None and getattr(msg, "subject", "") == subject:
+            deaths.append(1)
+            raise ProcessKilled
+        return real_build(*args)  # type: ignore[arg-type]
+
+    runner.build_notice = build  # type: ignore[assignment]
+    return deaths
+
+
+def restart_until_done(engine: Engine, subject: str, runs: int = 6) -> int:
+    """Run the queue like a supervisor restarting ticketd after each death."""
+    deaths = 0
+    for _ in range(runs):
+        runner = ingestor(engine)
+        died = killing(runner, subject)
+        with contextlib.suppress(ProcessKilled):
+            runner.process_pending()
+        deaths += len(died)
+        if not died:
+            break
+    return deaths
+
+
+def test_a_message_that_kills_the_process_is_quarantined_and_nothing_else_is_lost(
+    engine: Engine,
+) -> None:
+    runner = ingestor(engine)
+    for subject in ("first", "killer", "second", "third"):
+        runner.enqueue(RawMessage(claim(subject=subject), Source.SMTP, datetime.now(UTC)))
+    assert restart_until_done(engine, "killer") == MAX_ATTEMPTS
+    assert count(engine, tickets) == 3
+    assert count(engine, inbound, inbound.c.state == "done") == 3
+    with engine.connect() as connection:
+        state, reason = connection.execute(
+            select(inbound.c.state, inbound.c.reason).where(inbound.c.state != "done")
+        ).one()
+    assert state == "quarantined" and f"stopped {MAX_ATTEMPTS} times" in reason
+
+
+def test_an_imap_batch_that_kills_the_process_is_queued_when_fetched_again(
+    engine: Engine,
+) -> None:
+    batch = [raw(claim(subject=s), uid=i) for i, s in enumerate(("a", "killer", "b"), 1)]
+    runner = ingestor(engine)
+    killing(runner, "killer")
+    with pytest.raises(ProcessKilled):
+        runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(9, 3))
+    assert count(engine, inbound) == 0
+    again = ingestor(engine)
+    killing(again, "killer")
+    assert again.ingest(batch, mailbox="box", checkpoint=Checkpoint(9, 3)).counts == {"queued": 3}
+    restart_until_done(engine, "killer")
+    assert count(engine, tickets) == 2
+    assert count(engine, inbound, inbound.c.state == "quarantined") == 1
+    more = [raw(claim(subject="c"), uid=4)]
+    assert ingestor(engine).ingest(more, mailbox="box", checkpoint=Checkpoint(9, 4)).counts == {
+        "new": 1
+    }
 
 
 def test_a_failing_message_is_retried_then_quarantined_without_blocking_others(
