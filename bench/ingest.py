@@ -138,19 +138,35 @@ def _check(argv: list[str], log: Path) -> str:
     return done.stdout.decode()
 
 
+# Linux carries a process's peak RSS across exec, and posix_spawn (vfork) execs in the
+# spawner's memory: ticketd spawned straight from this process would report this process's
+# peak (it grows with the corpus) whenever that is the larger. So a bare interpreter spawns
+# ticketd and reports the peak from its wait4.
+PEAK = """
+import os, sys
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _timed(argv: list[str], log: Path) -> tuple[float, float]:
-    """Run ``argv`` to its end: wall seconds and the child's own peak RSS in MiB."""
+    """Run ``argv`` to its end: wall seconds and its own peak RSS in MiB."""
+    peak = log.with_suffix(".peak")
     with log.open("ab") as out:
         fd = out.fileno()
         actions = [(os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
         started = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
-        _, status, usage = os.wait4(pid, 0)
+        spawner = [sys.executable, "-c", PEAK, str(peak), *argv]
+        pid = os.posix_spawn(sys.executable, spawner, os.environ, file_actions=actions)
+        _, status, _ = os.wait4(pid, 0)
         seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     if code:
         raise BenchError(f"{' '.join(argv[1:])} exited {code}; see {log}")
-    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    return seconds, int(peak.read_text()) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def _measure(path: str, config: Path, command: list[str], truth: Truth) -> Result:
