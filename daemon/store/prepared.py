@@ -92,4 +92,4 @@ class PreparedQuery:
             connection.invalidate()
             connection.close()
             with self.lock:
-                self.opened.remove(connection)
+                self.opened = [c for c in self.opened if c is not connection]
