@@ -100,6 +100,7 @@ class NoticeFactory:
             to=[recipient],
             subject=rendered.subject,
             text=rendered.text,
+            html=None if to_engineer else self.renderer.html(rendered, language, context),
             message_id=make_message_id(self.token_bytes, domain),
             in_reply_to=msg.message_id if msg else (thread[-1] if thread else None),
             references=thread[-REFERENCES_KEPT:],

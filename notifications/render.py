@@ -1,16 +1,27 @@
 """Rendering notices with Jinja2 templates: ``templates/<language>/<kind>.txt``.
 
-A template's first line is ``Subject: …``, then a blank line, then the body. Operators may
-override any template from a folder of their own, searched first.
+A template's first line is ``Subject: …``, then a blank line, then the body. Mail to
+customers also gets an HTML alternative: the same text in ``templates/html/layout.html``
+(autoescaped; links made clickable) with a button to the status page. Operators may override
+any template from a folder of their own, searched first.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+)
+from markupsafe import Markup, escape
 
 LANGUAGES = ("ko", "en")
 STATUS_LABELS = {
@@ -31,10 +42,33 @@ STATUS_LABELS = {
 }
 
 
+BUTTON = {"ko": "진행 상황 보기", "en": "View your request"}
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
 @dataclass(frozen=True)
 class RenderedMail:
     subject: str
     text: str
+
+
+def _linked(line: str) -> Markup:
+    """One line escaped, with its http(s) links made clickable."""
+    out, last = Markup(), 0
+    for found in URL.finditer(line):
+        url = found.group().rstrip(".,;:)")
+        out += escape(line[last : found.start()]) + Markup('<a href="{0}">{0}</a>').format(url)
+        last = found.start() + len(url)
+    return out + escape(line[last:])
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text as HTML: blank-line separated paragraphs, line breaks kept."""
+    blocks = [block.strip("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(map(_linked, block.split("\n"))))
+        for block in blocks
+    )
 
 
 def status_label(status: str, language: str) -> str:
@@ -45,13 +79,14 @@ def status_label(status: str, language: str) -> str:
 class Renderer:
     """Renders notice templates from a pre-built Jinja2 environment."""
 
-    def __init__(self, environment: Environment) -> None:
+    def __init__(self, environment: Environment, html: Environment) -> None:
         self.environment = environment
+        self.html_environment = html
 
     @classmethod
     def default(cls, override_dir: Path | None = None) -> Renderer:
         """Package templates, with ``override_dir`` (if given) searched first."""
-        loaders = [FileSystemLoader(str(override_dir))] if override_dir else []
+        loaders: list[BaseLoader] = [FileSystemLoader(str(override_dir))] if override_dir else []
         loaders.append(PackageLoader("ticketd.notifications", "templates"))
         environment = Environment(
             loader=ChoiceLoader(loaders),
@@ -62,7 +97,9 @@ class Renderer:
             keep_trailing_newline=True,
         )
         environment.filters["status_label"] = status_label
-        return cls(environment)
+        html = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
+        html.filters["paragraphs"] = paragraphs
+        return cls(environment, html)
 
     def render(self, kind: str, language: str, context: Mapping[str, object]) -> RenderedMail:
         """Subject and body of ``kind`` in ``language`` (English when unknown)."""
@@ -73,3 +110,16 @@ class Renderer:
         if not first.startswith("Subject:"):
             raise ValueError(f"template {language}/{kind}.txt must start with 'Subject:'")
         return RenderedMail(first.removeprefix("Subject:").strip(), body.strip("\n") + "\n")
+
+    def html(self, mail: RenderedMail, language: str, context: Mapping[str, object]) -> str:
+        """The HTML alternative of a rendered customer mail."""
+        language = language if language in LANGUAGES else "en"
+        return self.html_environment.get_template("html/layout.html").render(
+            {
+                **context,
+                "language": language,
+                "subject": mail.subject,
+                "text": mail.text,
+                "button": BUTTON[language],
+            }
+        )

@@ -60,6 +60,13 @@ class Workspace:
         return [parser.parsebytes(p.read_bytes()) for p in sorted(folder.iterdir())]  # type: ignore[misc]
 
 
+def text_of(mail: EmailMessage) -> str:
+    """The plain-text body of a mail (customers' mail also has an HTML alternative)."""
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
 def write_config(
     root: Path, *, extra: str = "", mailbox_section: str = "", listener: str = ""
 ) -> Workspace:

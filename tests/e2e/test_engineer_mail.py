@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import claim
-from tests.e2e.support import Workspace, write_config
+from tests.e2e.support import Workspace, text_of, write_config
 from tests.fixtures.dovecot import DovecotServer
 from tests.fixtures.smtp_sink import SmtpSink
 
@@ -104,7 +104,7 @@ def test_reply_to_the_owner_notice_answers_the_customer_and_reports_back(desk: D
         to=reply_address, in_reply_to=notice["Message-ID"],
     ))  # fmt: skip
     desk.cycle()
-    replies = [m for m in desk.mail_to("kim@acme.co.kr") if "카드사" in m.get_content()]
+    replies = [m for m in desk.mail_to("kim@acme.co.kr") if "카드사" in text_of(m)]
     [reply] = replies
     assert reply["From"].addresses[0].addr_spec == "support@example.com"
     assert "alice@example.com" not in reply.as_string()

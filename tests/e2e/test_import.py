@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import SUPPORT, claim
-from tests.e2e.support import Workspace, write_config, write_mbox
+from tests.e2e.support import Workspace, text_of, write_config, write_mbox
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -92,13 +92,17 @@ def test_run_once_delivers_one_acknowledgement_per_claim(ws: Workspace, capsys: 
     for ack in acks:
         number = re.search(r"\[(SUP-[^\]]+)\]", ack["Subject"]).group(1)  # type: ignore[union-attr]
         assert number in tickets
-        body = ack.get_content()
+        body = text_of(ack)
         assert number in body
         assert re.search(rf"http://127\.0\.0\.1:8080/t/{number}\?k=[a-z2-7]{{26}}", body)
         assert ack["Auto-Submitted"] == "auto-replied"
         assert ack["In-Reply-To"]
+        html = ack.get_body(preferencelist=("html",))
+        assert html is not None and number in html.get_content()
+        assert f'href="http://127.0.0.1:8080/t/{number}?k=' in html.get_content()
     owner_notices = [m for m in mails if m not in acks]
     assert len(owner_notices) == 2
+    assert all(m.get_content_type() == "text/plain" for m in owner_notices)
     assert ws.cli(capsys, "run", "--once")[0] == 0
     assert len(ws.sent_mail()) == 4
 
@@ -151,7 +155,7 @@ def test_korean_outlook_subject_keeps_cp949_syllables(ws: Workspace, capsys: Cap
     ws.cli(capsys, "run", "--once")
     ack = next(m for m in ws.sent_mail() if m["To"].addresses[0].addr_spec == "kim@acme.co.kr")
     assert subject in ack["Subject"]
-    assert "접수" in ack.get_content()
+    assert "접수" in text_of(ack)
 
 
 def test_mail_without_sender_is_quarantined_and_can_be_dropped(

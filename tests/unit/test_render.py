@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ticketd.notifications.render import Renderer
+from ticketd.notifications.render import Renderer, paragraphs
 from ticketd.routing.effects import ENGINEER_NOTICES, NoticeKind
 
 CONTEXT = {
@@ -62,4 +62,24 @@ def test_operators_can_override_templates(tmp_path: Path) -> None:
         Renderer.default(tmp_path)
         .render("acknowledgement", "en", CONTEXT)
         .subject.startswith("[SUP-7K2M-9QXA] We received")
+    )
+
+
+def test_the_html_alternative_escapes_everything_and_links_only_web_addresses() -> None:
+    hostile = {**CONTEXT, "text": '<script>alert(1)</script> javascript:alert(2) "quoted"'}
+    renderer = Renderer.default()
+    mail = renderer.render("public_reply", "ko", hostile)
+    html = renderer.html(mail, "ko", hostile)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'href="javascript' not in html
+    assert 'href="http://127.0.0.1:8080/t/SUP-7K2M-9QXA?k=abc"' in html
+    assert "진행 상황 보기" in html and "SUP-7K2M-9QXA" in html
+
+
+def test_paragraphs_keep_the_text_and_its_line_breaks() -> None:
+    text = "Line one\nsee https://example.com/a?b=1&c=2.\n\n\n  SUP-7K2M-9QXA\n"
+    assert paragraphs(text) == (
+        "<p>Line one<br>\n"
+        'see <a href="https://example.com/a?b=1&amp;c=2">https://example.com/a?b=1&amp;c=2</a>.'
+        "</p>\n<p>  SUP-7K2M-9QXA</p>"
     )
