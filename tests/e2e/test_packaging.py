@@ -36,7 +36,9 @@ def test_wheel_carries_data_files(tmp_path: Path) -> None:
         "ticketd/daemon/migrations/env.py",
         "ticketd/daemon/migrations/script.py.mako",
         "ticketd/daemon/migrations/versions/0001_initial_schema.py",
+        "ticketd/daemon/migrations/versions/0002_public_pages.py",
         "ticketd/notifications/templates/ko/acknowledgement.txt",
+        "ticketd/notifications/templates/html/layout.html",
         "ticketd/web/templates/ticket.html",
         "ticketd/web/static/style.css",
     ):
