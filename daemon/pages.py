@@ -28,7 +28,7 @@ from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
 
 log = logging.getLogger(__name__)
 
-PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message")
+PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message", "merged")
 COMPRESSION = 6
 PAGE_CHUNK = 500
 
@@ -129,7 +129,8 @@ class PageFacts:
         )
 
     def digest(self) -> str:
-        return json.dumps([sorted(self.names.items()), self.first_response_hours])
+        """What besides templates and settings decides a page's content."""
+        return json.dumps([sorted(self.names.items()), self.first_response_hours, PUBLIC_EVENTS])
 
 
 def _public_summary(kind: str, summary: str) -> str:

@@ -8,11 +8,15 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from tests.builders import claim
 from tests.e2e.support import Workspace, text_of, write_config
 from tests.fixtures.dovecot import DovecotServer
 from tests.fixtures.smtp_sink import SmtpSink
+from ticketd.daemon.config import load_config
+from ticketd.daemon.web_wiring import build_web_app
+from ticketd.daemon.wiring import build
 
 pytestmark = pytest.mark.dovecot
 Capsys = pytest.CaptureFixture[str]
@@ -117,6 +121,30 @@ def test_reply_to_the_owner_notice_answers_the_customer_and_reports_back(desk: D
     assert (shown["status"], shown["priority"], shown["type"]) == ("pending", "high", "bug")
     assert shown["minutes_worked"] == 90
     assert [e["type"] for e in shown["events"]].count("reply_sent") == 1  # type: ignore[union-attr]
+
+
+def test_a_manager_merges_a_claim_into_another_and_its_page_says_so(desk: Desk) -> None:
+    first, _ = desk.open_claim()
+    desk.dovecot.deliver(claim(subject="환불 요청", body="지난달 결제를 환불해 주십시오."))
+    desk.cycle()
+    listed = desk.ws.cli_json(desk.capsys, "ticket", "list")
+    [second] = [t["tracking"] for t in listed if t["tracking"] != first]
+    desk.dovecot.deliver(
+        engineer_mail(second, f"#merge {first}", sender="bob@example.com", auth=[signed()])
+    )
+    desk.cycle()
+    assert desk.ticket(second)["status"] == "closed"
+    assert desk.ticket(first)["duplicate_count"] == 1
+    [notice] = [m for m in desk.mail_to("kim@acme.co.kr") if "통합" in m["Subject"]]
+    assert first in notice["Subject"] and second in notice["Subject"]
+    components = build(load_config(desk.ws.config))
+    try:
+        with TestClient(build_web_app(components)) as web:  # type: ignore[arg-type]
+            page = web.get(f"/t/{second}").text
+    finally:
+        components.close()
+    assert "다른 문의와 통합" in page and "종료" in page
+    assert first not in page
 
 
 def test_note_never_reaches_the_customer(desk: Desk) -> None:
