@@ -9,13 +9,20 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config
 from tests.netutil import free_port, wait_for_port
+from ticketd.daemon.config import load_config
+from ticketd.daemon.store.db import make_engine
+from ticketd.daemon.store.schema import inbound
+from ticketd.daemon.wiring import build
+from ticketd.mail.message import RawMessage, Source
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +126,39 @@ def test_daemon_watches_the_mailbox_with_idle(tmp_path: Path, dovecot) -> None: 
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=10)
+
+
+def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    ws = write_config(tmp_path)
+    components = build(load_config(ws.config))
+    count = 400
+    for i in range(count):
+        mail = claim(subject=f"Claim {i}", body=f"Problem number {i}", sender=f"c{i}@acme.co.kr")
+        components.ingestor.enqueue(RawMessage(mail, Source.SMTP, datetime.now(UTC)))
+    working = select(func.count()).where(inbound.c.state == "processing")
+    components.close()
+    watcher = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}", read_only=True)
+    runner = subprocess.Popen(["ticketd", "--config", str(ws.config), "run", "--once"])
+    with watcher.connect() as connection:
+        deadline = time.monotonic() + 30
+        while connection.execute(working).scalar() == 0 and time.monotonic() < deadline:
+            connection.rollback()
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(timeout=10)
+        connection.rollback()
+        assert connection.execute(working).scalar() > 0
+    watcher.dispose()
+    rerun = ws.subprocess("run", "--once", timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    listed = tickets(ws)
+    assert sorted(str(t["subject"]) for t in listed) == sorted(f"Claim {i}" for i in range(count))
+    assert json.loads(ws.subprocess("quarantine", "list", "--json").stdout) == []
+    acks: dict[str, int] = {}
+    for path in (ws.outbox / "new").iterdir():
+        recipient = next(
+            line for line in path.read_text(errors="replace").splitlines()
+            if line.startswith("To: ")
+        )  # fmt: skip
+        acks[recipient] = acks.get(recipient, 0) + 1
+    customers = {r: n for r, n in acks.items() if "acme.co.kr" in r}
+    assert len(customers) == count and set(customers.values()) == {1}
