@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from ticketd.daemon.parsing import BatchParser
 from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming, Publish
+from ticketd.daemon.store.keyvalue import drop_value, get_value, put_value
 from ticketd.daemon.store.lookup import SqlLookup
-from ticketd.daemon.store.schema import inbound, mailbox_state, settings
+from ticketd.daemon.store.schema import inbound, mailbox_state
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import InboundMessage, RawMessage
 from ticketd.mail.parse import ParseLimits, parse
@@ -41,7 +42,6 @@ MAX_ATTEMPTS = 3
 INSERT_INBOUND = insert(inbound)
 PROCESS_BATCH = 200
 CLAIMABLE = select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
-SETTING = select(settings.c.value).where(settings.c.key == bindparam("key"))
 
 
 @dataclass
@@ -114,11 +114,10 @@ class Ingestor:
         if marker is not None:
             key, value = marker
             with self.engine.begin() as connection:
-                died = connection.execute(SETTING, {"key": key}).scalar() == value
-                if died:
+                if get_value(connection, key) == value:
                     log.warning("a batch from %s died before; queueing it instead", mailbox)
                     return self._queue(connection, raws, mailbox, checkpoint, key)
-                _put_setting(connection, key, value)
+                put_value(connection, key, value)
         with self.engine.begin() as connection:
             lookup = SqlLookup(connection)
             applier = self._applier(connection, lookup)
@@ -138,7 +137,7 @@ class Ingestor:
             if mailbox is not None and checkpoint is not None:
                 save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
             if marker is not None:
-                connection.execute(delete(settings).where(settings.c.key == marker[0]))
+                drop_value(connection, marker[0])
         return report
 
     def _queue(
@@ -160,7 +159,7 @@ class Ingestor:
                 report.counts["queued"] += 1
         if mailbox is not None and checkpoint is not None:
             save_checkpoint(connection, mailbox, checkpoint, self.clock.now())
-        connection.execute(delete(settings).where(settings.c.key == key))
+        drop_value(connection, key)
         return report
 
     def enqueue(self, raw: RawMessage) -> int:
@@ -355,11 +354,6 @@ def _in_flight(
         return None
     key = "in-flight:" + hashlib.sha256(mailbox.encode()).hexdigest()[:32]
     return key, f"{uidvalidity}:{min(uids)}"
-
-
-def _put_setting(connection: Connection, key: str, value: str) -> None:
-    connection.execute(delete(settings).where(settings.c.key == key))
-    connection.execute(insert(settings).values(key=key, value=value))
 
 
 def _stored_uids(

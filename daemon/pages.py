@@ -151,6 +151,11 @@ def encode_page(html: str) -> bytes:
     return zlib.compress(html.encode("utf-8"), COMPRESSION)
 
 
+def decode_page(body: bytes) -> bytes:
+    """A stored page back as UTF-8 HTML."""
+    return zlib.decompress(body)
+
+
 class PagePublisher:
     """Renders and stores the status pages of changed tickets, in the caller's transaction:
     in the service's default language and in each ticket's own language."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,13 +12,7 @@ from datetime import timedelta
 import uvicorn
 from sqlalchemy import Engine, func, select, text
 
-from ticketd.daemon.pages import (
-    PAGE_BY_TRACKING,
-    PUBLISHED,
-    PageFacts,
-    generation,
-    web_settings,
-)
+from ticketd.daemon.pages import PAGE_BY_TRACKING, PUBLISHED, PageFacts, decode_page
 from ticketd.daemon.store import outbox as outbox_store
 from ticketd.daemon.store.apply import Applier
 from ticketd.daemon.store.db import make_engine
@@ -31,7 +24,6 @@ from ticketd.mail.imap import WatcherState
 from ticketd.mail.message import Address
 from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.web.app import create_app
-from ticketd.web.pages import PageRenderer
 from ticketd.web.ports import TicketPage
 
 
@@ -59,7 +51,7 @@ class SqlTicketReader:
         found = self.published.rows(
             tracking=tracking, language=language, generation=self.generation
         )
-        return zlib.decompress(found[0][0]) if found else None
+        return decode_page(found[0][0]) if found else None
 
     def requester_matches(self, tracking: str, email: str) -> bool:
         with self.engine.connect() as connection:
@@ -174,14 +166,12 @@ def build_web_app(
     role: Callable[[], str] = lambda: "poller",
 ) -> object:
     """The Starlette application wired to the database (and the running daemon)."""
-    config = components.config
-    reader_engine = make_engine(config.database.url, read_only=True)
+    pages = components.pages
+    reader_engine = make_engine(components.config.database.url, read_only=True)
     health = DatabaseHealth(reader_engine, watcher, role)
-    settings = web_settings(config)
-    facts = PageFacts.of(config)
     return create_app(
-        settings,
-        SqlTicketReader(reader_engine, facts, generation(PageRenderer(settings), facts)),
+        pages.renderer.settings,
+        SqlTicketReader(reader_engine, pages.facts, pages.generation),
         mailer=OutboxLinkMailer(components),
         health=health,
         metrics=health,

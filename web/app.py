@@ -99,15 +99,11 @@ class StatusSite:
     def lookup_page(self, tracking_text: str) -> tuple[str | None, TicketPage | None]:
         """Canonical number and page; unknown and malformed numbers cost the same work."""
         number = tracking.parse(tracking_text, self.settings.tracking_prefix)
-        page = self.reader.ticket_page(number or DUMMY_TRACKING)
-        return number, page if number else None
+        return number, self.page_of(number)
 
-    def published(self, typed: str, language: str) -> bytes | None:
-        """The stored status page when ``typed`` is a canonical number that has one;
-        malformed numbers cost the same lookup."""
-        number = tracking.parse(typed, self.settings.tracking_prefix)
-        html = self.reader.published_page(number or DUMMY_TRACKING, language)
-        return html if number == typed else None
+    def page_of(self, number: str | None) -> TicketPage | None:
+        page = self.reader.ticket_page(number or DUMMY_TRACKING)
+        return page if number else None
 
     def token_ok(self, number: str, token: str | None) -> bool:
         """Constant-time check of ``k``; a missing key has nothing to compare."""
@@ -144,11 +140,12 @@ class StatusSite:
         typed = request.path_params["tracking"]
         token = request.query_params.get("k")
         language = self.language(request)
+        number = tracking.parse(typed, self.settings.tracking_prefix)
         if not token:
-            html = self.published(typed, language)
-            if html is not None:
+            html = self.reader.published_page(number or DUMMY_TRACKING, language)
+            if html is not None and number == typed:
                 return HTMLResponse(html, headers=NO_STORE)
-        number, page = self.lookup_page(typed)
+        page = self.page_of(number)
         if number is None or page is None:
             self.token_ok(DUMMY_TRACKING, token)
             return self.render(request, "not_found.html", 404, language)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
 from ticketd.daemon.store import outbox as outbox_store
+from ticketd.daemon.store.keyvalue import put_value
 from ticketd.daemon.store.lookup import ROUND_ROBIN_KEY, SqlLookup
 from ticketd.daemon.store.schema import (
     attachments,
@@ -21,7 +22,6 @@ from ticketd.daemon.store.schema import (
     events,
     inbound,
     messages,
-    settings,
     tickets,
 )
 from ticketd.mail.message import InboundMessage, OutgoingMessage
@@ -451,10 +451,7 @@ class Applier:
         """Write what was kept for the end of the batch: the round-robin pointer and the
         published pages of the tickets that changed."""
         if self._round_robin is not None:
-            self.connection.execute(delete(settings).where(settings.c.key == ROUND_ROBIN_KEY))
-            self.connection.execute(
-                insert(settings).values(key=ROUND_ROBIN_KEY, value=self._round_robin)
-            )
+            put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
-from ticketd.daemon.store.schema import claims, inbound, messages, outbox, settings, tickets
+from ticketd.daemon.store.keyvalue import get_value
+from ticketd.daemon.store.schema import claims, inbound, messages, outbox, tickets
 from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
 
 ROUND_ROBIN_KEY = "round_robin_last"
@@ -111,8 +112,7 @@ class SqlLookup:
 
     def last_auto_assigned(self) -> str | None:
         if not self._last_loaded:
-            query = select(settings.c.value).where(settings.c.key == ROUND_ROBIN_KEY)
-            self._last = self.connection.execute(query).scalar()
+            self._last = get_value(self.connection, ROUND_ROBIN_KEY)
             self._last_loaded = True
         return self._last
 

@@ -14,7 +14,6 @@ from starlette.testclient import TestClient
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config, write_mbox
 from ticketd.daemon.config import load_config
-from ticketd.daemon.pages import PageFacts, generation
 from ticketd.daemon.store.db import make_engine
 from ticketd.daemon.store.schema import public_pages, tickets
 from ticketd.daemon.web_wiring import SqlTicketReader, build_web_app
@@ -40,9 +39,8 @@ def desk(ws: Workspace) -> Iterator[Components]:
 
 
 def reader_for(components: Components) -> SqlTicketReader:
-    facts = PageFacts.of(components.config)
-    renderer = components.pages.renderer
-    return SqlTicketReader(components.engine, facts, generation(renderer, facts))
+    pages = components.pages
+    return SqlTicketReader(components.engine, pages.facts, pages.generation)
 
 
 def number_of(ws: Workspace, capsys: Capsys) -> str:
