@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from ticketd.daemon.store import outbox
-from ticketd.daemon.store.apply import SYSTEM_ACTOR
-from ticketd.daemon.store.schema import events
+from ticketd.store import outbox
+from ticketd.store.apply import SYSTEM_ACTOR
+from ticketd.store.schema import events
 from ticketd.mail.transport import Transport
 from ticketd.routing.ports import Clock
 

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from ticketd.daemon.parsing import BatchParser
-from ticketd.daemon.store.apply import Applier, BuildNotice, Incoming, Publish
-from ticketd.daemon.store.keyvalue import drop_value, get_value, put_value
-from ticketd.daemon.store.lookup import SqlLookup
-from ticketd.daemon.store.schema import inbound, mailbox_state
+from ticketd.store.apply import Applier, BuildNotice, Incoming, Publish
+from ticketd.store.keyvalue import drop_value, get_value, put_value
+from ticketd.store.lookup import SqlLookup
+from ticketd.store.schema import inbound, mailbox_state
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import InboundMessage, RawMessage
 from ticketd.mail.parse import ParseLimits, parse

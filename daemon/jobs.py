@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, and_, or_, update
 
-from ticketd.daemon.store.apply import SYSTEM_ACTOR, Applier, BuildNotice, Publish
-from ticketd.daemon.store.lookup import SqlLookup
-from ticketd.daemon.store.schema import tickets
+from ticketd.store.apply import SYSTEM_ACTOR, Applier, BuildNotice, Publish
+from ticketd.store.lookup import SqlLookup
+from ticketd.store.schema import tickets
 from ticketd.mail.message import Address
 from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.routing.model import OPEN_STATUSES, EngineerInfo, Role, Status

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select
 
 from ticketd.daemon.config import Config
-from ticketd.daemon.store.schema import events, messages, public_pages, tickets
+from ticketd.store.schema import events, messages, public_pages, tickets
 from ticketd.web.i18n import LANGUAGES
 from ticketd.web.pages import PageRenderer
 from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings

@@ -13,7 +13,7 @@ from ticketd.daemon.ingest import Ingestor
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
 from ticketd.daemon.pages import PageFacts, PagePublisher, web_settings
 from ticketd.daemon.runtime import SystemClock, SystemRng
-from ticketd.daemon.store.db import make_engine, migrate
+from ticketd.store.db import make_engine, migrate
 from ticketd.mail.imap import ImapSettings
 from ticketd.mail.message import Address
 from ticketd.mail.parse import ParseLimits

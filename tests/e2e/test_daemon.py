@@ -19,8 +19,8 @@ from tests.builders import claim
 from tests.e2e.support import Workspace, write_config
 from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.config import load_config
-from ticketd.daemon.store.db import make_engine
-from ticketd.daemon.store.schema import inbound
+from ticketd.store.db import make_engine
+from ticketd.store.schema import inbound
 from ticketd.daemon.wiring import build
 from ticketd.mail.message import RawMessage, Source
 

@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config, write_mbox
-from ticketd.daemon.store.db import make_engine
-from ticketd.daemon.store.schema import tickets
+from ticketd.store.db import make_engine
+from ticketd.store.schema import tickets
 
 Capsys = pytest.CaptureFixture[str]
 

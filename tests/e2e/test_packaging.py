@@ -33,10 +33,10 @@ def test_wheel_carries_data_files(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
         "ticketd/daemon/cli.py",
-        "ticketd/daemon/migrations/env.py",
-        "ticketd/daemon/migrations/script.py.mako",
-        "ticketd/daemon/migrations/versions/0001_initial_schema.py",
-        "ticketd/daemon/migrations/versions/0002_public_pages.py",
+        "ticketd/store/migrations/env.py",
+        "ticketd/store/migrations/script.py.mako",
+        "ticketd/store/migrations/versions/0001_initial_schema.py",
+        "ticketd/store/migrations/versions/0002_public_pages.py",
         "ticketd/notifications/templates/ko/acknowledgement.txt",
         "ticketd/notifications/templates/html/layout.html",
         "ticketd/web/templates/ticket.html",

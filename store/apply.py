@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
-from ticketd.daemon.store import outbox as outbox_store
-from ticketd.daemon.store.keyvalue import put_value
-from ticketd.daemon.store.lookup import ROUND_ROBIN_KEY, SqlLookup
-from ticketd.daemon.store.schema import (
+from ticketd.store import outbox as outbox_store
+from ticketd.store.keyvalue import put_value
+from ticketd.store.lookup import ROUND_ROBIN_KEY, SqlLookup
+from ticketd.store.schema import (
     attachments,
     blobs,
     claims,

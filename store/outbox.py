@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from ticketd.daemon.store.schema import outbox
+from ticketd.store.schema import outbox
 from ticketd.mail.message import OutgoingMessage
 
 MAX_BACKOFF = timedelta(hours=1)

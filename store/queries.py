@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
-from ticketd.daemon.store.schema import events, inbound, tickets
+from ticketd.store.schema import events, inbound, tickets
 
 QUARANTINE_STATES = ("quarantined", "held")
 

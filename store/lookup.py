@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
-from ticketd.daemon.store.keyvalue import get_value
-from ticketd.daemon.store.schema import claims, inbound, messages, outbox, tickets
+from ticketd.store.keyvalue import get_value
+from ticketd.store.schema import claims, inbound, messages, outbox, tickets
 from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
 
 ROUND_ROBIN_KEY = "round_robin_last"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from ticketd.daemon.store.schema import settings
+from ticketd.store.schema import settings
 
 GET = select(settings.c.value).where(settings.c.key == bindparam("key"))
 
