@@ -19,13 +19,13 @@ from ticketd.daemon.delivery import flush_outbox
 from ticketd.daemon.ingest import Ingestor
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
 from ticketd.daemon.runtime import SystemClock, SystemRng
-from ticketd.store.db import make_engine, migrate
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.mail.transport import MaildirTransport, SmtpTransport
 from ticketd.notifications.render import Renderer
 from ticketd.routing.model import EngineerInfo
 from ticketd.routing.pipeline import RoutingContext
+from ticketd.store.db import make_engine, migrate
 
 
 def queue(url: str, claims: int) -> None:

@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from tests.netutil import free_port, wait_for_port
+from ticketd.routing.tracking import generate
 from ticketd.store.db import make_engine, migrate
 from ticketd.store.schema import events, public_pages, tickets
-from ticketd.routing.tracking import generate
 
 BARE_APP = """
 import sys

@@ -18,13 +18,13 @@ from ticketd.daemon.config import ConfigError, describe_problems, load_config
 from ticketd.daemon.cycle import run_once
 from ticketd.daemon.ingest import IngestReport, load_raw
 from ticketd.daemon.logs import configure_logging
-from ticketd.store import queries
-from ticketd.store.db import make_engine, migrate
-from ticketd.store.schema import inbound
 from ticketd.daemon.wiring import build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
+from ticketd.store import queries
+from ticketd.store.db import make_engine, migrate
+from ticketd.store.schema import inbound
 
 IMPORT_BATCH = 250
 

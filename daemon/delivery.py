@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ticketd.mail.transport import Transport
+from ticketd.routing.ports import Clock
 from ticketd.store import outbox
 from ticketd.store.apply import SYSTEM_ACTOR
 from ticketd.store.schema import events
-from ticketd.mail.transport import Transport
-from ticketd.routing.ports import Clock
 
 log = logging.getLogger(__name__)
 

@@ -26,15 +26,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from ticketd.daemon.parsing import BatchParser
-from ticketd.store.apply import Applier, BuildNotice, Incoming, Publish
-from ticketd.store.keyvalue import drop_value, get_value, put_value
-from ticketd.store.lookup import SqlLookup
-from ticketd.store.schema import inbound, mailbox_state
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import InboundMessage, RawMessage
 from ticketd.mail.parse import ParseLimits, parse
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
+from ticketd.store.apply import Applier, BuildNotice, Incoming, Publish
+from ticketd.store.keyvalue import drop_value, get_value, put_value
+from ticketd.store.lookup import SqlLookup
+from ticketd.store.schema import inbound, mailbox_state
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, and_, or_, update
 
-from ticketd.store.apply import SYSTEM_ACTOR, Applier, BuildNotice, Publish
-from ticketd.store.lookup import SqlLookup
-from ticketd.store.schema import tickets
 from ticketd.mail.message import Address
 from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.routing.model import OPEN_STATUSES, EngineerInfo, Role, Status
 from ticketd.routing.ports import Clock
 from ticketd.routing.sla import REMINDER_FRACTION, SlaStep, auto_close_due, first_response_step
+from ticketd.store.apply import SYSTEM_ACTOR, Applier, BuildNotice, Publish
+from ticketd.store.lookup import SqlLookup
+from ticketd.store.schema import tickets
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,16 @@ import uvicorn
 from sqlalchemy import Engine, func, select, text
 
 from ticketd.daemon.pages import PAGE_BY_TRACKING, PUBLISHED, PageFacts, decode_page
+from ticketd.daemon.wiring import Components
+from ticketd.mail.imap import WatcherState
+from ticketd.mail.message import Address
+from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.store import outbox as outbox_store
 from ticketd.store.apply import Applier
 from ticketd.store.db import make_engine
 from ticketd.store.lookup import SqlLookup
 from ticketd.store.prepared import PreparedQuery
 from ticketd.store.schema import events, inbound, mailbox_state, outbox, tickets
-from ticketd.daemon.wiring import Components
-from ticketd.mail.imap import WatcherState
-from ticketd.mail.message import Address
-from ticketd.routing.effects import NoticeKind, QueueNotice
 from ticketd.web.app import create_app
 from ticketd.web.ports import TicketPage
 

@@ -13,7 +13,6 @@ from ticketd.daemon.ingest import Ingestor
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
 from ticketd.daemon.pages import PageFacts, PagePublisher, web_settings
 from ticketd.daemon.runtime import SystemClock, SystemRng
-from ticketd.store.db import make_engine, migrate
 from ticketd.mail.imap import ImapSettings
 from ticketd.mail.message import Address
 from ticketd.mail.parse import ParseLimits
@@ -21,6 +20,7 @@ from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
 from ticketd.notifications.render import Renderer
 from ticketd.routing.pipeline import RoutingContext
 from ticketd.routing.ports import Clock, Rng
+from ticketd.store.db import make_engine, migrate
 from ticketd.web.pages import PageRenderer
 
 

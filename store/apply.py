@@ -12,18 +12,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
-from ticketd.store import outbox as outbox_store
-from ticketd.store.keyvalue import put_value
-from ticketd.store.lookup import ROUND_ROBIN_KEY, SqlLookup
-from ticketd.store.schema import (
-    attachments,
-    blobs,
-    claims,
-    events,
-    inbound,
-    messages,
-    tickets,
-)
 from ticketd.mail.message import InboundMessage, OutgoingMessage
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
@@ -47,6 +35,18 @@ from ticketd.routing.effects import (
     Suppressed,
 )
 from ticketd.routing.model import OPEN_STATUSES, Status
+from ticketd.store import outbox as outbox_store
+from ticketd.store.keyvalue import put_value
+from ticketd.store.lookup import ROUND_ROBIN_KEY, SqlLookup
+from ticketd.store.schema import (
+    attachments,
+    blobs,
+    claims,
+    events,
+    inbound,
+    messages,
+    tickets,
+)
 
 SYSTEM_ACTOR = "ticketd"
 INSERT_EVENT = insert(events)

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
+from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
 from ticketd.store.keyvalue import get_value
 from ticketd.store.schema import claims, inbound, messages, outbox, tickets
-from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
 
 ROUND_ROBIN_KEY = "round_robin_last"
 _REF_COLUMNS = (

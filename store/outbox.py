@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from ticketd.store.schema import outbox
 from ticketd.mail.message import OutgoingMessage
+from ticketd.store.schema import outbox
 
 MAX_BACKOFF = timedelta(hours=1)
 INSERT = insert(outbox)

@@ -19,10 +19,10 @@ from tests.builders import claim
 from tests.e2e.support import Workspace, write_config
 from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.config import load_config
-from ticketd.store.db import make_engine
-from ticketd.store.schema import inbound
 from ticketd.daemon.wiring import build
 from ticketd.mail.message import RawMessage, Source
+from ticketd.store.db import make_engine
+from ticketd.store.schema import inbound
 
 pytestmark = pytest.mark.slow
 

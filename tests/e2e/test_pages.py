@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config, write_mbox
 from ticketd.daemon.config import load_config
-from ticketd.store.db import make_engine
-from ticketd.store.schema import public_pages, tickets
 from ticketd.daemon.web_wiring import SqlTicketReader, build_web_app
 from ticketd.daemon.wiring import Components, build
+from ticketd.store.db import make_engine
+from ticketd.store.schema import public_pages, tickets
 from ticketd.web.pages import PageRenderer
 
 Capsys = pytest.CaptureFixture[str]

@@ -14,10 +14,10 @@ from tests.edges.test_store import ingestor, raw
 from tests.fixtures.smtp_sink import SmtpSink
 from tests.unit.fakes import FrozenClock
 from ticketd.daemon.delivery import flush_outbox
-from ticketd.store.db import make_engine, migrate
-from ticketd.store.schema import events, outbox
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.transport import MaildirTransport, SmtpTransport
+from ticketd.store.db import make_engine, migrate
+from ticketd.store.schema import events, outbox
 
 
 @pytest.fixture

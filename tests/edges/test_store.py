@@ -19,13 +19,13 @@ from tests.unit.fakes import FrozenClock
 from ticketd.daemon.ingest import MAX_ATTEMPTS, Ingestor, load_checkpoint
 from ticketd.daemon.notices import NoticeFactory, NoticeSettings
 from ticketd.daemon.pages import PageFacts, PagePublisher
-from ticketd.store.apply import Publish
-from ticketd.store.db import make_engine, migrate
-from ticketd.store.schema import inbound, mailbox_state, metadata, outbox, tickets
 from ticketd.daemon.web_wiring import SqlTicketReader
 from ticketd.mail.imap import Checkpoint
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.render import Renderer
+from ticketd.store.apply import Publish
+from ticketd.store.db import make_engine, migrate
+from ticketd.store.schema import inbound, mailbox_state, metadata, outbox, tickets
 from ticketd.web.pages import PageRenderer
 from ticketd.web.ports import WebSettings
 
