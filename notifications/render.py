@@ -23,24 +23,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
-LANGUAGES = ("ko", "en")
-STATUS_LABELS = {
-    "en": {
-        "open": "open",
-        "pending": "in progress",
-        "waiting": "waiting for your reply",
-        "resolved": "resolved",
-        "closed": "closed",
-    },
-    "ko": {
-        "open": "접수됨",
-        "pending": "처리 중",
-        "waiting": "고객님의 답변 대기 중",
-        "resolved": "해결됨",
-        "closed": "종료됨",
-    },
-}
-
+from ticketd.routing.labels import LANGUAGES, status_label
 
 BUTTON = {"ko": "진행 상황 보기", "en": "View your request"}
 URL = re.compile(r"https?://[^\s<>\"']+")
@@ -69,11 +52,6 @@ def paragraphs(text: str) -> Markup:
         Markup("<p>{}</p>").format(Markup("<br>\n").join(map(_linked, block.split("\n"))))
         for block in blocks
     )
-
-
-def status_label(status: str, language: str) -> str:
-    """A status as customers read it."""
-    return STATUS_LABELS.get(language, STATUS_LABELS["en"]).get(status, status)
 
 
 class Renderer:

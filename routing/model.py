@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
+
+from ticketd.mail.message import Address
 
 
 class Status(enum.StrEnum):
@@ -17,6 +20,64 @@ class Status(enum.StrEnum):
 
 
 OPEN_STATUSES: frozenset[Status] = frozenset({Status.OPEN, Status.PENDING, Status.WAITING})
+
+
+class EventKind(enum.StrEnum):
+    """What happened to a ticket: the ``type`` of an event row."""
+
+    CREATED = "created"
+    CUSTOMER_MESSAGE = "customer_message"
+    AUTOMATIC_MESSAGE = "automatic_message"
+    ENGINEER_MAIL = "engineer_mail"
+    DUPLICATE = "duplicate"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    PRIORITY_CHANGED = "priority_changed"
+    TYPE_CHANGED = "type_changed"
+    TIME_LOGGED = "time_logged"
+    REPLY_SENT = "reply_sent"
+    NOTE = "note"
+    MERGED = "merged"
+    COMMAND_REJECTED = "command_rejected"
+    BOUNCE = "bounce"
+    SLA_REMINDED = "sla_reminded"
+    SLA_BREACHED = "sla_breached"
+    NOTICE_SUPPRESSED = "notice_suppressed"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+PUBLIC_EVENTS: frozenset[EventKind] = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.STATUS_CHANGED,
+        EventKind.REPLY_SENT,
+        EventKind.CUSTOMER_MESSAGE,
+        EventKind.MERGED,
+    }
+)
+"""The events a customer's status page shows."""
+
+
+class InboundState(enum.StrEnum):
+    """Where a stored inbound message is in its life."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    RETRY = "retry"
+    DONE = "done"
+    HELD = "held"
+    QUARANTINED = "quarantined"
+    DROPPED = "dropped"
+
+
+REVIEWABLE: frozenset[InboundState] = frozenset({InboundState.QUARANTINED, InboundState.HELD})
+"""States an operator reviews with ``ticketd quarantine``."""
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class Priority(enum.StrEnum):
@@ -52,6 +113,42 @@ class RoutingRuleSpec:
     body_contains: tuple[str, ...] = ()
     owner: str | None = None
     team: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Why a rule of the decision table fired."""
+
+    rule: str
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.reason}" if self.reason else self.rule
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as notices and reports read it (a typed copy of its row)."""
+
+    id: int
+    tracking: str
+    status: Status
+    priority: Priority
+    type: str | None
+    subject: str
+    requester: Address
+    owner: str | None
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    last_customer_at: datetime | None = None
+    sla_reminded_at: datetime | None = None
+    sla_breached_at: datetime | None = None
+    duplicate_count: int = 0
+    minutes_worked: int = 0
+    merged_into: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-LANGUAGES = ("ko", "en")
+from ticketd.routing.labels import LANGUAGES
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -114,8 +114,3 @@ def choose_language(query: str | None, accept_language: str | None, default: str
         if best is None or quality > best[0]:
             best = (quality, primary)
     return best[1] if best and best[0] > 0 else default
-
-
-def status_label(status: str, language: str) -> str:
-    """The customer-facing name of a status."""
-    return STRINGS[language][f"step_{STATUS_STEP.get(status, 'received')}"]

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS, status_label
+from ticketd.routing.labels import status_label
+from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS
 from ticketd.web.ports import TicketPage, WebSettings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -1,0 +1,34 @@
+"""The one vocabulary of status names customers and engineers read, in mail and on pages."""
+
+from __future__ import annotations
+
+from ticketd.routing.model import Status
+
+LANGUAGES = ("ko", "en")
+
+STATUS_LABELS: dict[str, dict[Status, str]] = {
+    "ko": {
+        Status.OPEN: "접수됨",
+        Status.PENDING: "처리 중",
+        Status.WAITING: "고객님의 답변 대기 중",
+        Status.RESOLVED: "해결됨",
+        Status.CLOSED: "종료됨",
+    },
+    "en": {
+        Status.OPEN: "Received",
+        Status.PENDING: "In progress",
+        Status.WAITING: "Waiting for your reply",
+        Status.RESOLVED: "Resolved",
+        Status.CLOSED: "Closed",
+    },
+}
+
+
+def status_label(status: str, language: str) -> str:
+    """A status as people read it (English for an unknown language, the raw value for an
+    unknown status)."""
+    labels = STATUS_LABELS.get(language, STATUS_LABELS["en"])
+    try:
+        return labels[Status(status)]
+    except ValueError:
+        return status
