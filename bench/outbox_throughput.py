@@ -15,17 +15,17 @@ from pathlib import Path
 
 from tests.builders import claim
 from tests.fixtures.smtp_sink import SmtpSink
+from ticketd.daemon.clock import SystemClock, SystemRng
 from ticketd.daemon.delivery import flush_outbox
-from ticketd.daemon.ingest import Ingestor
-from ticketd.daemon.notices import NoticeFactory, NoticeSettings
-from ticketd.daemon.runtime import SystemClock, SystemRng
-from ticketd.mail.imap import Checkpoint
+from ticketd.daemon.runner import Ingestor
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.mail.transport import MaildirTransport, SmtpTransport
+from ticketd.notifications.notices import NoticeFactory, NoticeSettings
 from ticketd.notifications.render import Renderer
 from ticketd.routing.model import EngineerInfo
 from ticketd.routing.pipeline import RoutingContext
-from ticketd.store.db import make_engine, migrate
+from ticketd.store.db import Store, make_engine, migrate
+from ticketd.store.inbound import Position
 
 
 def queue(url: str, claims: int) -> None:
@@ -41,7 +41,7 @@ def queue(url: str, claims: int) -> None:
     context = RoutingContext(
         "support@example.com", "SUP", "ko", (EngineerInfo("alice@example.com", "Alice"),)
     )
-    ingestor = Ingestor(engine, context, notices.build, clock, rng)
+    ingestor = Ingestor(Store(engine, clock.now, build_notice=notices.build), context, clock, rng)
     now = datetime.now(UTC)
     raws = [
         RawMessage(claim(subject=f"문의 {i}", body=f"본문 {i}", sender=f"c{i}@acme.co.kr"),
@@ -49,7 +49,7 @@ def queue(url: str, claims: int) -> None:
         for i in range(claims)
     ]  # fmt: skip
     for start in range(0, claims, 250):
-        ingestor.ingest(raws[start : start + 250], mailbox="b", checkpoint=Checkpoint(1, start))
+        ingestor.ingest(raws[start : start + 250], mailbox="b", checkpoint=Position(1, start))
     engine.dispose()
 
 
@@ -68,7 +68,8 @@ def main() -> int:
             else MaildirTransport(work / "outbox")
         )
         started = time.perf_counter()
-        report = flush_outbox(engine, transport, SystemClock())
+        clock = SystemClock()
+        report = flush_outbox(Store(engine, clock.now), transport, clock)
         seconds = time.perf_counter() - started
         transport.close()
         sink.stop()

@@ -10,21 +10,16 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import update
-
-from ticketd.daemon.config import ConfigError, describe_problems, load_config
-from ticketd.daemon.cycle import run_once
-from ticketd.daemon.ingest import IngestReport, load_raw
+from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
 from ticketd.daemon.logs import configure_logging
+from ticketd.daemon.once import run_once
+from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
-from ticketd.store import queries
-from ticketd.store.db import make_engine, migrate
-from ticketd.store.schema import inbound
+from ticketd.store.db import SchemaBehind, Store, make_engine, migrate, require_current
 
 IMPORT_BATCH = 250
 
@@ -198,22 +193,27 @@ class _Progress:
         print(line, end=end, file=sys.stderr, flush=True)
 
 
-def _engine(args: argparse.Namespace) -> Any:
+def _reading(args: argparse.Namespace) -> tuple[Config, Store]:
+    """The configuration and a store for a read-only command. It creates the schema of a
+    new, empty database, but never upgrades an existing one (that is ``init``'s job)."""
     config = load_config(_config_path(args))
     engine = make_engine(config.database.url)
-    migrate(engine)
-    return config, engine
+    try:
+        require_current(engine)
+    except SchemaBehind as exc:
+        if exc.current is not None:
+            raise CliError(str(exc)) from None
+        migrate(engine)
+    return config, Store(engine, lambda: datetime.now(UTC))
 
 
 def _ticket_show(args: argparse.Namespace) -> int:
-    config, engine = _engine(args)
+    config, store = _reading(args)
     number = tracking.parse(args.tracking, config.service.tracking_prefix)
-    with engine.connect() as connection:
-        row = queries.find_ticket(connection, number) if number else None
-        if row is None:
-            raise CliError(f"no ticket {args.tracking}")
-        data = queries.ticket_dict(row)
-        data["events"] = queries.ticket_events(connection, row["id"])
+    with store.read() as reader:
+        data = reader.ticket(number) if number else None
+    if data is None:
+        raise CliError(f"no ticket {args.tracking}")
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -239,10 +239,9 @@ def _ticket_show(args: argparse.Namespace) -> int:
 
 
 def _ticket_list(args: argparse.Namespace) -> int:
-    _, engine = _engine(args)
-    with engine.connect() as connection:
-        rows = queries.list_tickets(connection, status=args.status, owner=args.owner)
-        data = [queries.ticket_dict(row) for row in rows]
+    _, store = _reading(args)
+    with store.read() as reader:
+        data = reader.tickets(status=args.status, owner=args.owner)
     lines = [
         f"{item['tracking']}  {item['status']:8} {item['owner'] or '-':28} {item['subject'][:60]}"
         for item in data
@@ -251,15 +250,14 @@ def _ticket_list(args: argparse.Namespace) -> int:
 
 
 def _quarantine_list(args: argparse.Namespace) -> int:
-    _, engine = _engine(args)
-    with engine.connect() as connection:
-        rows = queries.quarantine(connection)
-    data = [{**dict(r), "received_at": queries.iso(r["received_at"])} for r in rows]
+    _, store = _reading(args)
+    with store.read() as reader:
+        data = reader.quarantine()
     lines = [
         f"{r['id']:6} {r['state']:11} {r['received_at']} <{r['message_id']}> {r['reason']}"
         for r in data
     ]
-    return _emit(args.json, data, lines, f"{len(rows)} held or quarantined")
+    return _emit(args.json, data, lines, f"{len(data)} held or quarantined")
 
 
 def _emit(as_json: bool, data: object, lines: list[str], footer: str) -> int:
@@ -273,22 +271,20 @@ def _emit(as_json: bool, data: object, lines: list[str], footer: str) -> int:
     return 0
 
 
-def _held(connection: Any, inbound_id: int) -> Any:
-    """The held or quarantined message ``inbound_id``, or a one-line error."""
-    row = queries.quarantined(connection, inbound_id)
-    if row is None:
-        raise CliError(f"nothing held or quarantined with id {inbound_id}")
-    return row
+def _nothing_held(inbound_id: int) -> CliError:
+    return CliError(f"nothing held or quarantined with id {inbound_id}")
 
 
 def _quarantine_show(args: argparse.Namespace) -> int:
-    _, engine = _engine(args)
-    with engine.connect() as connection:
-        row = _held(connection, args.id)
-        raw = load_raw(connection, args.id)
+    _, store = _reading(args)
+    with store.read() as reader:
+        row = reader.held(args.id)
+        if row is None:
+            raise _nothing_held(args.id)
+        raw = reader.raw(args.id)
     print(
         f"id: {row['id']}\nstate: {row['state']}\nreason: {row['reason']}\n"
-        f"attempts: {row['attempts']}\nreceived_at: {queries.iso(row['received_at'])}\n"
+        f"attempts: {row['attempts']}\nreceived_at: {row['received_at']}\n"
     )
     sys.stdout.flush()
     sys.stdout.buffer.write(raw)
@@ -298,10 +294,10 @@ def _quarantine_show(args: argparse.Namespace) -> int:
 def _quarantine_release(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
     components = build(config)
-    with components.engine.begin() as connection:
-        _held(connection, args.id)
-        connection.execute(update(inbound).where(inbound.c.id == args.id).values(attempts=0))
     try:
+        with components.store.write() as writer:
+            if not writer.release(args.id):
+                raise _nothing_held(args.id)
         report = components.ingestor.process_pending(released=(args.id,))
     finally:
         components.close()
@@ -311,9 +307,9 @@ def _quarantine_release(args: argparse.Namespace) -> int:
 
 
 def _quarantine_drop(args: argparse.Namespace) -> int:
-    _, engine = _engine(args)
-    with engine.begin() as connection:
-        _held(connection, args.id)
-        connection.execute(update(inbound).where(inbound.c.id == args.id).values(state="dropped"))
+    _, store = _reading(args)
+    with store.write() as writer:
+        if not writer.drop(args.id):
+            raise _nothing_held(args.id)
     print(f"dropped {args.id}")
     return 0

@@ -6,13 +6,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
-from ticketd.mail.transport import Transport
+from ticketd.mail.transport import SendResult, Transport
 from ticketd.routing.ports import Clock
-from ticketd.store import outbox
-from ticketd.store.apply import SYSTEM_ACTOR
-from ticketd.store.schema import events
+from ticketd.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +21,7 @@ class FlushReport:
 
 
 def flush_outbox(
-    engine: Engine,
+    store: Store,
     transport: Transport,
     clock: Clock,
     *,
@@ -35,41 +31,34 @@ def flush_outbox(
     crash in between can resend at most that one mail, with the same Message-ID."""
     report = FlushReport()
     while not stop():
-        with engine.begin() as connection:
-            batch = outbox.due(connection, clock.now())
+        with store.read() as reader:
+            batch = reader.due_mail(clock.now())
         if not batch:
             return report
         for item in batch:
             if stop():
                 return report
+            result: SendResult | None
             try:
                 result = transport.send(item.mail)
+                error = ""
             except OSError as exc:
-                result = None
-                error = f"{type(exc).__name__}: {exc}"
-            with engine.begin() as connection:
+                result, error = None, f"{type(exc).__name__}: {exc}"
+            with store.write() as writer:
                 if result is not None and result.ok:
-                    outbox.mark_sent(connection, item.id, clock.now())
+                    writer.mail_sent(item)
                     report.sent += 1
                 elif result is not None and result.failed_permanently and not result.retry:
-                    error = "; ".join(f"{r}: {e}" for r, e in result.permanent.items())
-                    outbox.mark_failed(connection, item.id, error)
-                    if item.ticket_id is not None:
-                        connection.execute(
-                            events.insert().values(
-                                ticket_id=item.ticket_id,
-                                type="delivery_failed",
-                                at=clock.now(),
-                                actor=SYSTEM_ACTOR,
-                                public=False,
-                                summary=error[:2000],
-                            )
-                        )
+                    writer.mail_failed(item, _reasons(result.permanent))
                     report.failed += 1
                 else:
                     if result is not None:
-                        error = "; ".join(f"{r}: {e}" for r, e in result.temporary.items())
-                    outbox.mark_retry(connection, item, error, clock.now())
+                        error = _reasons(result.temporary)
+                    writer.mail_deferred(item, error)
                     log.warning("outbox mail %s deferred: %s", item.mail.message_id, error)
                     report.retried += 1
     return report
+
+
+def _reasons(by_recipient: dict[str, str]) -> str:
+    return "; ".join(f"{rcpt}: {reason}" for rcpt, reason in by_recipient.items())

@@ -18,11 +18,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticketd.daemon.cycle import close_transport, ingest_batch, run_jobs
-from ticketd.daemon.delivery import flush_outbox
-from ticketd.daemon.ingest import load_checkpoint
+from ticketd.daemon import once
 from ticketd.daemon.leader import Leadership
-from ticketd.daemon.web_wiring import start_web
+from ticketd.daemon.web_server import start_web
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
 from ticketd.mail.listener import InboundSMTPHandler, start_server
@@ -55,14 +53,7 @@ class Daemon:
     def process(self) -> None:
         """Process queued mail and flush the outbox (serialised: one runner at a time)."""
         with self.lock:
-            self.components.ingestor.process_pending(stop=self.stop.is_set)
-            transport = self.components.transport()
-            try:
-                flush_outbox(
-                    self.components.engine, transport, self.components.clock, stop=self.stop.is_set
-                )
-            finally:
-                close_transport(transport)
+            once.process_and_flush(self.components, self.stop.is_set)
 
     def safely(self, name: str, job: Callable[[], object]) -> None:
         """The per-job catch-all: a failing job is logged and retried on its next run."""
@@ -89,17 +80,19 @@ class Daemon:
             components.imap_settings(), batch_size=box.batch_size
         )
 
-        def checkpoint() -> object:
-            with components.engine.connect() as connection:
-                return load_checkpoint(connection, components.mailbox_key)
-
         def handle(batch: FetchedBatch) -> None:
             with self.lock:
-                ingest_batch(components, batch)
+                once.ingest_batch(components, batch)
             self.wake.set()
 
         try:
-            watch(watcher, checkpoint, handle, self.stop, start_now=box.start == "now")
+            watch(
+                watcher,
+                lambda: once.checkpoint(components),
+                handle,
+                self.stop,
+                start_now=box.start == "now",
+            )
         finally:
             watcher.close()
 
@@ -136,7 +129,7 @@ class Daemon:
         )
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
-            self._in_thread("jobs", lambda: run_jobs(self.components, self.stop.is_set)),
+            self._in_thread("jobs", lambda: once.jobs(self.components, self.stop.is_set)),
             "interval",
             minutes=5,
             coalesce=True,

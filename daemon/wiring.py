@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from sqlalchemy import Engine
 
+from ticketd.daemon.clock import SystemClock, SystemRng
 from ticketd.daemon.config import Config, MailboxConfig
-from ticketd.daemon.ingest import Ingestor
-from ticketd.daemon.notices import NoticeFactory, NoticeSettings
-from ticketd.daemon.pages import PageFacts, PagePublisher, web_settings
-from ticketd.daemon.runtime import SystemClock, SystemRng
+from ticketd.daemon.runner import Ingestor
 from ticketd.mail.imap import ImapSettings
 from ticketd.mail.message import Address
 from ticketd.mail.parse import ParseLimits
 from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
+from ticketd.notifications.notices import NoticeFactory, NoticeSettings
 from ticketd.notifications.render import Renderer
+from ticketd.routing.labels import LANGUAGES
 from ticketd.routing.pipeline import RoutingContext
 from ticketd.routing.ports import Clock, Rng
-from ticketd.store.db import make_engine, migrate
+from ticketd.routing.schedule import ScheduleSettings
+from ticketd.store.db import Store, make_engine, migrate
+from ticketd.store.pages import PageFacts, PagePublisher
 from ticketd.web.pages import PageRenderer
+from ticketd.web.ports import TicketPage, WebSettings
 
 
 @dataclass
@@ -30,11 +35,13 @@ class Components:
 
     config: Config
     engine: Engine
+    store: Store
     clock: Clock
     rng: Rng
     notices: NoticeFactory
     ingestor: Ingestor
     pages: PagePublisher
+    page_renderer: PageRenderer
 
     def close(self) -> None:
         """Stop the parse worker and close database connections."""
@@ -82,6 +89,16 @@ class Components:
             ssl_context=_ssl_context(box.cafile),
         )
 
+    def schedule_settings(self) -> ScheduleSettings:
+        sla = self.config.sla
+        return ScheduleSettings(
+            sla.first_response_hours, sla.auto_close_days, self.config.engineers
+        )
+
+    def refresh_pages(self, stop: Callable[[], bool]) -> int:
+        """Republish stale status pages (after an upgrade or a configuration change)."""
+        return self.pages.refresh_all(self.engine, stop)
+
 
 def routing_context(config: Config) -> RoutingContext:
     """The core's view of the configuration."""
@@ -97,8 +114,37 @@ def routing_context(config: Config) -> RoutingContext:
     )
 
 
+def web_settings(config: Config) -> WebSettings:
+    """What the web layer needs from the configuration."""
+    return WebSettings(
+        service_name=config.service.name,
+        language=config.service.language,
+        timezone=config.service.timezone,
+        secret_key=config.web.secret_key,
+        tracking_prefix=config.service.tracking_prefix,
+        base_url=config.web.base_url,
+        show_owner=config.web.show_owner,
+        team_name=config.web.team_name,
+        rate_limit_per_minute=config.web.rate_limit_per_minute,
+    )
+
+
+def page_publisher(config: Config) -> tuple[PagePublisher, PageRenderer]:
+    """The web's renderer and the store's publisher of status pages, joined: the
+    generation names the templates, strings and settings a stored page depends on."""
+    renderer = PageRenderer(web_settings(config))
+    facts = PageFacts({e.email: e.name for e in config.engineers}, config.sla.first_response_hours)
+    generation = hashlib.sha256((renderer.fingerprint() + facts.digest()).encode()).hexdigest()
+
+    def render(page: TicketPage, language: str) -> str:
+        return renderer.ticket(page, language, conversation=False)
+
+    publisher = PagePublisher(render, facts, generation[:32], config.service.language, LANGUAGES)
+    return publisher, renderer
+
+
 def build(config: Config, *, notify: bool = True, init: bool = True) -> Components:
-    """Wire the engine (migrated when ``init``), notices and the ingest runner."""
+    """Wire the engine (migrated when ``init``), notices, pages and the ingest runner."""
     engine = make_engine(config.database.url)
     if init:
         migrate(engine)
@@ -119,19 +165,19 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
         rng.token_bytes,
         clock.now,
     )
-    pages = PagePublisher(PageRenderer(web_settings(config)), PageFacts.of(config))
+    pages, page_renderer = page_publisher(config)
+    store = Store(
+        engine, clock.now, build_notice=notices.build, notify=notify, publish=pages.publish
+    )
     ingestor = Ingestor(
-        engine,
+        store,
         routing_context(config),
-        notices.build,
         clock,
         rng,
         limits=ParseLimits(max_attachment_bytes=config.ingest.max_attachment_bytes),
-        notify=notify,
         parse_workers=config.ingest.parse_workers,
-        publish=pages.publish,
     )
-    return Components(config, engine, clock, rng, notices, ingestor, pages)
+    return Components(config, engine, store, clock, rng, notices, ingestor, pages, page_renderer)
 
 
 def _ssl_context(cafile: object) -> ssl.SSLContext:

@@ -32,7 +32,6 @@ class Source(enum.StrEnum):
     IMAP = "imap"
     SMTP = "smtp"
     IMPORT = "import"
-    RELEASE = "release"
 
 
 @dataclass(frozen=True, slots=True)

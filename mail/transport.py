@@ -44,6 +44,9 @@ class Transport(Protocol):
     def send(self, msg: OutgoingMessage) -> SendResult:
         """Deliver one message; failures are returned, not raised."""
 
+    def close(self) -> None:
+        """Release the connection, if any."""
+
 
 class SmtpTransport:
     """Submits over SMTP, keeping one connection open across sends."""
@@ -102,10 +105,6 @@ class SmtpTransport:
                 return _classify_exception(msg, exc)
         return _all(msg, temporary="disconnected")
 
-    def send_many(self, msgs: list[OutgoingMessage]) -> list[SendResult]:
-        """Send several messages over one connection."""
-        return [self.send(msg) for msg in msgs]
-
     def _send_once(self, msg: OutgoingMessage) -> SendResult:
         client = self._connect()
         try:
@@ -121,6 +120,7 @@ class SmtpTransport:
         return SendResult(delivered, temporary, permanent)
 
     def close(self) -> None:
+        """Say QUIT and close the connection, if one is open."""
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.quit()

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from ticketd.mail.message import Address
-from ticketd.routing.model import Priority, Status, TicketRef
+from ticketd.routing.model import EventKind, Hit, Priority, Status, TicketRef
 
 
 class Disposition(enum.StrEnum):
@@ -21,6 +21,8 @@ class Disposition(enum.StrEnum):
     IGNORE = "ignore"
     HOLD = "hold"
     SHUNT = "shunt"
+    SCHEDULED = "scheduled"
+    """Not a message: scheduled work (SLA clocks, auto-close) or a web request."""
 
 
 class NoticeKind(enum.StrEnum):
@@ -54,8 +56,21 @@ ENGINEER_NOTICES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class OpenTicket:
+class NewTicket:
+    """The handle of a ticket opened by this decision (by its new tracking number)."""
+
     tracking: str
+
+
+Target = TicketRef | NewTicket
+"""The ticket an effect is about: a stored one, or the one this decision opens."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """Open a ticket; later effects of the decision name it by ``handle``."""
+
+    handle: NewTicket
     requester: Address
     subject: str
     fingerprint: str
@@ -65,11 +80,11 @@ class OpenTicket:
 
 @dataclass(frozen=True, slots=True)
 class AppendMessage:
-    """Attach the inbound message to the ticket as a customer message."""
+    """Attach the inbound message to the ticket (by default: a public customer message)."""
 
-    ticket: TicketRef | None
+    ticket: Target
     public: bool = True
-    kind: str = "customer_message"
+    kind: EventKind = EventKind.CUSTOMER_MESSAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +98,24 @@ class AssignOwner:
     """Set the owner. ``actor`` None means ticketd decided (round-robin bookkeeping);
     ``only_if_unowned`` makes it a ``#take`` that loses to anyone who got there first."""
 
+    ticket: Target
     owner: str | None
     reason: str
-    ticket: TicketRef | None = None
     actor: str | None = None
     only_if_unowned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class SetAttribute:
-    """Priority or type."""
-
+class SetPriority:
     ticket: TicketRef
-    name: str
-    value: str
+    priority: Priority
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetType:
+    ticket: TicketRef
+    type: str
     actor: str
 
 
@@ -152,6 +171,22 @@ class RecordBounce:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkReminded:
+    """The first-response reminder is due (recorded once, with the notice it sends)."""
+
+    ticket: TicketRef
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarkBreached:
+    """The first-response SLA is breached (recorded once, as an ``sla_breached`` event)."""
+
+    ticket: TicketRef
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hold:
     """Keep the message out of the ticket flow, reviewable in the quarantine."""
 
@@ -165,8 +200,8 @@ class QueueNotice:
 
     kind: NoticeKind
     recipient: Address
+    ticket: Target
     language: str | None = None
-    ticket: TicketRef | None = None
     text: str = ""
 
 
@@ -174,6 +209,7 @@ class QueueNotice:
 class Suppressed:
     """An automatic mail we chose not to send, and why (recorded, never silent)."""
 
+    ticket: Target
     kind: NoticeKind
     recipient: str
     reason: str
@@ -184,7 +220,8 @@ Effect = (
     | AppendMessage
     | RecordDuplicate
     | AssignOwner
-    | SetAttribute
+    | SetPriority
+    | SetType
     | AddTime
     | AddNote
     | MergeInto
@@ -192,6 +229,8 @@ Effect = (
     | RejectCommand
     | ChangeStatus
     | RecordBounce
+    | MarkReminded
+    | MarkBreached
     | Hold
     | QueueNotice
     | Suppressed
@@ -203,5 +242,5 @@ class Decision:
     """The outcome of routing one message: why (``hits``) and what to do (``effects``)."""
 
     disposition: Disposition
-    hits: tuple[str, ...]
+    hits: tuple[Hit, ...]
     effects: tuple[Effect, ...]

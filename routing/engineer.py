@@ -26,9 +26,10 @@ from ticketd.routing.effects import (
     PublicReply,
     QueueNotice,
     RejectCommand,
-    SetAttribute,
+    SetPriority,
+    SetType,
 )
-from ticketd.routing.model import EngineerInfo, Role, Status, TicketRef
+from ticketd.routing.model import EngineerInfo, Priority, Role, Status, TicketRef
 from ticketd.routing.ports import Lookup
 
 CUSTOMER_TOLD = frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED})
@@ -72,7 +73,7 @@ def rejected(
         QueueNotice(
             NoticeKind.COMMAND_REJECTED,
             Address(sender.email, sender.name),
-            ticket=ticket,
+            ticket,
             text=f"{reason}\nSubject: {msg.subject}",
         ),
     )
@@ -137,9 +138,7 @@ def _one(
         return
     if name == CommandName.HELP:
         plan.effects.append(
-            QueueNotice(
-                NoticeKind.HELP, Address(actor.email, actor.name), ticket=ticket, text=HELP_TEXT
-            )
+            QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket, text=HELP_TEXT)
         )
         plan.done.append(f"{line}  -- command list sent")
         return
@@ -147,7 +146,9 @@ def _one(
         if ticket.owner not in (None, actor.email):
             plan.refuse(line, f"{ticket.owner} already has it")
             return
-        plan.effects.append(AssignOwner(actor.email, "#take", ticket, actor.email, True))
+        plan.effects.append(
+            AssignOwner(ticket, actor.email, "#take", actor.email, only_if_unowned=True)
+        )
         plan.done.append(line)
         return
     denied = _may_act(actor, ticket)
@@ -161,12 +162,10 @@ def _one(
                 plan.refuse(line, f"no engineer called {command.argument!r}")
                 return
             plan.effects.append(
-                AssignOwner(target.email, f"assigned by {actor.email}", ticket, actor.email)
+                AssignOwner(ticket, target.email, f"assigned by {actor.email}", actor.email)
             )
             plan.effects.append(
-                QueueNotice(
-                    NoticeKind.OWNER_ASSIGNED, Address(target.email, target.name), ticket=ticket
-                )
+                QueueNotice(NoticeKind.OWNER_ASSIGNED, Address(target.email, target.name), ticket)
             )
         case CommandName.STATUS | CommandName.CLOSE | CommandName.RESOLVE | CommandName.REOPEN:
             status = SHORTHANDS.get(name) or Status(command.argument)
@@ -183,12 +182,14 @@ def _one(
                     QueueNotice(
                         NoticeKind.STATUS_CHANGED,
                         Address(ticket.requester),
-                        ticket=ticket,
+                        ticket,
                         text=status.value,
                     )
                 )
-        case CommandName.PRIORITY | CommandName.TYPE:
-            plan.effects.append(SetAttribute(ticket, name.value, command.argument, actor.email))
+        case CommandName.PRIORITY:
+            plan.effects.append(SetPriority(ticket, Priority(command.argument), actor.email))
+        case CommandName.TYPE:
+            plan.effects.append(SetType(ticket, command.argument, actor.email))
         case CommandName.TIME:
             plan.effects.append(AddTime(ticket, int(command.argument), actor.email))
         case CommandName.MERGE:
@@ -205,7 +206,7 @@ def _one(
                 QueueNotice(
                     NoticeKind.MERGED,
                     Address(ticket.requester),
-                    ticket=ticket,
+                    ticket,
                     text=target.tracking,
                 )
             )
@@ -229,6 +230,6 @@ def _reply_or_note(block: CommandBlock, actor: EngineerInfo, ticket: TicketRef, 
         return
     plan.effects.append(PublicReply(ticket, text, actor.email))
     plan.effects.append(
-        QueueNotice(NoticeKind.PUBLIC_REPLY, Address(ticket.requester), ticket=ticket, text=text)
+        QueueNotice(NoticeKind.PUBLIC_REPLY, Address(ticket.requester), ticket, text=text)
     )
     plan.done.append("(reply sent to the customer)")

@@ -150,6 +150,19 @@ class TicketView:
     minutes_worked: int = 0
     merged_into: int | None = None
 
+    @property
+    def ref(self) -> TicketRef:
+        """The little of it the decision rules need."""
+        return TicketRef(
+            self.id,
+            self.tracking,
+            self.status,
+            self.owner,
+            self.requester.email,
+            self.subject,
+            self.language,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TicketRef:

@@ -1,15 +1,18 @@
 """The message pipeline's decision table: read this file to know what any mail will do.
 
-``route()`` classifies one parsed message (first matching row of ``CLASSIFY`` wins) and
-returns a ``Decision``: the rules that fired and the effects the store must apply.
+``route()`` looks at one parsed message and the stored state it refers to (``Facts``), takes
+the first row of ``decision_table()`` whose condition holds, and returns that row's
+``Decision``: the rules that fired (``hits``) and the effects the store applies in one
+transaction. Conditions and handlers follow the table, in the table's order.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import cached_property
 
 from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing import tracking
@@ -25,6 +28,7 @@ from ticketd.routing.effects import (
     Disposition,
     Effect,
     Hold,
+    NewTicket,
     NoticeKind,
     OpenTicket,
     QueueNotice,
@@ -33,12 +37,50 @@ from ticketd.routing.effects import (
     Suppressed,
 )
 from ticketd.routing.engineer import plan_commands, rejected
-from ticketd.routing.model import EngineerInfo, RoutingRuleSpec, Status, TicketRef
+from ticketd.routing.limits import within_hourly_cap
+from ticketd.routing.model import (
+    EngineerInfo,
+    EventKind,
+    Hit,
+    RoutingRuleSpec,
+    Status,
+    TicketRef,
+)
 from ticketd.routing.ports import Clock, Lookup, Rng
-from ticketd.routing.rules import Hit, automatic_hits
+from ticketd.routing.rules import automatic_hits
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-REOPENING_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.WAITING})
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the decision table: when ``applies``, ``decide`` makes the decision."""
+
+    name: str
+    applies: Callable[[Facts], bool]
+    decide: Callable[[Facts], Decision]
+
+
+@functools.cache
+def decision_table() -> tuple[Row, ...]:
+    """The rows, in order; the first that applies decides."""
+    return (
+        # A From without exactly one usable address: nobody to answer; an operator looks.
+        Row("no-sender", no_sender, hold_without_sender),
+        # The same Message-ID was processed before (a re-fetch, a second copy): nothing.
+        Row("seen-message-id", seen_message_id, ignore),
+        # A delivery status notification: a bounce on the ticket of the original message.
+        Row("delivery-report", delivery_report, record_bounce),
+        # Auto-replies, bulk, lists, machines, our own echo: never answered, never a
+        # ticket; recorded on the ticket they name, else held with the reasons.
+        Row("automatic", automatic, record_automatic),
+        # An engineer writing about a ticket: commands and a reply, once authenticated.
+        Row("engineer-on-ticket", engineer_on_ticket, engineer_mail),
+        # Anyone else writing about a ticket: a customer message (reopens it if done).
+        Row("reply-to-ticket", names_ticket, customer_reply),
+        # The same claim (sender, subject, body) again within 24 h: a duplicate.
+        Row("resent-claim", resent_claim, record_resend),
+        # Everything else is a new claim: a ticket, an owner, an acknowledgement.
+        Row("new-claim", always, open_ticket),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +97,58 @@ class RoutingContext:
     secret_key: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class Facts:
-    """What the lookups said about a message, gathered once and shared by the rows."""
+    """One message and what the lookups say about it, each asked at most once and only
+    when a row needs it."""
 
-    msg: InboundMessage
-    ticket: TicketRef | None
-    thread_hit: Hit | None
-    automatic: tuple[Hit, ...]
-    resent: TicketRef | None
-    released: bool
-    engineer: EngineerInfo | None
-    envelope_to: tuple[str, ...]
+    def __init__(
+        self,
+        msg: InboundMessage,
+        lookup: Lookup,
+        ctx: RoutingContext,
+        clock: Clock,
+        rng: Rng,
+        *,
+        released: bool,
+        envelope_to: tuple[str, ...],
+    ) -> None:
+        self.msg = msg
+        self.lookup = lookup
+        self.ctx = ctx
+        self.clock = clock
+        self.rng = rng
+        self.released = released
+        self.envelope_to = envelope_to
+
+    @cached_property
+    def found(self) -> tuple[TicketRef | None, Hit | None]:
+        """The ticket the message continues, and how it was recognised."""
+        return find_ticket(self.msg, self.lookup, self.ctx.tracking_prefix)
+
+    @property
+    def ticket(self) -> TicketRef | None:
+        return self.found[0]
+
+    @property
+    def thread_hit(self) -> tuple[Hit, ...]:
+        hit = self.found[1]
+        return (hit,) if hit else ()
+
+    @cached_property
+    def automatic(self) -> tuple[Hit, ...]:
+        """Why this message must never be answered (nothing when an operator released it)."""
+        return () if self.released else automatic_hits(self.msg, self.ctx.support_address)
+
+    @cached_property
+    def engineer(self) -> EngineerInfo | None:
+        sender = self.msg.from_addr.email if self.msg.from_addr else None
+        return next((e for e in self.ctx.engineers if e.email == sender), None)
+
+    @cached_property
+    def resent(self) -> TicketRef | None:
+        """The ticket the same claim opened within the resend window."""
+        since = self.clock.now() - RESEND_WINDOW
+        return self.lookup.recent_claim(claim_fingerprint(self.msg), since)
 
 
 def route(
@@ -79,30 +161,20 @@ def route(
     released: bool = False,
     envelope_to: tuple[str, ...] = (),
 ) -> Decision:
-    """Classify ``msg`` and decide what to do. ``released``: an operator let it through;
+    """Decide what to do with ``msg``. ``released``: an operator let it through;
     ``envelope_to``: the SMTP recipients, when known (signed reply addresses)."""
-    if msg.from_addr is None:
-        return Decision(Disposition.SHUNT, ("no-sender",), (Hold("no usable From address"),))
-    if lookup.message_seen(msg.message_id):
-        return Decision(Disposition.IGNORE, (f"seen-message-id: {msg.message_id}",), ())
-    ticket, thread_hit = find_ticket(msg, lookup, ctx.tracking_prefix)
-    automatic = () if released else automatic_hits(msg, ctx.support_address)
-    resent = None
-    if ticket is None and not automatic:
-        resent = lookup.recent_claim(claim_fingerprint(msg), clock.now() - RESEND_WINDOW)
-    sender = msg.from_addr.email
-    engineer = next((e for e in ctx.engineers if e.email == sender), None)
-    facts = Facts(msg, ticket, thread_hit, automatic, resent, released, engineer, envelope_to)
-    for applies, handle in CLASSIFY:
-        if applies(facts):
-            return handle(facts, lookup, ctx, clock, rng)
-    raise AssertionError("the last CLASSIFY row always applies")
+    facts = Facts(msg, lookup, ctx, clock, rng, released=released, envelope_to=envelope_to)
+    for row in decision_table():
+        if row.applies(facts):
+            return row.decide(facts)
+    raise AssertionError("the last row always applies")
 
 
 def find_ticket(
     msg: InboundMessage, lookup: Lookup, prefix: str
 ) -> tuple[TicketRef | None, Hit | None]:
-    """The ticket a message continues: tracking number in the Subject, then threading."""
+    """The ticket a message continues: tracking number in the Subject, then threading,
+    then (for a delivery report) the original message."""
     number = tracking.find_in_subject(msg.subject, prefix)
     if number:
         ticket = lookup.ticket_by_tracking(number)
@@ -120,30 +192,71 @@ def find_ticket(
     return None, None
 
 
-def _bounce(facts: Facts, *_: object) -> Decision:
-    hits = tuple(str(h) for h in facts.automatic)
+# --- no-sender ------------------------------------------------------------------------
+
+
+def no_sender(facts: Facts) -> bool:
+    return facts.msg.from_addr is None
+
+
+def hold_without_sender(facts: Facts) -> Decision:
+    reason = "no usable From address"
+    return Decision(Disposition.SHUNT, (Hit("no-sender", reason),), (Hold(reason),))
+
+
+# --- seen-message-id ------------------------------------------------------------------
+
+
+def seen_message_id(facts: Facts) -> bool:
+    return facts.lookup.message_seen(facts.msg.message_id)
+
+
+def ignore(facts: Facts) -> Decision:
+    return Decision(Disposition.IGNORE, (Hit("seen-message-id", facts.msg.message_id),), ())
+
+
+# --- delivery-report ------------------------------------------------------------------
+
+
+def delivery_report(facts: Facts) -> bool:
+    return facts.msg.report is not None and bool(facts.automatic)
+
+
+def record_bounce(facts: Facts) -> Decision:
     report = facts.msg.report
     assert report is not None
     if facts.ticket is None:
-        return Decision(Disposition.HOLD, hits, (Hold("delivery report for an unknown message"),))
-    summary = f"{report.action or 'failed'} {report.status} {', '.join(report.recipients)}".strip()
-    hits = (*hits, str(facts.thread_hit))
-    return Decision(Disposition.BOUNCE, hits, (RecordBounce(facts.ticket, summary),))
+        reason = "delivery report for an unknown message"
+        return Decision(Disposition.HOLD, facts.automatic, (Hold(reason),))
+    summary = f"{report.action or 'failed'} {report.status} {', '.join(report.recipients)}"
+    hits = (*facts.automatic, *facts.thread_hit)
+    return Decision(Disposition.BOUNCE, hits, (RecordBounce(facts.ticket, summary.strip()),))
 
 
-def _automatic(facts: Facts, *_: object) -> Decision:
-    hits = tuple(str(h) for h in facts.automatic)
+# --- automatic ------------------------------------------------------------------------
+
+
+def automatic(facts: Facts) -> bool:
+    return bool(facts.automatic)
+
+
+def record_automatic(facts: Facts) -> Decision:
     if facts.ticket is None:
-        reason = "automatic mail not about a ticket: " + "; ".join(hits)
-        return Decision(Disposition.HOLD, hits, (Hold(reason),))
-    effect = AppendMessage(facts.ticket, public=False, kind="automatic_message")
-    return Decision(Disposition.AUTOMATIC, (*hits, str(facts.thread_hit)), (effect,))
+        reason = "automatic mail not about a ticket: " + "; ".join(map(str, facts.automatic))
+        return Decision(Disposition.HOLD, facts.automatic, (Hold(reason),))
+    effect = AppendMessage(facts.ticket, public=False, kind=EventKind.AUTOMATIC_MESSAGE)
+    return Decision(Disposition.AUTOMATIC, (*facts.automatic, *facts.thread_hit), (effect,))
 
 
-def _engineer_mail(
-    facts: Facts, lookup: Lookup, ctx: RoutingContext, clock: Clock, _: Rng
-) -> Decision:
-    ticket, engineer, msg = facts.ticket, facts.engineer, facts.msg
+# --- engineer-on-ticket ---------------------------------------------------------------
+
+
+def engineer_on_ticket(facts: Facts) -> bool:
+    return facts.ticket is not None and facts.engineer is not None
+
+
+def engineer_mail(facts: Facts) -> Decision:
+    ticket, engineer, msg, ctx = facts.ticket, facts.engineer, facts.msg, facts.ctx
     assert ticket is not None and engineer is not None
     auth = authenticate(
         msg,
@@ -152,80 +265,92 @@ def _engineer_mail(
         trusted_authserv_ids=ctx.trusted_authserv_ids,
         support_address=ctx.support_address,
         secret=ctx.secret_key,
-        today=int(clock.now().timestamp() // 86400),
+        today=int(facts.clock.now().timestamp() // 86400),
         envelope_to=facts.envelope_to,
     )
-    hits = (str(facts.thread_hit), f"engineer {engineer.email}", f"auth: {auth.reason}")
+    hits = (*facts.thread_hit, Hit("engineer", engineer.email), Hit("auth", auth.reason))
     if not auth.ok:
         return Decision(Disposition.COMMAND, hits, rejected(msg, ticket, engineer, auth.reason))
     block = parse_commands(msg.new_text)
-    plan = plan_commands(block, engineer, ticket, ctx.engineers, lookup, ctx.tracking_prefix)
+    plan = plan_commands(block, engineer, ticket, ctx.engineers, facts.lookup, ctx.tracking_prefix)
     report = "\n".join([*plan.done, *plan.refused]) or "(nothing to do)"
     effects: list[Effect] = [
-        AppendMessage(ticket, public=False, kind="engineer_mail"),
+        AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
         *plan.effects,
         QueueNotice(
-            NoticeKind.COMMAND_RESULT,
-            Address(engineer.email, engineer.name),
-            ticket=ticket,
-            text=report,
+            NoticeKind.COMMAND_RESULT, Address(engineer.email, engineer.name), ticket, text=report
         ),
     ]
     return Decision(Disposition.COMMAND, hits, tuple(effects))
 
 
-def _reply(facts: Facts, *_: object) -> Decision:
+# --- reply-to-ticket ------------------------------------------------------------------
+
+REOPENING_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.WAITING})
+
+
+def names_ticket(facts: Facts) -> bool:
+    return facts.ticket is not None
+
+
+def customer_reply(facts: Facts) -> Decision:
     ticket = facts.ticket
     assert ticket is not None
     effects: list[Effect] = [AppendMessage(ticket)]
     if ticket.status in REOPENING_STATUSES:
         effects.append(ChangeStatus(ticket, Status.OPEN, "customer replied"))
-    return Decision(Disposition.REPLY, (str(facts.thread_hit),), tuple(effects))
+    return Decision(Disposition.REPLY, facts.thread_hit, tuple(effects))
 
 
-def _resend(facts: Facts, *_: object) -> Decision:
+# --- resent-claim ---------------------------------------------------------------------
+
+
+def resent_claim(facts: Facts) -> bool:
+    return facts.resent is not None
+
+
+def record_resend(facts: Facts) -> Decision:
     ticket = facts.resent
     assert ticket is not None
-    hit = f"resent-claim: same sender, subject and body as {ticket.tracking} within 24 h"
-    return Decision(Disposition.DUPLICATE, (hit,), (RecordDuplicate(ticket, hit),))
+    reason = f"same sender, subject and body as {ticket.tracking} within 24 h"
+    hit = Hit("resent-claim", reason)
+    return Decision(Disposition.DUPLICATE, (hit,), (RecordDuplicate(ticket, str(hit)),))
 
 
-def _new(facts: Facts, lookup: Lookup, ctx: RoutingContext, clock: Clock, rng: Rng) -> Decision:
-    msg = facts.msg
+# --- new-claim ------------------------------------------------------------------------
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+
+
+def always(facts: Facts) -> bool:
+    return True
+
+
+def open_ticket(facts: Facts) -> Decision:
+    msg, ctx, lookup = facts.msg, facts.ctx, facts.lookup
     assert msg.from_addr is not None
     language = detect_language(msg, ctx.default_language)
-    number = tracking.generate(ctx.tracking_prefix, rng.token_bytes)
+    new = NewTicket(tracking.generate(ctx.tracking_prefix, facts.rng.token_bytes))
     assignment = choose_owner(
         msg, ctx.rules, ctx.engineers, lookup.open_load(), lookup.last_auto_assigned()
     )
     effects: list[Effect] = [
-        OpenTicket(number, msg.from_addr, msg.subject, claim_fingerprint(msg), language),
-        AppendMessage(None),
-        AssignOwner(assignment.owner, assignment.reason),
+        OpenTicket(new, msg.from_addr, msg.subject, claim_fingerprint(msg), language),
+        AppendMessage(new),
+        AssignOwner(new, assignment.owner, assignment.reason),
     ]
+    ack = QueueNotice(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr, new, language)
     if facts.released:
-        effects.append(Suppressed(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr.email, "released"))
+        effects.append(Suppressed(new, ack.kind, msg.from_addr.email, "released"))
     else:
-        effects.append(_rate_limited_ack(msg, lookup, ctx, clock, language))
+        now = facts.clock.now()
+        effects.append(within_hourly_cap(ack, lookup, ctx.autoreply_limit_per_hour, now))
     owner = next((e for e in ctx.engineers if e.email == assignment.owner), None)
     if owner is not None:
-        effects.append(QueueNotice(NoticeKind.OWNER_ASSIGNED, _engineer_address(owner)))
-    return Decision(Disposition.NEW, ("new-claim", f"assign: {assignment.reason}"), tuple(effects))
-
-
-def _rate_limited_ack(
-    msg: InboundMessage, lookup: Lookup, ctx: RoutingContext, clock: Clock, language: str
-) -> Effect:
-    assert msg.from_addr is not None
-    since = clock.now() - timedelta(hours=1)
-    if lookup.automatic_mails_since(msg.from_addr.email, since) >= ctx.autoreply_limit_per_hour:
-        reason = f"more than {ctx.autoreply_limit_per_hour} automatic mails in an hour"
-        return Suppressed(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr.email, reason)
-    return QueueNotice(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr, language)
-
-
-def _engineer_address(engineer: EngineerInfo) -> Address:
-    return Address(engineer.email, engineer.name)
+        owner_address = Address(owner.email, owner.name)
+        effects.append(QueueNotice(NoticeKind.OWNER_ASSIGNED, owner_address, new))
+    hits = (Hit("new-claim"), Hit("assign", assignment.reason))
+    return Decision(Disposition.NEW, hits, tuple(effects))
 
 
 def detect_language(msg: InboundMessage, default: str) -> str:
@@ -236,16 +361,3 @@ def detect_language(msg: InboundMessage, default: str) -> str:
     if sample.isascii():
         return "en"
     return default
-
-
-Handler = Callable[[Facts, Lookup, RoutingContext, Clock, Rng], Decision]
-Row = tuple[Callable[[Facts], bool], Handler]
-
-CLASSIFY: tuple[Row, ...] = (
-    (lambda f: f.msg.report is not None and bool(f.automatic), _bounce),
-    (lambda f: bool(f.automatic), _automatic),
-    (lambda f: f.ticket is not None and f.engineer is not None, _engineer_mail),
-    (lambda f: f.ticket is not None, _reply),
-    (lambda f: f.resent is not None, _resend),
-    (lambda f: True, _new),
-)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ticketd.mail.message import InboundMessage
+from ticketd.routing.model import Hit
 
 ROLE_LOCAL_PARTS = frozenset(
     {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}
 )
 BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    rule: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.rule}: {self.reason}"
 
 
 def auto_submitted(msg: InboundMessage) -> Hit | None:

@@ -1,14 +1,23 @@
-"""Engine construction and schema migrations (Alembic), for SQLite and PostgreSQL."""
+"""Engine construction, schema migrations (Alembic) and transactions, for SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from ticketd.store.reader import Reader
+from ticketd.store.writer import BuildNotice, Publish, Writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -58,3 +67,66 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+class Store:
+    """The database as the rest of ticketd uses it: short read transactions, and write
+    transactions that hand out the single ``Writer``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        now: Callable[[], datetime],
+        *,
+        build_notice: BuildNotice | None = None,
+        notify: bool = True,
+        publish: Publish | None = None,
+    ) -> None:
+        self.engine = engine
+        self.now = now
+        self.build_notice = build_notice
+        self.notify = notify
+        self.publish = publish
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Writer]:
+        """One transaction; everything the writer did commits when the block ends."""
+        with self.engine.begin() as connection:
+            writer = Writer(
+                connection,
+                self.now,
+                build_notice=self.build_notice,
+                notify=self.notify,
+                publish=self.publish,
+            )
+            yield writer
+            writer.finish()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Reader]:
+        """A read-only view of the committed state."""
+        with self.engine.connect() as connection:
+            yield Reader(connection)
+
+
+class SchemaBehind(Exception):
+    """The database is not at the newest schema revision (``current`` None: no schema)."""
+
+    def __init__(self, message: str, current: str | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+def require_current(engine: Engine) -> None:
+    """Raise ``SchemaBehind`` unless the database is at the newest revision."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise SchemaBehind(
+            f"the database is at schema revision {current or 'none'}, not {head}: "
+            "run `ticketd init` first",
+            current,
+        )

@@ -1,14 +1,20 @@
-"""``routing.ports.Lookup`` on the database, within one open transaction."""
+"""``routing.ports.Lookup`` on the database, within one open transaction.
+
+The lookup only reads. Per-batch counters are kept in a ``BatchCache`` that the writer owns
+and keeps current as it writes (``store.writer``); the lookup reads through it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
-from ticketd.routing.model import OPEN_STATUSES, Status, TicketRef
+from ticketd.mail.message import Address
+from ticketd.routing.model import OPEN_STATUSES, Priority, Status, TicketRef, TicketView
 from ticketd.store.keyvalue import get_value
 from ticketd.store.schema import claims, inbound, messages, outbox, tickets
 
@@ -55,26 +61,60 @@ def ticket_ref(row: RowMapping) -> TicketRef:
     )
 
 
-class SqlLookup:
-    """Answers the core's questions; caches per-batch counters that ``apply`` keeps current."""
+def ticket_view(row: RowMapping) -> TicketView:
+    """A whole ticket row as a typed view."""
+    return TicketView(
+        id=row["id"],
+        tracking=row["tracking"],
+        status=Status(row["status"]),
+        priority=Priority(row["priority"]),
+        type=row["type"],
+        subject=row["subject"],
+        requester=Address(row["requester_email"], row["requester_name"]),
+        owner=row["owner"],
+        language=row["language"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        first_response_at=row["first_response_at"],
+        resolved_at=row["resolved_at"],
+        last_customer_at=row["last_customer_at"],
+        sla_reminded_at=row["sla_reminded_at"],
+        sla_breached_at=row["sla_breached_at"],
+        duplicate_count=row["duplicate_count"],
+        minutes_worked=row["minutes_worked"],
+        merged_into=row["merged_into"],
+    )
 
-    def __init__(self, connection: Connection) -> None:
+
+@dataclass
+class BatchCache:
+    """What one transaction learnt and keeps current: the open load per owner, the
+    round-robin pointer and Message-IDs known to be stored. Only the writer changes it."""
+
+    load: Counter[str] | None = None
+    last_assigned: str | None = None
+    last_loaded: bool = False
+    seen: dict[str, bool] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.load, self.last_loaded = None, False
+        self.seen.clear()
+
+
+class SqlLookup:
+    """Answers the core's questions on ``connection``, reading through ``cache``."""
+
+    def __init__(self, connection: Connection, cache: BatchCache | None = None) -> None:
         self.connection = connection
-        self._load: Counter[str] | None = None
-        self._last: str | None = None
-        self._last_loaded = False
-        self._seen: dict[str, bool] = {}
+        self.cache = cache if cache is not None else BatchCache()
 
     def message_seen(self, message_id: str) -> bool:
-        known = self._seen.get(message_id)
+        seen = self.cache.seen
+        known = seen.get(message_id)
         if known is None:
             found = self.connection.execute(MESSAGE_SEEN, {"mid": message_id}).first()
-            known = self._seen[message_id] = found is not None
+            known = seen[message_id] = found is not None
         return known
-
-    def note_message(self, message_id: str) -> None:
-        """A message row was just written in this transaction."""
-        self._seen[message_id] = True
 
     def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         ids = [m for m in message_ids if m][:50]
@@ -100,21 +140,23 @@ class SqlLookup:
         return ticket_ref(row) if row else None
 
     def open_load(self) -> Mapping[str, int]:
-        if self._load is None:
+        cache = self.cache
+        if cache.load is None:
             query = (
                 select(tickets.c.owner, func.count())
                 .where(tickets.c.status.in_([s.value for s in OPEN_STATUSES]))
                 .where(tickets.c.owner.is_not(None))
                 .group_by(tickets.c.owner)
             )
-            self._load = Counter({owner: n for owner, n in self.connection.execute(query)})
-        return self._load
+            cache.load = Counter({owner: n for owner, n in self.connection.execute(query)})
+        return cache.load
 
     def last_auto_assigned(self) -> str | None:
-        if not self._last_loaded:
-            self._last = get_value(self.connection, ROUND_ROBIN_KEY)
-            self._last_loaded = True
-        return self._last
+        cache = self.cache
+        if not cache.last_loaded:
+            cache.last_assigned = get_value(self.connection, ROUND_ROBIN_KEY)
+            cache.last_loaded = True
+        return cache.last_assigned
 
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
         params = {"recipient": recipient, "since": since}
@@ -123,29 +165,6 @@ class SqlLookup:
     def raw_seen(self, raw_sha256: str) -> int | None:
         """The inbound row that already holds exactly these bytes, if any."""
         return self.connection.execute(RAW_SEEN, {"digest": raw_sha256}).scalar()
-
-    def note_assignment(self, previous: str | None, owner: str | None, automatic: bool) -> None:
-        """Keep the cached load (and round-robin pointer) in step with a new assignment."""
-        load = self.open_load()
-        if previous:
-            load[previous] -= 1
-        if owner:
-            load[owner] += 1
-        if automatic and owner:
-            self._last, self._last_loaded = owner, True
-
-    def forget_caches(self) -> None:
-        """Drop cached counters (after a rolled-back savepoint they may be wrong)."""
-        self._load, self._last_loaded = None, False
-        self._seen.clear()
-
-    def note_closed(self, owner: str | None) -> None:
-        if owner and self._load is not None:
-            self._load[owner] -= 1
-
-    def note_reopened(self, owner: str | None) -> None:
-        if owner and self._load is not None:
-            self._load[owner] += 1
 
     def _resolve(self, row: RowMapping) -> TicketRef:
         """A merged ticket's mail belongs to the ticket it was merged into."""

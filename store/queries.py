@@ -1,4 +1,5 @@
-"""Read models for the CLI and the web: tickets with events, and the quarantine."""
+"""Read models: tickets as the contract's JSON with events, the quarantine, and the
+tickets scheduled work may be due on."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, and_, or_, select
 
+from ticketd.routing.model import OPEN_STATUSES, REVIEWABLE, Status, TicketView
+from ticketd.routing.schedule import Window
+from ticketd.store.lookup import ticket_view
 from ticketd.store.schema import events, inbound, tickets
-
-QUARANTINE_STATES = ("quarantined", "held")
 
 
 def iso(at: datetime | None) -> str | None:
@@ -79,14 +81,55 @@ def quarantine(connection: Connection) -> Sequence[RowMapping]:
             inbound.c.reason,
             inbound.c.size,
         )
-        .where(inbound.c.state.in_(QUARANTINE_STATES))
+        .where(inbound.c.state.in_(REVIEWABLE))
         .order_by(inbound.c.id)
     )
     return connection.execute(query).mappings().all()
 
 
 def quarantined(connection: Connection, inbound_id: int) -> RowMapping | None:
-    query = select(inbound).where(
-        inbound.c.id == inbound_id, inbound.c.state.in_(QUARANTINE_STATES)
-    )
+    query = select(inbound).where(inbound.c.id == inbound_id, inbound.c.state.in_(REVIEWABLE))
     return connection.execute(query).mappings().first()
+
+
+def due_first_response(connection: Connection, window: Window, limit: int) -> list[TicketView]:
+    """Open, unanswered, unbreached tickets inside the first-response ``window``."""
+    query = (
+        tickets.select()
+        .where(
+            tickets.c.status.in_([s.value for s in OPEN_STATUSES]),
+            tickets.c.first_response_at.is_(None),
+            tickets.c.sla_breached_at.is_(None),
+            tickets.c.merged_into.is_(None),
+            or_(
+                and_(
+                    tickets.c.sla_reminded_at.is_(None),
+                    tickets.c.created_at <= window.remind_before,
+                ),
+                tickets.c.created_at <= window.breach_before,
+            ),
+        )
+        .order_by(tickets.c.id)
+        .limit(limit)
+    )
+    return [ticket_view(row) for row in connection.execute(query).mappings()]
+
+
+def due_auto_close(connection: Connection, cutoff: datetime, limit: int) -> list[TicketView]:
+    """Resolved tickets resolved, and without a customer message, since before ``cutoff``."""
+    query = (
+        tickets.select()
+        .where(
+            tickets.c.status == Status.RESOLVED.value,
+            tickets.c.resolved_at <= cutoff,
+            or_(tickets.c.last_customer_at.is_(None), tickets.c.last_customer_at <= cutoff),
+        )
+        .order_by(tickets.c.id)
+        .limit(limit)
+    )
+    return [ticket_view(row) for row in connection.execute(query).mappings()]
+
+
+def ticket_by_tracking(connection: Connection, tracking: str) -> TicketView | None:
+    row = find_ticket(connection, tracking)
+    return ticket_view(row) if row else None

@@ -111,6 +111,7 @@ events = Table(
     Column("public", Boolean, nullable=False),
     Column("summary", Text, nullable=False, server_default=""),
     Column("message_ref", Integer, ForeignKey("messages.id")),
+    Column("value", String(64)),
     Index("ix_events_ticket", "ticket_id", "id"),
 )
 

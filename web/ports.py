@@ -4,34 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
+from ticketd.routing.views import TicketPage, TimelineEntry
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One public step of a ticket. ``text`` is shown only with a valid status token."""
-
-    at: datetime
-    kind: str
-    summary: str
-    author: str
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class TicketPage:
-    """Everything a status page may show: public data only, never the requester's address."""
-
-    tracking: str
-    status: str
-    subject: str
-    owner_name: str | None
-    created_at: datetime
-    updated_at: datetime
-    first_response_hours: float
-    first_response_due: datetime | None
-    timeline: tuple[TimelineEntry, ...]
+__all__ = [
+    "HealthProbe",
+    "LinkMailer",
+    "MetricsSource",
+    "TicketPage",
+    "TicketReader",
+    "TimelineEntry",
+    "WebSettings",
+]
 
 
 class TicketReader(Protocol):

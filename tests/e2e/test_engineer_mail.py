@@ -15,7 +15,7 @@ from tests.e2e.support import Workspace, text_of, write_config
 from tests.fixtures.dovecot import DovecotServer
 from tests.fixtures.smtp_sink import SmtpSink
 from ticketd.daemon.config import load_config
-from ticketd.daemon.web_wiring import build_web_app
+from ticketd.daemon.web_server import build_web_app
 from ticketd.daemon.wiring import build
 
 pytestmark = pytest.mark.dovecot

@@ -80,7 +80,7 @@ def test_resolved_ticket_auto_closes_and_the_customer_is_told_once(
 def test_a_backlog_is_worked_off_in_bounded_chunks_and_stops_on_request(
     tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ticketd.daemon import cycle
+    from ticketd.daemon import once, scheduler
     from ticketd.daemon.config import load_config
     from ticketd.daemon.wiring import build
 
@@ -89,14 +89,14 @@ def test_a_backlog_is_worked_off_in_bounded_chunks_and_stops_on_request(
               for i in range(5)]  # fmt: skip
     ws.cli(capsys, "import", "--no-notify", str(write_mbox(tmp_path / "o.mbox", claims)))
     age(ws, created_at=datetime.now(UTC) - timedelta(hours=30))
-    monkeypatch.setattr(cycle, "JOB_CHUNK", 2)
+    monkeypatch.setattr(scheduler, "JOB_CHUNK", 2)
     components = build(load_config(ws.config))
     calls = itertools.chain([False], itertools.repeat(True))
-    stopped = cycle.run_jobs(components, stop=lambda: next(calls))
+    stopped = once.jobs(components, stop=lambda: next(calls))
     assert stopped.breaches == 2
-    rest = cycle.run_jobs(components)
+    rest = once.jobs(components)
     components.close()
     assert rest.breaches == 3
     again = build(load_config(ws.config))
-    assert cycle.run_jobs(again).breaches == 0
+    assert once.jobs(again).breaches == 0
     again.close()

@@ -14,9 +14,10 @@ from starlette.testclient import TestClient
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config, write_mbox
 from ticketd.daemon.config import load_config
-from ticketd.daemon.web_wiring import SqlTicketReader, build_web_app
+from ticketd.daemon.web_server import build_web_app
 from ticketd.daemon.wiring import Components, build
 from ticketd.store.db import make_engine
+from ticketd.store.pages import SqlTicketReader
 from ticketd.store.schema import public_pages, tickets
 from ticketd.web.pages import PageRenderer
 
@@ -63,7 +64,7 @@ def test_a_new_ticket_is_published_exactly_as_the_web_would_render_it(
     reader = reader_for(desk)
     page = reader.ticket_page(number)
     assert page is not None
-    live = desk.pages.renderer.ticket(page, "ko", conversation=False)
+    live = desk.page_renderer.ticket(page, "ko", conversation=False)
     assert reader.published_page(number, "ko") == live.encode()
     assert "Cannot log in" not in live
     with TestClient(build_web_app(desk)) as web:  # type: ignore[arg-type]

@@ -13,10 +13,11 @@ from tests.builders import claim
 from tests.edges.test_store import ingestor, raw
 from tests.fixtures.smtp_sink import SmtpSink
 from tests.unit.fakes import FrozenClock
-from ticketd.daemon.delivery import flush_outbox
-from ticketd.mail.imap import Checkpoint
-from ticketd.mail.transport import MaildirTransport, SmtpTransport
-from ticketd.store.db import make_engine, migrate
+from ticketd.daemon.delivery import FlushReport, flush_outbox
+from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
+from ticketd.routing.ports import Clock
+from ticketd.store.db import Store, make_engine, migrate
+from ticketd.store.inbound import Position
 from ticketd.store.schema import events, outbox
 
 
@@ -30,7 +31,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 def queue_claims(engine: Engine, n: int) -> None:
     batch = [raw(claim(subject=f"claim {i}", body=f"body {i}"), uid=i + 1) for i in range(n)]
-    ingestor(engine).ingest(batch, mailbox="box", checkpoint=Checkpoint(1, n))
+    ingestor(engine).ingest(batch, mailbox="box", checkpoint=Position(1, n))
+
+
+def flush(engine: Engine, transport: Transport, clock: Clock) -> FlushReport:
+    return flush_outbox(Store(engine, clock.now), transport, clock)
 
 
 def states(engine: Engine) -> list[str]:
@@ -45,15 +50,15 @@ def test_outage_keeps_mail_pending_then_delivers_each_exactly_once(
     clock = FrozenClock()
     smtp_sink.stop()
     transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none", timeout=2)
-    report = flush_outbox(engine, transport, clock)
+    report = flush(engine, transport, clock)
     assert (report.sent, report.retried) == (0, 6)
     assert states(engine) == ["pending"] * 6
     smtp_sink.start()
-    assert flush_outbox(engine, transport, clock).sent == 0
+    assert flush(engine, transport, clock).sent == 0
     clock.advance(minutes=2)
-    assert flush_outbox(engine, transport, clock).sent == 6
+    assert flush(engine, transport, clock).sent == 6
     clock.advance(hours=2)
-    assert flush_outbox(engine, transport, clock).sent == 0
+    assert flush(engine, transport, clock).sent == 0
     transport.close()
     ids = [m["Message-ID"] for m in smtp_sink.messages()]
     assert len(ids) == 6 and len(set(ids)) == 6
@@ -67,10 +72,10 @@ def test_temporary_failure_retries_and_permanent_failure_is_recorded(
     smtp_sink.fail("RCPT", "451 4.7.1 Try again later")
     smtp_sink.fail("RCPT", "550 5.1.1 No such user")
     transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none")
-    report = flush_outbox(engine, transport, clock)
+    report = flush(engine, transport, clock)
     assert (report.sent, report.retried, report.failed) == (0, 1, 1)
     clock.advance(minutes=3)
-    assert flush_outbox(engine, transport, clock).sent == 1
+    assert flush(engine, transport, clock).sent == 1
     transport.close()
     assert sorted(states(engine)) == ["failed", "sent"]
     with engine.connect() as connection:
@@ -88,7 +93,7 @@ def test_backoff_grows_between_attempts(engine: Engine, tmp_path: Path) -> None:
     dead = SmtpTransport("127.0.0.1", SmtpSink().port, "none", timeout=1)
     delays = []
     for _ in range(4):
-        flush_outbox(engine, dead, clock)
+        flush(engine, dead, clock)
         with engine.connect() as connection:
             due = connection.execute(select(outbox.c.next_attempt_at)).scalars().first()
         delays.append(due - clock.now())
@@ -100,7 +105,7 @@ def test_maildir_delivery_is_atomic_and_idempotent(engine: Engine, tmp_path: Pat
     queue_claims(engine, 2)
     folder = tmp_path / "out"
     transport = MaildirTransport(folder)
-    assert flush_outbox(engine, transport, FrozenClock()).sent == 4
+    assert flush(engine, transport, FrozenClock()).sent == 4
     files = sorted((folder / "new").iterdir())
     assert len(files) == 4 and not list((folder / "tmp").iterdir())
     with engine.connect() as connection:
@@ -129,8 +134,8 @@ def test_crash_between_sent_and_marked_resends_only_that_mail_with_its_message_i
             return result
 
     with pytest.raises(SystemExit):
-        flush_outbox(engine, CrashAfterSecond(), FrozenClock())  # type: ignore[arg-type]
-    assert flush_outbox(engine, transport, FrozenClock()).sent == 3
+        flush(engine, CrashAfterSecond(), FrozenClock())  # type: ignore[arg-type]
+    assert flush(engine, transport, FrozenClock()).sent == 3
     transport.close()
     ids = [m["Message-ID"] for m in smtp_sink.messages()]
     assert len(ids) == 5 and len(set(ids)) == 4

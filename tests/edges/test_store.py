@@ -16,16 +16,15 @@ from sqlalchemy import Engine, func, select, text
 from tests.builders import claim
 from tests.unit.fakes import CTX as BASE_CTX
 from tests.unit.fakes import FrozenClock
-from ticketd.daemon.ingest import MAX_ATTEMPTS, Ingestor, load_checkpoint
-from ticketd.daemon.notices import NoticeFactory, NoticeSettings
-from ticketd.daemon.pages import PageFacts, PagePublisher
-from ticketd.daemon.web_wiring import SqlTicketReader
-from ticketd.mail.imap import Checkpoint
+from ticketd.daemon.runner import Ingestor
 from ticketd.mail.message import Address, RawMessage, Source
+from ticketd.notifications.notices import NoticeFactory, NoticeSettings
 from ticketd.notifications.render import Renderer
-from ticketd.store.apply import Publish
-from ticketd.store.db import make_engine, migrate
+from ticketd.store.db import Store, make_engine, migrate
+from ticketd.store.inbound import MAX_ATTEMPTS, Position
+from ticketd.store.pages import PageFacts, PagePublisher, SqlTicketReader
 from ticketd.store.schema import inbound, mailbox_state, metadata, outbox, tickets
+from ticketd.store.writer import Publish
 from ticketd.web.pages import PageRenderer
 from ticketd.web.ports import WebSettings
 
@@ -68,14 +67,18 @@ def ingestor(
         rng.token_bytes,
         clock.now,
     )
-    return Ingestor(
+    store = Store(
         engine,
-        CTX,
-        build or notices.build,  # type: ignore[arg-type]
-        clock,
-        rng,
+        clock.now,
+        build_notice=build or notices.build,  # type: ignore[arg-type]
         publish=publish,
     )
+    return Ingestor(store, CTX, clock, rng)
+
+
+def position(engine: Engine, mailbox: str) -> Position | None:
+    with Store(engine, FrozenClock().now).read() as reader:
+        return reader.position(mailbox)
 
 
 def raw(data: bytes, uid: int | None = None) -> RawMessage:
@@ -104,12 +107,11 @@ def test_the_migrated_schema_is_the_one_the_code_uses(engine: Engine) -> None:
 def test_batch_commits_tickets_outbox_and_checkpoint_together(engine: Engine) -> None:
     runner = ingestor(engine)
     batch = [raw(claim(subject=f"claim {i}", body=f"body {i}"), uid=i) for i in range(1, 6)]
-    report = runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 5))
+    report = runner.ingest(batch, mailbox="box", checkpoint=Position(7, 5))
     assert report.counts["new"] == 5
     assert count(engine, tickets) == 5
     assert count(engine, outbox) == 10
-    with engine.connect() as connection:
-        assert load_checkpoint(connection, "box") == Checkpoint(7, 5)
+    assert position(engine, "box") == Position(7, 5)
 
 
 def test_published_pages_are_read_back_even_after_the_connection_dies(engine: Engine) -> None:
@@ -122,7 +124,13 @@ def test_published_pages_are_read_back_even_after_the_connection_dies(engine: En
         base_url="http://127.0.0.1:8080",
     )
     renderer, facts = PageRenderer(settings), PageFacts({}, 24)
-    publisher = PagePublisher(renderer, facts)
+    publisher = PagePublisher(
+        lambda page, language: renderer.ticket(page, language, conversation=False),
+        facts,
+        generation="test",
+        default_language="ko",
+        languages=("ko", "en"),
+    )
     ingestor(engine, publish=publisher.publish).ingest([raw(claim(), uid=1)])
     with engine.connect() as connection:
         number = connection.execute(select(tickets.c.tracking)).scalar_one()
@@ -151,7 +159,7 @@ def test_crash_before_commit_loses_nothing_and_duplicates_nothing(engine: Engine
 
     calls = {"n": 0}
     runner = ingestor(engine)
-    real_build = runner.build_notice
+    real_build = runner.store.build_notice
 
     def build(*args: object) -> object:
         calls["n"] += 1
@@ -159,20 +167,19 @@ def test_crash_before_commit_loses_nothing_and_duplicates_nothing(engine: Engine
             raise SystemExit("power cut")
         return real_build(*args)  # type: ignore[arg-type]
 
-    runner.build_notice = build  # type: ignore[assignment]
+    runner.store.build_notice = build  # type: ignore[assignment]
     with pytest.raises(SystemExit):
-        runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
+        runner.ingest(batch, mailbox="box", checkpoint=Position(7, 3))
     assert count(engine, tickets) == 0
     assert count(engine, inbound) == 0
     assert count(engine, mailbox_state) == 0
     runner = ingestor(engine)
-    assert runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3)).counts == {"queued": 3}
-    runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(7, 3))
+    assert runner.ingest(batch, mailbox="box", checkpoint=Position(7, 3)).counts == {"queued": 3}
+    runner.ingest(batch, mailbox="box", checkpoint=Position(7, 3))
     runner.process_pending()
     assert count(engine, tickets) == 3
     assert count(engine, outbox) == 6
-    with engine.connect() as connection:
-        assert load_checkpoint(connection, "box") == Checkpoint(7, 3)
+    assert position(engine, "box") == Position(7, 3)
 
 
 class ProcessKilled(BaseException):
@@ -182,7 +189,7 @@ class ProcessKilled(BaseException):
 def killing(runner: Ingestor, subject: str) -> list[int]:
     """Make ``runner`` die whenever it routes a message with ``subject``; count the deaths."""
     deaths: list[int] = []
-    real_build = runner.build_notice
+    real_build = runner.store.build_notice
 
     def build(*args: object) -> object:
         msg = args[-1]
@@ -191,7 +198,7 @@ def killing(runner: Ingestor, subject: str) -> list[int]:
             raise ProcessKilled
         return real_build(*args)  # type: ignore[arg-type]
 
-    runner.build_notice = build  # type: ignore[assignment]
+    runner.store.build_notice = build  # type: ignore[assignment]
     return deaths
 
 
@@ -232,16 +239,16 @@ def test_an_imap_batch_that_kills_the_process_is_queued_when_fetched_again(
     runner = ingestor(engine)
     killing(runner, "killer")
     with pytest.raises(ProcessKilled):
-        runner.ingest(batch, mailbox="box", checkpoint=Checkpoint(9, 3))
+        runner.ingest(batch, mailbox="box", checkpoint=Position(9, 3))
     assert count(engine, inbound) == 0
     again = ingestor(engine)
     killing(again, "killer")
-    assert again.ingest(batch, mailbox="box", checkpoint=Checkpoint(9, 3)).counts == {"queued": 3}
+    assert again.ingest(batch, mailbox="box", checkpoint=Position(9, 3)).counts == {"queued": 3}
     restart_until_done(engine, "killer")
     assert count(engine, tickets) == 2
     assert count(engine, inbound, inbound.c.state == "quarantined") == 1
     more = [raw(claim(subject="c"), uid=4)]
-    assert ingestor(engine).ingest(more, mailbox="box", checkpoint=Checkpoint(9, 4)).counts == {
+    assert ingestor(engine).ingest(more, mailbox="box", checkpoint=Position(9, 4)).counts == {
         "new": 1
     }
 
@@ -251,7 +258,7 @@ def test_a_failing_message_is_retried_then_quarantined_without_blocking_others(
 ) -> None:
     poison = claim(subject="poison", body="boom")
     runner = ingestor(engine)
-    real_build = runner.build_notice
+    real_build = runner.store.build_notice
 
     def build(*args: object) -> object:
         msg = args[-1]
@@ -259,11 +266,11 @@ def test_a_failing_message_is_retried_then_quarantined_without_blocking_others(
             raise RuntimeError("template exploded")
         return real_build(*args)  # type: ignore[arg-type]
 
-    runner.build_notice = build  # type: ignore[assignment]
+    runner.store.build_notice = build  # type: ignore[assignment]
     report = runner.ingest(
         [raw(poison, 1), raw(claim(subject="fine", body="ok"), 2)],
         mailbox="box",
-        checkpoint=Checkpoint(1, 2),
+        checkpoint=Position(1, 2),
     )
     assert report.counts == {"failed": 1, "new": 1}
     assert count(engine, tickets) == 1
@@ -292,7 +299,7 @@ def test_smtp_enqueue_is_durable_before_processing(engine: Engine) -> None:
 
 def test_identical_copies_store_the_raw_bytes_once(engine: Engine) -> None:
     data = claim()
-    ingestor(engine).ingest([raw(data, 1), raw(data, 2)], mailbox="b", checkpoint=Checkpoint(1, 2))
+    ingestor(engine).ingest([raw(data, 1), raw(data, 2)], mailbox="b", checkpoint=Position(1, 2))
     assert count(engine, inbound) == 2
     assert count(engine, inbound, inbound.c.raw.is_not(None)) == 1
     assert count(engine, tickets) == 1

@@ -13,10 +13,11 @@ from ticketd.routing.effects import (
     NoticeKind,
     PublicReply,
     QueueNotice,
-    SetAttribute,
+    SetPriority,
+    SetType,
 )
 from ticketd.routing.engineer import find_engineer, plan_commands
-from ticketd.routing.model import EngineerInfo, Role, Status, TicketRef
+from ticketd.routing.model import EngineerInfo, Priority, Role, Status, TicketRef
 
 ALICE = EngineerInfo("alice@example.com", "Alice", Role.AGENT)
 BOB = EngineerInfo("bob@example.com", "Bob", Role.MANAGER)
@@ -74,10 +75,8 @@ def test_status_commands_tell_the_customer_of_resolved_and_closed() -> None:
     [change] = of(result, ChangeStatus)
     assert change.status == Status.RESOLVED
     assert [n.kind for n in of(result, QueueNotice)] == [NoticeKind.STATUS_CHANGED]
-    assert {(a.name, a.value) for a in of(result, SetAttribute)} == {
-        ("priority", "high"),
-        ("type", "bug"),
-    }
+    assert [a.priority for a in of(result, SetPriority)] == [Priority.HIGH]
+    assert [a.type for a in of(result, SetType)] == ["bug"]
     assert of(result, AddTime)[0].minutes == 90
 
 

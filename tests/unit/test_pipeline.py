@@ -40,8 +40,9 @@ def test_new_claim_opens_one_ticket_with_owner_ack_and_owner_notice() -> None:
     assert decision.disposition == Disposition.NEW
     opened = decision.effects[0]
     assert isinstance(opened, OpenTicket)
-    assert parse(opened.tracking, "SUP") == opened.tracking
+    assert parse(opened.handle.tracking, "SUP") == opened.handle.tracking
     assert kinds(decision) == [OpenTicket, AppendMessage, AssignOwner, QueueNotice, QueueNotice]
+    assert all(e.ticket == opened.handle for e in decision.effects[1:])  # type: ignore[union-attr]
     notices = [e for e in decision.effects if isinstance(e, QueueNotice)]
     assert notices[0].kind == NoticeKind.ACKNOWLEDGEMENT
     assert notices[0].recipient.email == "kim@acme.co.kr"
@@ -52,7 +53,7 @@ def test_new_claim_opens_one_ticket_with_owner_ack_and_owner_notice() -> None:
 def test_tracking_numbers_are_not_sequential() -> None:
     rng = CountingRng()
     decisions = [route(message(), FakeLookup(), CTX, FrozenClock(), rng) for _ in range(3)]
-    numbers = {d.effects[0].tracking for d in decisions}  # type: ignore[union-attr]
+    numbers = {d.effects[0].handle.tracking for d in decisions}  # type: ignore[union-attr]
     assert len(numbers) == 3
 
 

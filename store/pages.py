@@ -1,36 +1,39 @@
-"""Published status pages: a ticket's public page is rendered when the ticket changes, in
-the transaction that changed it, and stored; the web serves the stored copy.
+"""Status pages in the database: the public view of a ticket read from its rows, published
+copies stored when the ticket changes, and the web's read port over both.
 
 A status page is read far more often than its ticket changes, and rendering it costs more
-than everything else a request does. Each stored copy carries the ``generation`` of the
-templates and settings that rendered it; the web ignores copies of another generation
-(and renders those pages itself), and ``refresh`` brings old copies up to date in chunks.
+than everything else a request does. So the writer publishes (renders and stores) the page
+of every ticket it changed, in the same transaction; each stored copy carries the
+``generation`` of the templates and settings that rendered it, and copies of another
+generation are never served (``refresh`` brings them up to date in chunks).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, select
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, delete, insert, select
 
-from ticketd.daemon.config import Config
+from ticketd.routing.model import PUBLIC_EVENTS, EventKind
+from ticketd.routing.views import TicketPage, TimelineEntry
+from ticketd.store.prepared import PreparedQuery
 from ticketd.store.schema import events, messages, public_pages, tickets
-from ticketd.web.i18n import LANGUAGES
-from ticketd.web.pages import PageRenderer
-from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
 
 log = logging.getLogger(__name__)
 
-PUBLIC_EVENTS = ("created", "status_changed", "reply_sent", "customer_message", "merged")
 COMPRESSION = 6
 PAGE_CHUNK = 500
+CUSTOMER_EVENTS = (EventKind.CREATED, EventKind.CUSTOMER_MESSAGE)
+_PUBLIC = sorted(kind.value for kind in PUBLIC_EVENTS)
+
+Render = Callable[[TicketPage, str], str]
+"""Renders a page (without the conversation) in a language, to HTML."""
 
 
 def _page_query() -> Select[Any]:
@@ -48,7 +51,7 @@ def _page_query() -> Select[Any]:
             tickets.c.first_response_at,
             events.c.at.label("event_at"),
             events.c.type.label("event_type"),
-            events.c.summary.label("event_summary"),
+            events.c.value.label("event_value"),
             messages.c.body,
         )
         .select_from(
@@ -57,7 +60,7 @@ def _page_query() -> Select[Any]:
                 and_(
                     events.c.ticket_id == tickets.c.id,
                     events.c.public.is_(True),
-                    events.c.type.in_(PUBLIC_EVENTS),
+                    events.c.type.in_(_PUBLIC),
                 ),
             ).outerjoin(messages, messages.c.id == events.c.message_ref)
         )
@@ -74,32 +77,12 @@ PUBLISHED = select(public_pages.c.body).where(
 )
 
 
-def web_settings(config: Config) -> WebSettings:
-    """What the web layer needs from the configuration."""
-    return WebSettings(
-        service_name=config.service.name,
-        language=config.service.language,
-        timezone=config.service.timezone,
-        secret_key=config.web.secret_key,
-        tracking_prefix=config.service.tracking_prefix,
-        base_url=config.web.base_url,
-        show_owner=config.web.show_owner,
-        team_name=config.web.team_name,
-        rate_limit_per_minute=config.web.rate_limit_per_minute,
-    )
-
-
 @dataclass(frozen=True)
 class PageFacts:
     """Turns query rows into ``TicketPage``: engineers' display names and the SLA promise."""
 
     names: Mapping[str, str]
     first_response_hours: float
-
-    @classmethod
-    def of(cls, config: Config) -> PageFacts:
-        names = {e.email: e.name for e in config.engineers}
-        return cls(names, config.sla.first_response_hours)
 
     def page(self, rows: Sequence[Sequence[Any]]) -> TicketPage:
         """One ticket's rows (all with the same ticket, events in order) as its page."""
@@ -108,11 +91,11 @@ class PageFacts:
             TimelineEntry(
                 at=at,
                 kind=kind,
-                summary=_public_summary(kind, summary),
-                author="customer" if kind in ("created", "customer_message") else "support",
+                summary=(value or "") if kind == EventKind.STATUS_CHANGED else "",
+                author="customer" if kind in CUSTOMER_EVENTS else "support",
                 text=body,
             )
-            for *_, at, kind, summary, body in rows
+            for *_, at, kind, value, body in rows
             if kind is not None
         )
         hours = self.first_response_hours
@@ -130,20 +113,7 @@ class PageFacts:
 
     def digest(self) -> str:
         """What besides templates and settings decides a page's content."""
-        return json.dumps([sorted(self.names.items()), self.first_response_hours, PUBLIC_EVENTS])
-
-
-def _public_summary(kind: str, summary: str) -> str:
-    """Only the new status of a status change is public, never the internal reason."""
-    if kind == "status_changed":
-        return summary.partition("→")[2].partition(":")[0].strip()
-    return ""
-
-
-def generation(renderer: PageRenderer, facts: PageFacts) -> str:
-    """Names the templates, strings and settings a stored page was rendered with."""
-    digest = hashlib.sha256(renderer.fingerprint().encode() + facts.digest().encode())
-    return digest.hexdigest()[:32]
+        return json.dumps([sorted(self.names.items()), self.first_response_hours, _PUBLIC])
 
 
 def encode_page(html: str) -> bytes:
@@ -157,14 +127,23 @@ def decode_page(body: bytes) -> bytes:
 
 
 class PagePublisher:
-    """Renders and stores the status pages of changed tickets, in the caller's transaction:
-    in the service's default language and in each ticket's own language."""
+    """Renders (with ``render``) and stores the status pages of changed tickets, in the
+    caller's transaction: in ``default_language`` and in each ticket's own language (of
+    ``languages``)."""
 
-    def __init__(self, renderer: PageRenderer, facts: PageFacts) -> None:
-        self.renderer = renderer
+    def __init__(
+        self,
+        render: Render,
+        facts: PageFacts,
+        generation: str,
+        default_language: str,
+        languages: Collection[str],
+    ) -> None:
+        self.render = render
         self.facts = facts
-        self.default_language = renderer.settings.language
-        self.generation = generation(renderer, facts)
+        self.generation = generation
+        self.default_language = default_language
+        self.languages = languages
 
     def publish(self, connection: Connection, ticket_ids: Collection[int]) -> int:
         """Store fresh pages for ``ticket_ids`` (ids that no longer exist are skipped);
@@ -192,15 +171,14 @@ class PagePublisher:
         for ticket_rows in grouped.values():
             page = self.facts.page(ticket_rows)
             for language in dict.fromkeys((self.default_language, ticket_rows[0][1])):
-                if language not in LANGUAGES:
+                if language not in self.languages:
                     continue
-                html = self.renderer.ticket(page, language, conversation=False)
                 stored.append(
                     {
                         "tracking": page.tracking,
                         "language": language,
                         "generation": self.generation,
-                        "body": encode_page(html),
+                        "body": encode_page(self.render(page, language)),
                     }
                 )
         numbers = sorted({page["tracking"] for page in stored})
@@ -234,3 +212,50 @@ class PagePublisher:
             return None, 0
         stale = [ticket_id for ticket_id, fresh in scanned if fresh is None]
         return int(scanned[-1][0]), self.publish(connection, stale)
+
+    def refresh_all(self, engine: Engine, stop: Callable[[], bool]) -> int:
+        """Bring every stale page up to date, a chunk per transaction, until ``stop()``."""
+        after: int | None = 0
+        published = 0
+        while after is not None and not stop():
+            with engine.begin() as connection:
+                after, count = self.refresh(connection, after, PAGE_CHUNK)
+            published += count
+        return published
+
+
+class SqlTicketReader:
+    """``web.ports.TicketReader`` over a read-only engine: public data only."""
+
+    def __init__(self, engine: Engine, facts: PageFacts, generation: str) -> None:
+        self.engine = engine
+        self.facts = facts
+        self.generation = generation
+        self.page = PreparedQuery(engine, PAGE_BY_TRACKING, "tracking")
+        self.published = PreparedQuery(engine, PUBLISHED, "tracking", "language", "generation")
+
+    def close(self) -> None:
+        """Close the reader's connections."""
+        self.page.close()
+        self.published.close()
+        self.engine.dispose()
+
+    def ticket_page(self, tracking: str) -> TicketPage | None:
+        rows = self.page.rows(tracking=tracking)
+        return self.facts.page(rows) if rows else None
+
+    def published_page(self, tracking: str, language: str) -> bytes | None:
+        found = self.published.rows(
+            tracking=tracking, language=language, generation=self.generation
+        )
+        return decode_page(found[0][0]) if found else None
+
+    def requester_matches(self, tracking: str, email: str) -> bool:
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(tickets.c.id).where(
+                    tickets.c.tracking == tracking,
+                    tickets.c.requester_email == email.strip().lower(),
+                )
+            ).first()
+        return found is not None

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from ticketd.mail.compose import compose, make_message_id
 from ticketd.mail.message import Address, InboundMessage, OutgoingMessage
 from ticketd.notifications.render import Renderer
 from ticketd.routing.effects import ENGINEER_NOTICES, HUMAN_NOTICES, NoticeKind, QueueNotice
 from ticketd.routing.links import reply_token, status_token
+from ticketd.routing.model import TicketView
 
 REFERENCES_KEPT = 20
 REPLY_ADDRESS_DAYS = 30
@@ -63,28 +63,28 @@ class NoticeFactory:
     def build(
         self,
         notice: QueueNotice,
-        ticket: Mapping[str, Any],
+        ticket: TicketView,
         thread: Sequence[str],
         reason: str,
         msg: InboundMessage | None,
     ) -> OutgoingMessage:
-        """Render ``notice`` about ``ticket`` (a row) into an ``OutgoingMessage``."""
+        """Render ``notice`` about ``ticket`` into an ``OutgoingMessage``."""
         to_engineer = notice.kind in ENGINEER_NOTICES
         language = notice.language or (
-            self.settings.default_language if to_engineer else ticket["language"]
+            self.settings.default_language if to_engineer else ticket.language
         )
-        requester = Address(ticket["requester_email"], ticket["requester_name"])
+        requester = ticket.requester
         context = {
             "service_name": self.settings.service_name,
-            "tracking": ticket["tracking"],
-            "subject": ticket["subject"],
-            "status": ticket["status"],
-            "status_url": self.status_url(ticket["tracking"]),
+            "tracking": ticket.tracking,
+            "subject": ticket.subject,
+            "status": ticket.status.value,
+            "status_url": self.status_url(ticket.tracking),
             "first_response_hours": _hours(self.settings.first_response_hours),
-            "requester_name": ticket["requester_name"] or ticket["requester_email"],
+            "requester_name": requester.name or requester.email,
             "requester": str(requester),
-            "owner": ticket["owner"] or "",
-            "owner_name": self.engineer_names.get(ticket["owner"] or "", ""),
+            "owner": ticket.owner or "",
+            "owner_name": self.engineer_names.get(ticket.owner or "", ""),
             "recipient_name": notice.recipient.name or notice.recipient.email,
             "customer_text": (msg.new_text if msg else "")[:CUSTOMER_TEXT_CHARS],
             "reason": reason,
@@ -105,10 +105,10 @@ class NoticeFactory:
             in_reply_to=msg.message_id if msg else (thread[-1] if thread else None),
             references=thread[-REFERENCES_KEPT:],
             auto_submitted=_auto_submitted(notice.kind, to_engineer),
-            reply_to=self.reply_address(notice.recipient.email, ticket["tracking"])
+            reply_to=self.reply_address(notice.recipient.email, ticket.tracking)
             if to_engineer
             else None,
-            extra_headers={"X-Ticketd-Tracking": ticket["tracking"]},
+            extra_headers={"X-Ticketd-Tracking": ticket.tracking},
             date=self.now(),
         )
 

@@ -1,5 +1,5 @@
-"""One cycle of work, shared by ``run --once`` and the daemon: fetch new mail, process it,
-run due jobs, flush the outbox."""
+"""The units of work, shared by ``run --once`` and the daemon's loop: fetch new mail,
+process the queue, run due jobs, flush the outbox."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ticketd.daemon.delivery import FlushReport, flush_outbox
-from ticketd.daemon.ingest import IngestReport, load_checkpoint
-from ticketd.daemon.jobs import JOB_CHUNK, JobReport, JobSettings, run_due_jobs
-from ticketd.daemon.pages import PAGE_CHUNK
-from ticketd.daemon.wiring import Components, routing_context
-from ticketd.mail.imap import FetchedBatch, MailboxWatcher
+from ticketd.daemon.runner import IngestReport
+from ticketd.daemon.scheduler import JobReport, run_jobs
+from ticketd.daemon.wiring import Components
+from ticketd.mail.imap import Checkpoint, FetchedBatch, MailboxWatcher
 from ticketd.mail.message import RawMessage, Source
+from ticketd.store.inbound import Position
+
+Stop = Callable[[], bool]
+
+
+def never() -> bool:
+    return False
 
 
 @dataclass
@@ -39,14 +45,19 @@ class CycleSummary:
         )
 
 
+def checkpoint(components: Components) -> Checkpoint | None:
+    """The watched mailbox's committed position."""
+    with components.store.read() as reader:
+        position = reader.position(components.mailbox_key)
+    return Checkpoint(position.uidvalidity, position.last_uid) if position else None
+
+
 def fetch_mailbox(components: Components, watcher: MailboxWatcher) -> IngestReport:
     """Fetch and process everything new in the mailbox, one committed batch at a time."""
     report = IngestReport()
     box = components.mailbox
     assert box is not None
-    with components.engine.connect() as connection:
-        checkpoint = load_checkpoint(connection, components.mailbox_key)
-    for batch in watcher.poll(checkpoint, start_now=box.start == "now"):
+    for batch in watcher.poll(checkpoint(components), start_now=box.start == "now"):
         report.add(ingest_batch(components, batch))
     return report
 
@@ -62,43 +73,34 @@ def ingest_batch(components: Components, batch: FetchedBatch) -> IngestReport:
         )
         for item in batch.messages
     ]
-    return components.ingestor.ingest(
-        raws, mailbox=components.mailbox_key, checkpoint=batch.checkpoint
+    position = Position(batch.checkpoint.uidvalidity, batch.checkpoint.last_uid)
+    return components.ingestor.ingest(raws, mailbox=components.mailbox_key, checkpoint=position)
+
+
+def jobs(components: Components, stop: Stop = never) -> JobReport:
+    """Whatever scheduled work is due."""
+    return run_jobs(
+        components.store,
+        components.schedule_settings(),
+        components.clock,
+        components.refresh_pages,
+        stop,
     )
 
 
-def job_settings(components: Components) -> JobSettings:
-    config = components.config
-    return JobSettings(
-        first_response_hours=config.sla.first_response_hours,
-        auto_close_days=config.sla.auto_close_days,
-        engineers=routing_context(config).engineers,
-    )
+def flush(components: Components, stop: Stop = never) -> FlushReport:
+    """Send the outbox through the configured transport."""
+    transport = components.transport()
+    try:
+        return flush_outbox(components.store, transport, components.clock, stop=stop)
+    finally:
+        transport.close()
 
 
-def run_jobs(components: Components, stop: Callable[[], bool] = lambda: False) -> JobReport:
-    """Run whatever scheduled work is due, a bounded chunk per transaction, so that a large
-    backlog never holds the database (or a shutdown) for long."""
-    report = JobReport()
-    settings = job_settings(components)
-    while not stop():
-        with components.engine.begin() as connection:
-            chunk = run_due_jobs(
-                connection,
-                settings,
-                components.notices.build,
-                components.clock,
-                JOB_CHUNK,
-                components.pages.publish,
-            )
-        report.add(chunk)
-        if chunk.actions == 0:
-            break
-    after: int | None = 0
-    while after is not None and not stop():
-        with components.engine.begin() as connection:
-            after, published = components.pages.refresh(connection, after, PAGE_CHUNK)
-        report.republished += published
+def process_and_flush(components: Components, stop: Stop = never) -> IngestReport:
+    """Process the queue, then send what it produced."""
+    report = components.ingestor.process_pending(stop=stop)
+    flush(components, stop)
     return report
 
 
@@ -116,18 +118,8 @@ def run_once(components: Components) -> CycleSummary:
             watcher.close()
     summary.ingested.add(components.ingestor.process_pending())
     summary.ingest_seconds = time.perf_counter() - started
-    summary.jobs = run_jobs(components)
+    summary.jobs = jobs(components)
     started = time.perf_counter()
-    transport = components.transport()
-    try:
-        summary.flushed = flush_outbox(components.engine, transport, components.clock)
-    finally:
-        close_transport(transport)
+    summary.flushed = flush(components)
     summary.flush_seconds = time.perf_counter() - started
     return summary
-
-
-def close_transport(transport: object) -> None:
-    close: Callable[[], None] | None = getattr(transport, "close", None)
-    if close is not None:
-        close()

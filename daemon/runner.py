@@ -1,0 +1,219 @@
+"""The runner: raw mail in, tickets out, each batch in one transaction.
+
+Every raw message is stored (compressed) in the same transaction as the tickets, events
+and outbox rows it produced and, for IMAP, the UID checkpoint. A message whose processing
+raises is rolled back to its savepoint and kept for retry; after three attempts it is
+quarantined, so it can never block the messages behind it.
+
+A message can also take the whole process down (a crash, the OOM killer). So that it cannot
+do that forever: an IMAP batch is marked in flight in its own commit first, and a batch found
+still in flight when fetched again is only stored and queued; queued messages count their
+attempt in its own commit before they are processed, and those a dead run left behind are
+taken one at a time, until the one that keeps killing the process is quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ticketd.daemon.parse_worker import BatchParser
+from ticketd.mail.message import InboundMessage, RawMessage
+from ticketd.mail.parse import ParseLimits, parse
+from ticketd.routing.pipeline import RoutingContext, route
+from ticketd.routing.ports import Clock, Rng
+from ticketd.store.db import Store
+from ticketd.store.inbound import Position
+from ticketd.store.writer import Incoming, Writer
+
+log = logging.getLogger(__name__)
+
+PROCESS_BATCH = 200
+
+
+@dataclass
+class IngestReport:
+    """What a run did, by disposition (``new``, ``duplicate``, …) plus failures."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: IngestReport) -> None:
+        self.counts.update(other.counts)
+
+    @property
+    def messages(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Raw messages fetched together, and (for IMAP) where they came from."""
+
+    raws: Sequence[RawMessage]
+    mailbox: str | None = None
+    position: Position | None = None
+
+    @property
+    def uidvalidity(self) -> int | None:
+        return self.position.uidvalidity if self.position else None
+
+    def in_flight_mark(self) -> tuple[str, str] | None:
+        """The mark that says this IMAP batch was begun."""
+        uids = [raw.uid for raw in self.raws if raw.uid is not None]
+        if self.mailbox is None or self.position is None or not uids:
+            return None
+        key = "in-flight:" + hashlib.sha256(self.mailbox.encode()).hexdigest()[:32]
+        return key, f"{self.position.uidvalidity}:{min(uids)}"
+
+
+class Ingestor:
+    """Stores, parses, routes and applies inbound mail."""
+
+    def __init__(
+        self,
+        store: Store,
+        ctx: RoutingContext,
+        clock: Clock,
+        rng: Rng,
+        *,
+        limits: ParseLimits | None = None,
+        parse_workers: int = 0,
+    ) -> None:
+        self.store = store
+        self.ctx = ctx
+        self.clock = clock
+        self.rng = rng
+        self.limits = limits or ParseLimits()
+        self.parser = BatchParser(self.limits, parse_workers)
+
+    def close(self) -> None:
+        """Release the parse worker, if any."""
+        self.parser.close()
+
+    def ingest(
+        self,
+        raws: Sequence[RawMessage],
+        *,
+        mailbox: str | None = None,
+        checkpoint: Position | None = None,
+    ) -> IngestReport:
+        """Store and process ``raws`` in one transaction, with the IMAP checkpoint if given.
+        A batch that was begun before and never committed is only stored and queued."""
+        batch = Batch(raws, mailbox, checkpoint)
+        mark = batch.in_flight_mark()
+        if mark is not None:
+            with self.store.write() as writer:
+                if writer.marked(mark[0]) == mark[1]:
+                    log.warning("a batch from %s died before; queueing it", batch.mailbox)
+                    return self._queue(writer, batch, mark[0])
+                writer.mark(*mark)
+        report = IngestReport()
+        with self.store.write() as writer:
+            fresh = self._fresh(writer, batch, report)
+            parsed = self.parser.parse_all([raw.data for raw in fresh])
+            for raw, msg in zip(fresh, parsed, strict=True):
+                inbound_id = writer.store_raw(
+                    raw,
+                    mailbox=batch.mailbox,
+                    uidvalidity=batch.uidvalidity,
+                    processing=True,
+                    message_id=msg.message_id,
+                )
+                outcome = self._process(writer, inbound_id, raw.data, 1, raw.envelope_to, msg=msg)
+                report.counts[outcome] += 1
+            self._checkpoint(writer, batch, mark)
+        return report
+
+    def _fresh(self, writer: Writer, batch: Batch, report: IngestReport) -> list[RawMessage]:
+        """The batch's messages not stored yet (a re-fetch after a lost checkpoint)."""
+        uids = [raw.uid for raw in batch.raws if raw.uid is not None]
+        stored = writer.stored_uids(batch.mailbox, batch.uidvalidity, uids)
+        fresh = [raw for raw in batch.raws if raw.uid not in stored]
+        if len(fresh) < len(batch.raws):
+            report.counts["already-stored"] += len(batch.raws) - len(fresh)
+        return fresh
+
+    def _checkpoint(self, writer: Writer, batch: Batch, mark: tuple[str, str] | None) -> None:
+        if batch.mailbox is not None and batch.position is not None:
+            writer.save_position(batch.mailbox, batch.position)
+        if mark is not None:
+            writer.unmark(mark[0])
+
+    def _queue(self, writer: Writer, batch: Batch, key: str) -> IngestReport:
+        """Store the batch's new messages for the queue, with the checkpoint."""
+        report = IngestReport()
+        for raw in self._fresh(writer, batch, IngestReport()):
+            writer.store_raw(raw, mailbox=batch.mailbox, uidvalidity=batch.uidvalidity)
+            report.counts["queued"] += 1
+        self._checkpoint(writer, batch, (key, ""))
+        return report
+
+    def enqueue(self, raw: RawMessage) -> int:
+        """Durably store a message for later processing (the SMTP listener's 250)."""
+        with self.store.write() as writer:
+            return writer.store_raw(raw)
+
+    def process_pending(
+        self, *, released: Sequence[int] = (), stop: Callable[[], bool] = lambda: False
+    ) -> IngestReport:
+        """Process queued and retryable messages (and the given released ones) in batches,
+        until none is left or ``stop()`` says so between two batches."""
+        report = IngestReport()
+        while not stop():
+            with self.store.write() as writer:
+                claimed = writer.claim(released, PROCESS_BATCH)
+            released = ()
+            if not claimed:
+                return report
+            with self.store.write() as writer:
+                for item in claimed:
+                    outcome = self._process(
+                        writer,
+                        item.inbound_id,
+                        item.data,
+                        item.attempts,
+                        item.envelope_to,
+                        item.released,
+                    )
+                    report.counts[outcome] += 1
+        return report
+
+    def _process(
+        self,
+        writer: Writer,
+        inbound_id: int,
+        data: bytes,
+        attempts: int,
+        envelope_to: tuple[str, ...] = (),
+        released: bool = False,
+        *,
+        msg: InboundMessage | None = None,
+    ) -> str:
+        try:
+            with writer.attempt():
+                if msg is None:
+                    msg = parse(data, limits=self.limits)
+                    writer.note_message_id(inbound_id, msg.message_id)
+                decision = route(
+                    msg,
+                    writer.lookup,
+                    self.ctx,
+                    self.clock,
+                    self.rng,
+                    released=released,
+                    envelope_to=envelope_to,
+                )
+                ticket_id = writer.apply(decision, Incoming(inbound_id, msg))
+        except Exception as exc:
+            message_id = msg.message_id if msg else "?"
+            reason = f"processing failed (attempt {attempts}): {type(exc).__name__}: {exc}"
+            state = writer.failed(inbound_id, attempts, reason)
+            log.exception("%s failed (attempt %d), now %s", message_id, attempts, state)
+            return "failed"
+        tracking = f" ticket={ticket_id}" if ticket_id else ""
+        hits = [str(hit) for hit in decision.hits]
+        log.info("%s %s%s hits=%s", msg.message_id, decision.disposition.name, tracking, hits)
+        return decision.disposition.value

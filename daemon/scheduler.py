@@ -1,0 +1,84 @@
+"""Scheduled work: each due ticket's decision comes from the core (``routing.schedule``)
+and is applied by the writer in the transaction that marks it done, so repeated runs never
+repeat a reminder, a breach notice or a closing mail. Work is done in bounded chunks, so a
+large backlog never holds the database (or a shutdown) for long."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ticketd.routing import schedule
+from ticketd.routing.effects import Decision, MarkBreached, MarkReminded
+from ticketd.routing.ports import Clock
+from ticketd.routing.schedule import ScheduleSettings
+from ticketd.store.db import Store
+from ticketd.store.writer import Writer
+
+JOB_CHUNK = 200
+
+
+@dataclass
+class JobReport:
+    reminders: int = 0
+    breaches: int = 0
+    closed: int = 0
+    republished: int = 0
+
+    def add(self, other: JobReport) -> None:
+        self.reminders += other.reminders
+        self.breaches += other.breaches
+        self.closed += other.closed
+        self.republished += other.republished
+
+    @property
+    def actions(self) -> int:
+        return self.reminders + self.breaches + self.closed
+
+
+def run_due_jobs(
+    writer: Writer, settings: ScheduleSettings, clock: Clock, limit: int = JOB_CHUNK
+) -> JobReport:
+    """Decide and apply up to ``limit`` SLA and ``limit`` auto-close actions."""
+    now = clock.now()
+    report = JobReport()
+    window = schedule.first_response_window(now, settings)
+    for ticket in writer.due_first_response(window, limit):
+        decision = schedule.first_response(ticket, now, settings)
+        if decision is not None:
+            writer.apply(decision)
+            _count(decision, report)
+    cutoff = schedule.auto_close_cutoff(now, settings)
+    for ticket in writer.due_auto_close(cutoff, limit):
+        decision = schedule.auto_close(ticket, now, settings)
+        if decision is not None:
+            writer.apply(decision)
+            report.closed += 1
+    return report
+
+
+def _count(decision: Decision, report: JobReport) -> None:
+    for effect in decision.effects:
+        if isinstance(effect, MarkReminded):
+            report.reminders += 1
+        elif isinstance(effect, MarkBreached):
+            report.breaches += 1
+
+
+def run_jobs(
+    store: Store,
+    settings: ScheduleSettings,
+    clock: Clock,
+    refresh_pages: Callable[[Callable[[], bool]], int],
+    stop: Callable[[], bool] = lambda: False,
+) -> JobReport:
+    """Whatever scheduled work is due, a chunk per transaction, then stale status pages."""
+    report = JobReport()
+    while not stop():
+        with store.write() as writer:
+            chunk = run_due_jobs(writer, settings, clock, JOB_CHUNK)
+        report.add(chunk)
+        if chunk.actions == 0:
+            break
+    report.republished += refresh_pages(stop)
+    return report

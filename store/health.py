@@ -1,0 +1,64 @@
+"""What operators watch, read from the database: health and counters for ``/healthz`` and
+``/metrics``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine, Select, func, select, text
+
+from ticketd.routing.model import REVIEWABLE, EventKind, OutboxState
+from ticketd.store import outbox
+from ticketd.store.schema import events, inbound, mailbox_state, tickets
+from ticketd.store.schema import outbox as outbox_table
+
+
+def database_health(engine: Engine) -> dict[str, object]:
+    """``{"database": "ok", "outbox_backlog": n, "mailbox": [...]}``, or the error's name."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            backlog = outbox.backlog(connection)
+            boxes = connection.execute(select(mailbox_state)).all()
+    except Exception as exc:
+        return {"database": f"error: {type(exc).__name__}"}
+    return {
+        "database": "ok",
+        "outbox_backlog": backlog,
+        "mailbox": [
+            {
+                "mailbox": b.mailbox,
+                "last_uid": b.last_uid,
+                "last_checkpoint_at": b.updated_at.isoformat(),
+            }
+            for b in boxes
+        ],
+    }
+
+
+def _count_of(where: Any) -> Select[Any]:
+    return select(func.count()).where(where)
+
+
+COUNTERS: Mapping[str, Select[Any]] = {
+    "mails_ingested": select(func.count()).select_from(inbound),
+    "tickets_created": select(func.count()).select_from(tickets),
+    "duplicates": _count_of(events.c.type == EventKind.DUPLICATE),
+    "commands": _count_of(inbound.c.disposition == "command"),
+    "commands_rejected": _count_of(events.c.type == EventKind.COMMAND_REJECTED),
+    "outbox_backlog": _count_of(outbox_table.c.state == OutboxState.PENDING),
+    "outbox_failures": _count_of(outbox_table.c.state == OutboxState.FAILED),
+    "quarantined": _count_of(inbound.c.state.in_(REVIEWABLE)),
+}
+
+
+def counters(engine: Engine) -> dict[str, float]:
+    """Current values of ticketd's stored counters, by name."""
+    with engine.connect() as connection:
+        values = {
+            name: float(connection.execute(query).scalar() or 0) for name, query in COUNTERS.items()
+        }
+    commands = values.pop("commands")
+    values["commands_accepted"] = commands - values["commands_rejected"]
+    return values

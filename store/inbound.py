@@ -1,0 +1,185 @@
+"""The inbound queue's rows: every raw message as received (compressed, identical copies
+stored once), its state and attempts, the IMAP checkpoint and in-flight marks.
+
+Only ``store.writer.Writer`` calls the writing functions here; reads are free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+
+from ticketd.mail.message import RawMessage
+from ticketd.routing.model import REVIEWABLE, InboundState
+from ticketd.store.lookup import SqlLookup
+from ticketd.store.schema import inbound, mailbox_state
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+INSERT_INBOUND = insert(inbound)
+UPDATE_INBOUND = update(inbound).where(inbound.c.id == bindparam("inbound_pk"))
+CLAIMABLE = select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A stored message taken for (re)processing."""
+
+    inbound_id: int
+    data: bytes
+    attempts: int
+    envelope_to: tuple[str, ...]
+    released: bool
+
+
+@dataclass(frozen=True)
+class Position:
+    """How far a mailbox has been processed (its UIDVALIDITY and last stored UID)."""
+
+    uidvalidity: int
+    last_uid: int
+
+
+def store_raw(
+    connection: Connection,
+    lookup: SqlLookup,
+    raw: RawMessage,
+    mailbox: str | None,
+    uidvalidity: int | None,
+    attempts: int,
+    message_id: str = "",
+) -> int:
+    """Keep ``raw`` (queued when ``attempts`` is 0, else in processing); returns its id."""
+    digest = hashlib.sha256(raw.data).hexdigest()
+    copy_of = lookup.raw_seen(digest) if not message_id or lookup.message_seen(message_id) else None
+    result = connection.execute(
+        INSERT_INBOUND,
+        {
+            "source": raw.source.value,
+            "mailbox": mailbox,
+            "uidvalidity": uidvalidity,
+            "uid": raw.uid,
+            "message_id": message_id[:998],
+            "raw_sha256": digest,
+            "raw": None if copy_of else zlib.compress(raw.data, 1),
+            "copy_of": copy_of,
+            "size": len(raw.data),
+            "envelope_from": raw.envelope_from,
+            "envelope_to": ",".join(raw.envelope_to) or None,
+            "received_at": raw.received_at,
+            "state": InboundState.PENDING if attempts == 0 else InboundState.PROCESSING,
+            "attempts": attempts,
+        },
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def update_row(connection: Connection, inbound_id: int, **values: Any) -> None:
+    connection.execute(UPDATE_INBOUND, {"inbound_pk": inbound_id, **values})
+
+
+def stored_uids(
+    connection: Connection, mailbox: str | None, uidvalidity: int | None, uids: Sequence[int]
+) -> set[int]:
+    """Which of ``uids`` are already stored (a re-fetch after a lost checkpoint is harmless)."""
+    if mailbox is None or uidvalidity is None or not uids:
+        return set()
+    query = select(inbound.c.uid).where(
+        inbound.c.mailbox == mailbox, inbound.c.uidvalidity == uidvalidity, inbound.c.uid.in_(uids)
+    )
+    return set(connection.execute(query).scalars())
+
+
+def claim(connection: Connection, released: Sequence[int], limit: int) -> list[Claimed]:
+    """Take the next batch, counting the attempt (the caller commits it at once). A message
+    a dead run left in processing is taken alone: it may be what killed that run."""
+    rows = _orphan(connection)
+    if not rows:
+        claimable = inbound.c.state.in_((InboundState.PENDING, InboundState.RETRY))
+        query = (
+            CLAIMABLE.where(claimable | inbound.c.id.in_(released))
+            .order_by(inbound.c.id)
+            .limit(limit)
+        )
+        rows = list(connection.execute(query).all())
+    batch = []
+    for row in rows:
+        attempts = row.attempts + 1
+        update_row(connection, row.id, state=InboundState.PROCESSING, attempts=attempts)
+        batch.append(
+            Claimed(
+                inbound_id=row.id,
+                data=load_raw(connection, row.id),
+                attempts=attempts,
+                envelope_to=tuple(filter(None, (row.envelope_to or "").split(","))),
+                released=row.id in released,
+            )
+        )
+    return batch
+
+
+def _orphan(connection: Connection) -> list[Row[Any]]:
+    """The first message left in processing by a run that died (quarantining those that
+    have died with it ``MAX_ATTEMPTS`` times)."""
+    left = (
+        CLAIMABLE.where(inbound.c.state == InboundState.PROCESSING).order_by(inbound.c.id).limit(1)
+    )
+    while (row := connection.execute(left).first()) is not None:
+        if row.attempts < MAX_ATTEMPTS:
+            return [row]
+        reason = f"ticketd stopped {row.attempts} times while processing this message"
+        log.error("inbound %d quarantined: %s", row.id, reason)
+        update_row(connection, row.id, state=InboundState.QUARANTINED, reason=reason)
+    return []
+
+
+def failed_state(attempts: int) -> InboundState:
+    """Where a message whose processing raised goes: retried, or quarantined at the last."""
+    return InboundState.QUARANTINED if attempts >= MAX_ATTEMPTS else InboundState.RETRY
+
+
+def load_raw(connection: Connection, inbound_id: int) -> bytes:
+    """The exact bytes of a stored inbound message."""
+    row = connection.execute(
+        select(inbound.c.raw, inbound.c.copy_of).where(inbound.c.id == inbound_id)
+    ).one()
+    if row.raw is None and row.copy_of is not None:
+        return load_raw(connection, row.copy_of)
+    return zlib.decompress(row.raw)
+
+
+def reviewable(connection: Connection, inbound_id: int) -> bool:
+    """True when ``inbound_id`` is held or quarantined."""
+    query = select(inbound.c.id).where(inbound.c.id == inbound_id, inbound.c.state.in_(REVIEWABLE))
+    return connection.execute(query).first() is not None
+
+
+def load_position(connection: Connection, mailbox: str) -> Position | None:
+    """The last committed IMAP position of ``mailbox``."""
+    row = connection.execute(
+        select(mailbox_state.c.uidvalidity, mailbox_state.c.last_uid).where(
+            mailbox_state.c.mailbox == mailbox
+        )
+    ).first()
+    return Position(row.uidvalidity, row.last_uid) if row else None
+
+
+def save_position(connection: Connection, mailbox: str, position: Position, now: datetime) -> None:
+    """Record the IMAP position (in the caller's transaction)."""
+    connection.execute(delete(mailbox_state).where(mailbox_state.c.mailbox == mailbox))
+    connection.execute(
+        insert(mailbox_state).values(
+            mailbox=mailbox,
+            uidvalidity=position.uidvalidity,
+            last_uid=position.last_uid,
+            updated_at=now,
+        )
+    )

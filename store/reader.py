@@ -1,0 +1,60 @@
+"""Reads of committed state for the CLI and the runner (no writes here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ticketd.store import inbound, outbox, queries
+from ticketd.store.keyvalue import get_value
+
+
+class Reader:
+    """Named reads on one connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def position(self, mailbox: str) -> inbound.Position | None:
+        """The mailbox's committed IMAP checkpoint."""
+        return inbound.load_position(self.connection, mailbox)
+
+    def raw(self, inbound_id: int) -> bytes:
+        """The exact bytes of a stored inbound message."""
+        return inbound.load_raw(self.connection, inbound_id)
+
+    def mark(self, key: str) -> str | None:
+        return get_value(self.connection, key)
+
+    def ticket(self, tracking: str) -> dict[str, Any] | None:
+        """The contract's ticket object with its events, or None."""
+        row = queries.find_ticket(self.connection, tracking)
+        if row is None:
+            return None
+        data = queries.ticket_dict(row)
+        data["events"] = queries.ticket_events(self.connection, row["id"])
+        return data
+
+    def tickets(
+        self, *, status: str | None = None, owner: str | None = None
+    ) -> list[dict[str, Any]]:
+        rows = queries.list_tickets(self.connection, status=status, owner=owner)
+        return [queries.ticket_dict(row) for row in rows]
+
+    def quarantine(self) -> list[dict[str, Any]]:
+        """Held and quarantined messages, oldest first."""
+        return [
+            {**dict(r), "received_at": queries.iso(r["received_at"])}
+            for r in queries.quarantine(self.connection)
+        ]
+
+    def held(self, inbound_id: int) -> dict[str, Any] | None:
+        """One held or quarantined message's row, or None."""
+        row = queries.quarantined(self.connection, inbound_id)
+        return {**dict(row), "received_at": queries.iso(row["received_at"])} if row else None
+
+    def due_mail(self, now: datetime, limit: int = 200) -> list[outbox.QueuedMail]:
+        """Pending mail whose next attempt is due, oldest first."""
+        return outbox.due(self.connection, now, limit)

@@ -1,0 +1,592 @@
+"""The only writer: every change to tickets, events, messages, inbound rows and the outbox
+goes through ``Writer``, in the caller's transaction, so all of a change commits or none.
+
+Decisions of the core (``routing``) arrive as frozen effects; the queue and the outbox get
+small named operations. ``attempt()`` wraps one message in a savepoint and, when it fails,
+forgets everything this transaction cached about it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
+
+from ticketd.mail.message import InboundMessage, OutgoingMessage, RawMessage
+from ticketd.routing.effects import (
+    ENGINEER_NOTICES,
+    HUMAN_NOTICES,
+    AddNote,
+    AddTime,
+    AppendMessage,
+    AssignOwner,
+    ChangeStatus,
+    Decision,
+    Effect,
+    Hold,
+    MarkBreached,
+    MarkReminded,
+    MergeInto,
+    NewTicket,
+    OpenTicket,
+    PublicReply,
+    QueueNotice,
+    RecordBounce,
+    RecordDuplicate,
+    RejectCommand,
+    SetPriority,
+    SetType,
+    Suppressed,
+    Target,
+)
+from ticketd.routing.model import OPEN_STATUSES, EventKind, InboundState, Status, TicketView
+from ticketd.routing.schedule import Window
+from ticketd.store import inbound as queue
+from ticketd.store import outbox as outbox_rows
+from ticketd.store import queries
+from ticketd.store.keyvalue import drop_value, get_value, put_value
+from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
+from ticketd.store.schema import attachments, blobs, claims, events, messages, tickets
+
+SYSTEM_ACTOR = "ticketd"
+INSERT_EVENT = insert(events)
+INSERT_MESSAGE = insert(messages)
+INSERT_TICKET = insert(tickets)
+INSERT_ATTACHMENT = insert(attachments)
+UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
+SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
+SELECT_THREAD = (
+    select(messages.c.message_id)
+    .where(messages.c.ticket_id == bindparam("ticket_pk"))
+    .order_by(messages.c.id)
+)
+LAST_REASON = (
+    select(events.c.summary)
+    .where(events.c.ticket_id == bindparam("ticket_pk"), events.c.type == EventKind.ASSIGNED)
+    .order_by(events.c.id.desc())
+    .limit(1)
+)
+
+BuildNotice = Callable[
+    [QueueNotice, TicketView, Sequence[str], str, InboundMessage | None], OutgoingMessage
+]
+"""Renders a notice about a ticket (its thread's Message-IDs, the last assignment reason,
+the message that caused it) into a complete mail."""
+Publish = Callable[[Connection, Collection[int]], object]
+"""Publishes the status pages of changed tickets, in the writer's transaction."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The inbound message a decision is about, and its queue row."""
+
+    inbound_id: int
+    msg: InboundMessage
+
+
+class Writer:
+    """Applies decisions and queue/outbox changes on one connection (one transaction)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        now: Callable[[], datetime],
+        *,
+        build_notice: BuildNotice | None = None,
+        notify: bool = True,
+        publish: Publish | None = None,
+    ) -> None:
+        self.connection = connection
+        self.now = now
+        self.build_notice = build_notice
+        self.notify = notify
+        self.publish = publish
+        self.cache = BatchCache()
+        self.lookup = SqlLookup(connection, self.cache)
+        self.touched: set[int] = set()
+        self._tickets: dict[int, dict[str, Any]] = {}
+        self._threads: dict[int, list[str]] = {}
+        self._reasons: dict[int, str] = {}
+        self._handles: dict[str, int] = {}
+        self._round_robin: str | None = None
+
+    # --- decisions ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def attempt(self) -> Iterator[None]:
+        """A savepoint for one message; on failure its writes and every cache are dropped."""
+        try:
+            with self.connection.begin_nested():
+                yield
+        except BaseException:
+            self.forget()
+            raise
+
+    def apply(self, decision: Decision, incoming: Incoming | None = None) -> int | None:
+        """Write every effect; returns the id of the ticket the message ended up on. The
+        inbound row (if any) is marked done or held, with the decision's reasons."""
+        ticket_id: int | None = None
+        self._handles.clear()
+        for effect in decision.effects:
+            if isinstance(effect, QueueNotice) and not self.notify:
+                continue
+            ticket_id = self._apply_one(effect, incoming) or ticket_id
+        if incoming is not None:
+            held = [e.reason for e in decision.effects if isinstance(e, Hold)]
+            queue.update_row(
+                self.connection,
+                incoming.inbound_id,
+                state=InboundState.HELD if held else InboundState.DONE,
+                disposition=decision.disposition.value,
+                ticket_id=ticket_id,
+                reason=(held[0] if held else "; ".join(map(str, decision.hits)))[:2000],
+                processed_at=self.now(),
+            )
+        return ticket_id
+
+    def _id(self, target: Target) -> int:
+        if isinstance(target, NewTicket):
+            return self._handles[target.tracking]
+        return target.id
+
+    def _apply_one(self, effect: Effect, incoming: Incoming | None) -> int | None:
+        match effect:
+            case OpenTicket():
+                assert incoming is not None
+                return self._open(effect)
+            case AppendMessage(ticket=target, public=public, kind=kind):
+                assert incoming is not None
+                ticket_id = self._id(target)
+                self._append(incoming, ticket_id, public, kind)
+                return ticket_id
+            case RecordDuplicate(ticket=ticket, reason=reason):
+                assert incoming is not None
+                self._record_duplicate(incoming, ticket.id, reason)
+                return ticket.id
+            case AssignOwner():
+                ticket_id = self._id(effect.ticket)
+                self._assign(ticket_id, effect)
+                return ticket_id
+            case ChangeStatus(ticket=ticket, status=status, reason=reason):
+                self._change_status(ticket.id, status, reason, effect.actor or SYSTEM_ACTOR)
+                return ticket.id
+            case SetPriority(ticket=ticket, priority=priority, actor=actor):
+                self._update(ticket.id, priority=priority.value)
+                self._event(ticket.id, EventKind.PRIORITY_CHANGED, priority, actor, value=priority)
+                return ticket.id
+            case SetType(ticket=ticket, type=kind, actor=actor):
+                self._update(ticket.id, type=kind)
+                self._event(ticket.id, EventKind.TYPE_CHANGED, kind, actor, value=kind)
+                return ticket.id
+            case AddTime(ticket=ticket, minutes=minutes, actor=actor):
+                self._update(ticket.id, minutes_worked=tickets.c.minutes_worked + minutes)
+                self._event(ticket.id, EventKind.TIME_LOGGED, f"{minutes} min", actor)
+                return ticket.id
+            case AddNote(ticket=ticket, text=text, actor=actor):
+                ref = self._store_text(ticket.id, text, actor, "note", public=False)
+                self._event(ticket.id, EventKind.NOTE, text[:200], actor, message_ref=ref)
+                return ticket.id
+            case PublicReply(ticket=ticket, text=text, actor=actor):
+                self._public_reply(ticket.id, text, actor)
+                return ticket.id
+            case MergeInto(ticket=ticket, target=target, actor=actor):
+                self._merge(ticket.id, target.id, target.tracking, ticket.tracking, actor)
+                return ticket.id
+            case RejectCommand(ticket=ticket, reason=reason, actor=actor):
+                self._event(ticket.id, EventKind.COMMAND_REJECTED, reason, actor)
+                return ticket.id
+            case RecordBounce(ticket=ticket, summary=summary):
+                self._event(ticket.id, EventKind.BOUNCE, summary, SYSTEM_ACTOR)
+                return ticket.id
+            case MarkReminded(ticket=ticket, summary=summary):
+                self._update(ticket.id, sla_reminded_at=self.now())
+                self._event(ticket.id, EventKind.SLA_REMINDED, summary, SYSTEM_ACTOR)
+                return ticket.id
+            case MarkBreached(ticket=ticket, summary=summary):
+                row = self.ticket_row(ticket.id)
+                reminded = row["sla_reminded_at"] or self.now()
+                self._update(ticket.id, sla_breached_at=self.now(), sla_reminded_at=reminded)
+                self._event(ticket.id, EventKind.SLA_BREACHED, summary, SYSTEM_ACTOR)
+                return ticket.id
+            case Hold():
+                return None
+            case QueueNotice():
+                ticket_id = self._id(effect.ticket)
+                self._queue_notice(effect, ticket_id, incoming.msg if incoming else None)
+                return ticket_id
+            case Suppressed(ticket=target, kind=kind, recipient=recipient, reason=reason):
+                ticket_id = self._id(target)
+                summary = f"{kind.value} to {recipient} not sent: {reason}"
+                self._event(ticket_id, EventKind.NOTICE_SUPPRESSED, summary, SYSTEM_ACTOR)
+                return ticket_id
+        raise AssertionError(f"unknown effect {effect!r}")
+
+    def _open(self, effect: OpenTicket) -> int:
+        now = self.now()
+        row: dict[str, Any] = {
+            "tracking": effect.handle.tracking,
+            "status": Status.OPEN.value,
+            "priority": effect.priority.value,
+            "type": None,
+            "subject": effect.subject[:1000],
+            "requester_email": effect.requester.email,
+            "requester_name": effect.requester.name[:200],
+            "owner": None,
+            "language": effect.language,
+            "fingerprint": effect.fingerprint,
+            "created_at": now,
+            "updated_at": now,
+            "last_customer_at": now,
+        }
+        result = self.connection.execute(INSERT_TICKET, row)
+        ticket_id = int(result.inserted_primary_key[0])
+        self._tickets[ticket_id] = {
+            **row,
+            "id": ticket_id,
+            "duplicate_count": 0,
+            "minutes_worked": 0,
+            "merged_into": None,
+            "first_response_at": None,
+            "resolved_at": None,
+            "sla_reminded_at": None,
+            "sla_breached_at": None,
+        }
+        self._threads[ticket_id] = []
+        self._handles[effect.handle.tracking] = ticket_id
+        self.connection.execute(delete(claims).where(claims.c.fingerprint == effect.fingerprint))
+        self.connection.execute(
+            insert(claims).values(fingerprint=effect.fingerprint, ticket_id=ticket_id, at=now)
+        )
+        self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
+        return ticket_id
+
+    def _append(self, incoming: Incoming, ticket_id: int, public: bool, kind: EventKind) -> None:
+        msg = incoming.msg
+        author = msg.from_addr.email if msg.from_addr else ""
+        message_ref = self._store_message(incoming, ticket_id, public)
+        self._event(ticket_id, kind, "", author, public=public, message_ref=message_ref)
+        if ticket_id in self._handles.values():
+            return
+        values: dict[str, Any] = {"updated_at": self.now()}
+        if kind == EventKind.CUSTOMER_MESSAGE:
+            values["last_customer_at"] = self.now()
+        self._update(ticket_id, **values)
+
+    def ticket_row(self, ticket_id: int) -> dict[str, Any]:
+        """The ticket row as this transaction has it (read once, then kept current)."""
+        cached = self._tickets.get(ticket_id)
+        if cached is None:
+            row = self.connection.execute(SELECT_TICKET, {"ticket_pk": ticket_id}).mappings().one()
+            cached = self._tickets[ticket_id] = dict(row)
+        return cached
+
+    def _thread(self, ticket_id: int) -> list[str]:
+        thread = self._threads.get(ticket_id)
+        if thread is None:
+            found = self.connection.execute(SELECT_THREAD, {"ticket_pk": ticket_id}).scalars()
+            thread = self._threads[ticket_id] = list(found)
+        return thread
+
+    def _insert_message(self, values: dict[str, Any]) -> int:
+        result = self.connection.execute(INSERT_MESSAGE, values)
+        self.cache.seen[values["message_id"]] = True
+        if values["ticket_id"] in self._threads:
+            self._threads[values["ticket_id"]].append(values["message_id"])
+        return int(result.inserted_primary_key[0])
+
+    def _update(self, ticket_id: int, **values: Any) -> None:
+        values.setdefault("updated_at", self.now())
+        self.touched.add(ticket_id)
+        if any(isinstance(v, ColumnElement) for v in values.values()):
+            self.connection.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+            self._tickets.pop(ticket_id, None)
+            return
+        self.connection.execute(UPDATE_TICKET, {"ticket_pk": ticket_id, **values})
+        cached = self._tickets.get(ticket_id)
+        if cached is not None:
+            cached.update(values)
+
+    def _store_text(self, ticket_id: int, text: str, author: str, kind: str, public: bool) -> int:
+        """Keep text written inside ticketd (notes, replies) as a message of the ticket."""
+        return self._insert_message(
+            {
+                "ticket_id": ticket_id,
+                "message_id": f"{kind}-{uuid.uuid4().hex}@ticketd.local",
+                "direction": "note" if kind == "note" else "out",
+                "inbound_id": None,
+                "author": author,
+                "subject": "",
+                "body": text,
+                "public": public,
+                "at": self.now(),
+            }
+        )
+
+    def _public_reply(self, ticket_id: int, text: str, actor: str) -> None:
+        ref = self._store_text(ticket_id, text, actor, "reply", public=True)
+        self._event(ticket_id, EventKind.REPLY_SENT, "", actor, public=True, message_ref=ref)
+        if self.ticket_row(ticket_id)["first_response_at"] is None:
+            self._update(ticket_id, first_response_at=self.now())
+        else:
+            self._update(ticket_id)
+
+    def _merge(
+        self, ticket_id: int, target_id: int, target_tracking: str, tracking: str, actor: str
+    ) -> None:
+        self._change_status(ticket_id, Status.CLOSED, f"merged into {target_tracking}", actor)
+        self._update(ticket_id, merged_into=target_id)
+        summary = f"duplicate of {target_tracking}"
+        self._event(ticket_id, EventKind.MERGED, summary, actor, public=True)
+        self._update(target_id, duplicate_count=tickets.c.duplicate_count + 1)
+        self._event(target_id, EventKind.DUPLICATE, f"{tracking} merged into this ticket", actor)
+
+    def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
+        self._store_message(incoming, ticket_id, public=False)
+        self._update(ticket_id, duplicate_count=tickets.c.duplicate_count + 1)
+        author = incoming.msg.from_addr.email if incoming.msg.from_addr else ""
+        self._event(ticket_id, EventKind.DUPLICATE, reason, actor=author)
+
+    def _store_message(self, incoming: Incoming, ticket_id: int, public: bool) -> int:
+        msg = incoming.msg
+        message_ref = self._insert_message(
+            {
+                "ticket_id": ticket_id,
+                "message_id": msg.message_id,
+                "direction": "in",
+                "inbound_id": incoming.inbound_id,
+                "author": msg.from_addr.email if msg.from_addr else "",
+                "subject": msg.subject[:1000],
+                "body": msg.new_text,
+                "public": public,
+                "at": self.now(),
+            }
+        )
+        for attachment in msg.attachments:
+            known = select(blobs.c.sha256).where(blobs.c.sha256 == attachment.sha256)
+            if self.connection.execute(known).first() is None:
+                self.connection.execute(
+                    insert(blobs).values(sha256=attachment.sha256, data=attachment.data)
+                )
+            self.connection.execute(
+                INSERT_ATTACHMENT,
+                {
+                    "ticket_id": ticket_id,
+                    "message_ref": message_ref,
+                    "filename": attachment.filename,
+                    "content_type": attachment.content_type[:255],
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                },
+            )
+        return message_ref
+
+    def _event(
+        self,
+        ticket_id: int,
+        kind: EventKind,
+        summary: str,
+        actor: str,
+        *,
+        public: bool = False,
+        message_ref: int | None = None,
+        value: str | None = None,
+    ) -> None:
+        """Append one event to a ticket's history."""
+        self.touched.add(ticket_id)
+        self.connection.execute(
+            INSERT_EVENT,
+            {
+                "ticket_id": ticket_id,
+                "type": kind.value,
+                "at": self.now(),
+                "actor": actor,
+                "public": public,
+                "summary": summary[:2000],
+                "message_ref": message_ref,
+                "value": value,
+            },
+        )
+
+    def _assign(self, ticket_id: int, effect: AssignOwner) -> None:
+        """Set the owner, keep the load counters current and record an ``assigned`` event.
+        A ``#take`` (``only_if_unowned``) changes nothing if someone owns it already."""
+        row = self.ticket_row(ticket_id)
+        owner = effect.owner
+        if effect.only_if_unowned and row["owner"] not in (None, owner):
+            return
+        automatic = effect.actor is None
+        if Status(row["status"]) in OPEN_STATUSES:
+            self._count(row["owner"], -1)
+            self._count(owner, +1)
+        if automatic and owner:
+            self._round_robin = owner
+            self.cache.last_assigned, self.cache.last_loaded = owner, True
+        self._update(ticket_id, owner=owner)
+        summary = f"{owner or 'nobody'}: {effect.reason}"
+        self._reasons[ticket_id] = summary
+        actor = effect.actor or SYSTEM_ACTOR
+        self._event(ticket_id, EventKind.ASSIGNED, summary, actor, value=owner)
+
+    def _count(self, owner: str | None, delta: int) -> None:
+        """Keep the cached open load (if loaded) in step with a change."""
+        if owner and self.cache.load is not None:
+            self.cache.load[owner] += delta
+
+    def _change_status(self, ticket_id: int, status: Status, reason: str, actor: str) -> None:
+        """Move a ticket to ``status`` and record a public ``status_changed`` event."""
+        row = self.ticket_row(ticket_id)
+        before = Status(row["status"])
+        if before == status:
+            return
+        if before in OPEN_STATUSES and status not in OPEN_STATUSES:
+            self._count(row["owner"], -1)
+        elif before not in OPEN_STATUSES and status in OPEN_STATUSES:
+            self._count(row["owner"], +1)
+        values: dict[str, Any] = {"status": status.value}
+        if status == Status.RESOLVED:
+            values["resolved_at"] = self.now()
+        self._update(ticket_id, **values)
+        summary = f"{before.value} → {status.value}: {reason}"
+        self._event(ticket_id, EventKind.STATUS_CHANGED, summary, actor, public=True, value=status)
+
+    def _queue_notice(
+        self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None
+    ) -> None:
+        """Render a notice and put it in the outbox, recording its Message-ID for threading."""
+        assert self.build_notice is not None, "this writer was made without notices"
+        reason = self._reasons.get(ticket_id)
+        if reason is None:
+            found = self.connection.execute(LAST_REASON, {"ticket_pk": ticket_id}).scalar()
+            reason = self._reasons[ticket_id] = found or ""
+        view = ticket_view(self.ticket_row(ticket_id))
+        mail = self.build_notice(notice, view, tuple(self._thread(ticket_id)), reason, msg)
+        automatic = notice.kind not in ENGINEER_NOTICES | HUMAN_NOTICES
+        outbox_rows.queue(
+            self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
+        )
+        self._insert_message(
+            {
+                "ticket_id": ticket_id,
+                "message_id": mail.message_id,
+                "direction": "out",
+                "inbound_id": None,
+                "author": mail.sender,
+                "subject": "",
+                "body": "",
+                "public": False,
+                "at": self.now(),
+            }
+        )
+
+    def finish(self) -> None:
+        """Write what was kept for the end of the transaction: the round-robin pointer and
+        the published pages of the tickets that changed."""
+        if self._round_robin is not None:
+            put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
+            self._round_robin = None
+        if self.publish is not None and self.touched:
+            self.publish(self.connection, self.touched)
+        self.touched = set()
+
+    def forget(self) -> None:
+        """Drop every cache (after a rolled-back savepoint)."""
+        self._tickets.clear()
+        self._threads.clear()
+        self._reasons.clear()
+        self._handles.clear()
+        self.cache.clear()
+
+    # --- reads inside the write transaction --------------------------------------------
+
+    def ticket(self, tracking: str) -> TicketView | None:
+        return queries.ticket_by_tracking(self.connection, tracking)
+
+    def stored_uids(
+        self, mailbox: str | None, uidvalidity: int | None, uids: Sequence[int]
+    ) -> set[int]:
+        """Which of these IMAP UIDs are stored already."""
+        return queue.stored_uids(self.connection, mailbox, uidvalidity, uids)
+
+    def marked(self, key: str) -> str | None:
+        return get_value(self.connection, key)
+
+    def due_first_response(self, window: Window, limit: int) -> list[TicketView]:
+        return queries.due_first_response(self.connection, window, limit)
+
+    def due_auto_close(self, cutoff: datetime, limit: int) -> list[TicketView]:
+        return queries.due_auto_close(self.connection, cutoff, limit)
+
+    # --- the inbound queue -------------------------------------------------------------
+
+    def store_raw(
+        self,
+        raw: RawMessage,
+        *,
+        mailbox: str | None = None,
+        uidvalidity: int | None = None,
+        processing: bool = False,
+        message_id: str = "",
+    ) -> int:
+        """Keep a raw message: queued, or (``processing``) taken by this run right away."""
+        attempts = 1 if processing else 0
+        return queue.store_raw(
+            self.connection, self.lookup, raw, mailbox, uidvalidity, attempts, message_id
+        )
+
+    def note_message_id(self, inbound_id: int, message_id: str) -> None:
+        """Record the Message-ID a queued message turned out to have."""
+        queue.update_row(self.connection, inbound_id, message_id=message_id[:998])
+
+    def claim(self, released: Sequence[int], limit: int) -> list[queue.Claimed]:
+        """Take the next batch to process (see ``store.inbound.claim``)."""
+        return queue.claim(self.connection, released, limit)
+
+    def failed(self, inbound_id: int, attempts: int, reason: str) -> InboundState:
+        """A message whose processing raised: retried later, or quarantined at the last."""
+        state = queue.failed_state(attempts)
+        queue.update_row(self.connection, inbound_id, state=state, reason=reason[:2000])
+        return state
+
+    def release(self, inbound_id: int) -> bool:
+        """An operator lets a held or quarantined message through again; False if none."""
+        if not queue.reviewable(self.connection, inbound_id):
+            return False
+        queue.update_row(self.connection, inbound_id, attempts=0)
+        return True
+
+    def drop(self, inbound_id: int) -> bool:
+        """An operator discards a held or quarantined message (the row is kept as dropped)."""
+        if not queue.reviewable(self.connection, inbound_id):
+            return False
+        queue.update_row(self.connection, inbound_id, state=InboundState.DROPPED)
+        return True
+
+    def save_position(self, mailbox: str, position: queue.Position) -> None:
+        """The IMAP checkpoint, committed with the batch it covers."""
+        queue.save_position(self.connection, mailbox, position, self.now())
+
+    def mark(self, key: str, value: str) -> None:
+        """A named mark (an IMAP batch in flight)."""
+        put_value(self.connection, key, value)
+
+    def unmark(self, key: str) -> None:
+        drop_value(self.connection, key)
+
+    # --- the outbox --------------------------------------------------------------------
+
+    def mail_sent(self, item: outbox_rows.QueuedMail) -> None:
+        outbox_rows.mark_sent(self.connection, item.id, self.now())
+
+    def mail_deferred(self, item: outbox_rows.QueuedMail, error: str) -> None:
+        outbox_rows.mark_retry(self.connection, item, error, self.now())
+
+    def mail_failed(self, item: outbox_rows.QueuedMail, error: str) -> None:
+        """Given up on (5xx): marked failed and recorded on its ticket."""
+        outbox_rows.mark_failed(self.connection, item.id, error)
+        if item.ticket_id is not None:
+            self._event(item.ticket_id, EventKind.DELIVERY_FAILED, error, SYSTEM_ACTOR)
