@@ -7,36 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.builders import SUPPORT, claim
+from tests.fixtures.automail import AUTOMAIL, EXPECTED, NEGATIVES
 from ticketd.mail.parse import parse
 from ticketd.routing.rules import automatic_hits, out_of_office
-
-AUTOMAIL = Path(__file__).resolve().parent.parent / "fixtures" / "automail"
-NEGATIVES = sorted((AUTOMAIL / "negative").glob("*.eml"))
-
-EXPECTED = {
-    "arf-feedback.eml": {"feedback-report"},
-    "communigate-autoreply.eml": {"vendor-autoreply"},
-    "daum-absence.eml": {"out-of-office"},
-    "exchange-autosvar.eml": {"out-of-office"},
-    "exchange-ndr.eml": {"delivery-status", "null-return-path"},
-    "exchange-oof-en.eml": {"auto-response-suppress", "null-return-path", "out-of-office"},
-    "exchange-oof-ko.eml": {"auto-response-suppress", "null-return-path", "out-of-office"},
-    "exim-dsn.eml": {"delivery-status", "role-sender", "null-return-path"},
-    "firstclass-autoreply.eml": {"vendor-autoreply"},
-    "gmail-vacation.eml": {"auto-submitted", "autoresponder-header"},
-    "hiworks-vacation.eml": {"out-of-office"},
-    "icloud-vacation.eml": {"vendor-autoreply", "out-of-office"},
-    "mailtraq-autoreply.eml": {"vendor-autoreply"},
-    "naver-autoreply.eml": {"out-of-office"},
-    "null-return-path.eml": {"null-return-path"},
-    "postfix-dsn.eml": {"delivery-status", "role-sender", "null-return-path"},
-    "precedence-auto-reply.eml": {"auto-reply-precedence"},
-    "read-receipt.eml": {"machine-report"},
-    "webmail-ooo-en.eml": {"out-of-office"},
-    "x-autoreply.eml": {"autoresponder-header"},
-    "x-autorespond.eml": {"autoresponder-header"},
-    "zimbra-ooo.eml": {"auto-submitted", "out-of-office"},
-}
 
 
 def test_every_fixture_has_an_expectation() -> None:
