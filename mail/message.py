@@ -77,6 +77,8 @@ class InboundMessage:
 
     ``text`` is the full readable body (HTML-only mail converted), ``new_text`` the part
     above any quoted history or signature. ``defects`` names what was wrong with the input.
+    ``report_type`` is the ``report-type`` of a ``multipart/report``; ``auto_headers`` holds
+    (lower-cased name, value) for the non-RFC 3834 headers that mark automatic mail.
     """
 
     message_id: str
@@ -98,9 +100,16 @@ class InboundMessage:
     delivered_to: tuple[str, ...] = ()
     content_language: str | None = None
     report: DeliveryReport | None = None
+    report_type: str | None = None
+    auto_headers: tuple[tuple[str, str], ...] = ()
     attachments: tuple[Attachment, ...] = ()
     defects: tuple[str, ...] = ()
     message_id_synthesized: bool = False
+
+    def auto_header(self, name: str) -> str | None:
+        """The first value of ``name`` among ``auto_headers`` (any case), else None."""
+        wanted = name.lower()
+        return next((value for key, value in self.auto_headers if key == wanted), None)
 
 
 @dataclass(frozen=True, slots=True)
