@@ -13,7 +13,7 @@ from ticketd.daemon.scheduler import JobReport, run_jobs
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import Checkpoint, FetchedBatch, MailboxWatcher
 from ticketd.mail.message import RawMessage, Source
-from ticketd.store.inbound import Position
+from ticketd.store.reader import Position
 
 Stop = Callable[[], bool]
 

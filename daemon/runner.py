@@ -26,7 +26,7 @@ from ticketd.mail.parse import ParseLimits, parse
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
 from ticketd.store.db import Store
-from ticketd.store.inbound import Position
+from ticketd.store.reader import Position
 from ticketd.store.writer import Incoming, Writer
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ticketd.store import inbound, outbox, queries
+from ticketd.store.inbound import Position
 from ticketd.store.keyvalue import get_value
+
+__all__ = ["Position", "Reader"]
 
 
 class Reader:
@@ -17,7 +20,7 @@ class Reader:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def position(self, mailbox: str) -> inbound.Position | None:
+    def position(self, mailbox: str) -> Position | None:
         """The mailbox's committed IMAP checkpoint."""
         return inbound.load_position(self.connection, mailbox)
 
