@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from sqlalchemy import Engine
+from starlette.applications import Starlette
 
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
@@ -74,7 +75,7 @@ def build_web_app(
     components: Components,
     watcher: Callable[[], WatcherState | None] = lambda: None,
     role: Callable[[], str] = lambda: "poller",
-) -> object:
+) -> Starlette:
     """The Starlette application wired to the database (and the running daemon)."""
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)

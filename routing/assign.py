@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ticketd.mail.message import InboundMessage
@@ -21,7 +21,7 @@ def rule_matches(rule: RoutingRuleSpec, msg: InboundMessage) -> bool:
     domain = sender.rpartition("@")[2]
     subject = msg.subject.casefold()
     body = msg.text.casefold()
-    checks = (
+    checks: tuple[tuple[tuple[str, ...], Callable[[str], bool]], ...] = (
         (rule.from_domain, lambda d: domain == d or domain.endswith("." + d)),
         (rule.from_address, lambda a: sender == a),
         (rule.subject_contains, lambda w: w in subject),

@@ -197,17 +197,17 @@ def _one(
                 plan.refuse(line, "only a manager may merge tickets")
                 return
             number = tracking.parse(command.argument, prefix)
-            target = lookup.ticket_by_tracking(number) if number else None
-            if target is None or target.id == ticket.id:
+            other = lookup.ticket_by_tracking(number) if number else None
+            if other is None or other.id == ticket.id:
                 plan.refuse(line, f"no other ticket {command.argument!r}")
                 return
-            plan.effects.append(MergeInto(ticket, target, actor.email))
+            plan.effects.append(MergeInto(ticket, other, actor.email))
             plan.effects.append(
                 QueueNotice(
                     NoticeKind.MERGED,
                     Address(ticket.requester),
                     ticket,
-                    text=target.tracking,
+                    text=other.tracking,
                 )
             )
         case CommandName.NOTE:

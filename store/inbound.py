@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select, update
 
 from ticketd.mail.message import RawMessage
 from ticketd.routing.model import REVIEWABLE, InboundState
@@ -79,7 +79,14 @@ def store_raw(
             "attempts": attempts,
         },
     )
-    return int(result.inserted_primary_key[0])
+    return new_id(result)
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just wrote."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def update_row(connection: Connection, inbound_id: int, **values: Any) -> None:
@@ -109,7 +116,7 @@ def claim(connection: Connection, released: Sequence[int], limit: int) -> list[C
             .order_by(inbound.c.id)
             .limit(limit)
         )
-        rows = list(connection.execute(query).all())
+        rows = connection.execute(query).all()
     batch = []
     for row in rows:
         attempts = row.attempts + 1
@@ -126,7 +133,7 @@ def claim(connection: Connection, released: Sequence[int], limit: int) -> list[C
     return batch
 
 
-def _orphan(connection: Connection) -> list[Row[Any]]:
+def _orphan(connection: Connection) -> Sequence[Any]:
     """The first message left in processing by a run that died (quarantining those that
     have died with it ``MAX_ATTEMPTS`` times)."""
     left = (
@@ -134,11 +141,11 @@ def _orphan(connection: Connection) -> list[Row[Any]]:
     )
     while (row := connection.execute(left).first()) is not None:
         if row.attempts < MAX_ATTEMPTS:
-            return [row]
+            return (row,)
         reason = f"ticketd stopped {row.attempts} times while processing this message"
         log.error("inbound %d quarantined: %s", row.id, reason)
         update_row(connection, row.id, state=InboundState.QUARANTINED, reason=reason)
-    return []
+    return ()
 
 
 def failed_state(attempts: int) -> InboundState:

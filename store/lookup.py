@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
@@ -61,7 +62,7 @@ def ticket_ref(row: RowMapping) -> TicketRef:
     )
 
 
-def ticket_view(row: RowMapping) -> TicketView:
+def ticket_view(row: Mapping[Any, Any]) -> TicketView:
     """A whole ticket row as a typed view."""
     return TicketView(
         id=row["id"],

@@ -49,6 +49,7 @@ from ticketd.routing.schedule import Window
 from ticketd.store import inbound as queue
 from ticketd.store import outbox as outbox_rows
 from ticketd.store import queries
+from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
 from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
 from ticketd.store.schema import attachments, blobs, claims, events, messages, tickets
@@ -244,7 +245,7 @@ class Writer:
             "last_customer_at": now,
         }
         result = self.connection.execute(INSERT_TICKET, row)
-        ticket_id = int(result.inserted_primary_key[0])
+        ticket_id = new_id(result)
         self._tickets[ticket_id] = {
             **row,
             "id": ticket_id,
@@ -297,7 +298,7 @@ class Writer:
         self.cache.seen[values["message_id"]] = True
         if values["ticket_id"] in self._threads:
             self._threads[values["ticket_id"]].append(values["message_id"])
-        return int(result.inserted_primary_key[0])
+        return new_id(result)
 
     def _update(self, ticket_id: int, **values: Any) -> None:
         values.setdefault("updated_at", self.now())

@@ -107,7 +107,7 @@ class StatusSite:
 
     def token_ok(self, number: str, token: str | None) -> bool:
         """Constant-time check of ``k``; a missing key has nothing to compare."""
-        return bool(token) and verify_status_token(self.settings.secret_key, number, token)
+        return token is not None and verify_status_token(self.settings.secret_key, number, token)
 
     async def home(self, request: Request) -> Response:
         """The lookup form."""
@@ -142,9 +142,9 @@ class StatusSite:
         language = self.language(request)
         number = tracking.parse(typed, self.settings.tracking_prefix)
         if not token:
-            html = self.reader.published_page(number or DUMMY_TRACKING, language)
-            if html is not None and number == typed:
-                return HTMLResponse(html, headers=NO_STORE)
+            published = self.reader.published_page(number or DUMMY_TRACKING, language)
+            if published is not None and number == typed:
+                return HTMLResponse(published, headers=NO_STORE)
         page = self.page_of(number)
         if number is None or page is None:
             self.token_ok(DUMMY_TRACKING, token)
