@@ -51,14 +51,9 @@ RAW_SEEN = (
 
 def ticket_ref(row: RowMapping) -> TicketRef:
     """The core's view of a ticket row."""
+    status, requester = Status(row["status"]), row["requester_email"]
     return TicketRef(
-        id=row["id"],
-        tracking=row["tracking"],
-        status=Status(row["status"]),
-        owner=row["owner"],
-        requester=row["requester_email"],
-        subject=row["subject"],
-        language=row["language"],
+        row["id"], row["tracking"], status, row["owner"], requester, row["subject"], row["language"]
     )
 
 
