@@ -78,6 +78,8 @@ class InboundMessage:
 
     ``text`` is the full readable body (HTML-only mail converted), ``new_text`` the part
     above any quoted history or signature. ``defects`` names what was wrong with the input.
+    ``from_problem`` says why ``from_addr`` is None (e.g. "From has 2 addresses", "From is
+    a group"); empty when it is set. ``sender``: the ``Sender`` header's mailbox.
     """
 
     message_id: str
@@ -102,6 +104,8 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     defects: tuple[str, ...] = ()
     message_id_synthesized: bool = False
+    from_problem: str = ""
+    sender: Address | None = None
 
 
 @dataclass(frozen=True, slots=True)
