@@ -284,16 +284,24 @@ def _dotted(tokens: Sequence[_Token], kinds: tuple[_Kind, ...]) -> str | None:
 
 def _display_name(tokens: Sequence[_Token]) -> str:
     """The decoded phrase: encoded words only as whole words (also inside quotes, as many
-    mailers write them), raw 8-bit text as the Subject's; one line, bidi controls removed."""
-    pieces: list[tuple[str, bool]] = []
+    mailers write them), raw 8-bit text as the Subject's; one line, bidi controls removed.
+    Atoms and dots not parted by spaces are one word (sloppy ``=?utf-8?q?J.R.?=`` too)."""
+    pieces: list[tuple[list[str], bool]] = []
+    touching = False
     for token in tokens:
         if token.kind == "quoted":
             words = token.text.split()
-            pieces.extend((w, token.spaced or i > 0) for i, w in enumerate(words))
+            pieces.extend(([w], token.spaced or i > 0) for i, w in enumerate(words))
+            touching = False
         elif token.kind == "atom" or _is(token, ".", "@"):
-            pieces.append((token.text, token.spaced))
+            if touching and not token.spaced:
+                pieces[-1][0].append(token.text)
+            else:
+                pieces.append(([token.text], token.spaced))
+            touching = True
     runs: list[tuple[str, list[str], bool]] = []  # separator before, words, encoded
-    for word, spaced in pieces:
+    for parts, spaced in pieces:
+        word = "".join(parts)
         encoded = _ENCODED_WORDS.fullmatch(word) is not None
         separator = " " if spaced and runs else ""
         if runs and encoded == runs[-1][2]:
