@@ -77,11 +77,11 @@ def decode_bytes(data: bytes, label: str | None) -> str:
 def decode_header_value(raw: str) -> str:
     """Decode a header value: RFC 2047 encoded words and raw 8-bit bytes; never raises."""
     if "=?" not in raw:
-        return _clean(_undo_surrogates(raw))
+        return decode_unencoded(raw)
     try:
         parts = decode_header(_join_adjacent_words(raw))
     except Exception:
-        return _clean(_undo_surrogates(raw))
+        return decode_unencoded(raw)
     text = []
     for chunk, charset in parts:
         if isinstance(chunk, bytes):
@@ -89,6 +89,11 @@ def decode_header_value(raw: str) -> str:
         else:
             text.append(_undo_surrogates(chunk))
     return _clean("".join(text))
+
+
+def decode_unencoded(raw: str) -> str:
+    """Decode header text without looking for encoded words (raw 8-bit bytes only)."""
+    return _clean(_undo_surrogates(raw))
 
 
 def _join_adjacent_words(raw: str) -> str:

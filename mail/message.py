@@ -79,6 +79,8 @@ class InboundMessage:
     above any quoted history or signature. ``defects`` names what was wrong with the input.
     ``report_type`` is the ``report-type`` of a ``multipart/report``; ``auto_headers`` holds
     (lower-cased name, value) for the non-RFC 3834 headers that mark automatic mail.
+    ``from_problem`` says why ``from_addr`` is None (e.g. "From has 2 addresses", "From is
+    a group"); empty when it is set. ``sender``: the ``Sender`` header's mailbox.
     """
 
     message_id: str
@@ -105,6 +107,8 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     defects: tuple[str, ...] = ()
     message_id_synthesized: bool = False
+    from_problem: str = ""
+    sender: Address | None = None
 
     def auto_header(self, name: str) -> str | None:
         """The first value of ``name`` among ``auto_headers`` (any case), else None."""

@@ -1,7 +1,8 @@
 """Parsing raw mail into an ``InboundMessage``. Never raises, whatever the bytes.
 
 Uses the fast ``compat32`` parser and decodes headers itself (RFC 2047, raw 8-bit, the
-Korean aliases in ``charsets``); hostile or broken input becomes ``defects``.
+Korean aliases in ``charsets``; addresses from the raw values, in ``addresses``); hostile or
+broken input becomes ``defects``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, parsedate_to_datetime
 from itertools import islice
 
+from ticketd.mail.addresses import parse_address_list, parse_mailbox
 from ticketd.mail.attachments import safe_filename
 from ticketd.mail.charsets import decode_bytes, decode_header_value
 from ticketd.mail.htmltext import html_to_text
@@ -23,7 +25,7 @@ from ticketd.mail.message import Address, Attachment, DeliveryReport, InboundMes
 from ticketd.mail.quotes import strip_quoted
 
 _MSGID = re.compile(r"<([^<>\s]{1,900})>")
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9.-]{1,253}$")
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
 _PARSER = BytesParser(policy=compat32)
 AUTO_HEADERS = frozenset(
     {
@@ -44,6 +46,7 @@ AUTO_HEADERS = frozenset(
     }
 )
 """Headers kept in ``InboundMessage.auto_headers``: autoresponders' marks beyond RFC 3834."""
+MAX_PREAMBLE_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -81,20 +84,24 @@ def parse(data: bytes, *, limits: ParseLimits | None = None) -> InboundMessage:
             new_text="",
             defects=(f"unparseable message: {type(exc).__name__}",),
             message_id_synthesized=True,
+            from_problem="unparseable message",
         )
 
 
 def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
-    msg = _PARSER.parsebytes(data)
-    defects: list[str] = []
+    msg, skipped = _message(data)
+    defects = ["text before the first header skipped"] if skipped else []
     message_id = _first_id(_header(msg, "Message-ID"))
     synthesized = message_id is None
     if message_id is None:
         message_id = _synthetic_id(data)
         defects.append("missing or invalid Message-ID")
-    senders = _addresses(msg, "From")
-    if not senders:
+    author = parse_mailbox(_all_headers(msg, "From"), "From")
+    defects.extend(author.defects)
+    if author.address is None:
         defects.append("missing or invalid From")
+    reply_to, to, cc = (_addresses(msg, h, defects) for h in ("Reply-To", "To", "Cc"))
+    sender = _sender(msg, defects)
     body = _Body()
     _walk(msg, body, limits)
     defects.extend(body.defects)
@@ -104,14 +111,14 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
     text = text[: limits.max_text_chars].replace("\r\n", "\n").strip()
     return InboundMessage(
         message_id=message_id,
-        from_addr=senders[0] if senders else None,
+        from_addr=author.address,
         subject=decode_header_value(_header(msg, "Subject"))[:1000],
         text=text,
         new_text=strip_quoted(text),
         date=_date(_header(msg, "Date")),
-        reply_to=tuple(_addresses(msg, "Reply-To")),
-        to=tuple(_addresses(msg, "To")),
-        cc=tuple(_addresses(msg, "Cc")),
+        reply_to=reply_to,
+        to=to,
+        cc=cc,
         in_reply_to=tuple(_MSGID.findall(_header(msg, "In-Reply-To")))[:20],
         references=tuple(_MSGID.findall(_header(msg, "References")))[-50:],
         auto_submitted=_lower(_header(msg, "Auto-Submitted")),
@@ -127,7 +134,27 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
         attachments=tuple(body.attachments),
         defects=tuple(defects),
         message_id_synthesized=synthesized,
+        from_problem=author.problem,
+        sender=sender,
     )
+
+
+def _message(data: bytes) -> tuple[Message, bool]:
+    """The parsed message; when stray text before the first header (a few lines at most)
+    hid the From header, the message read from that header on, and True."""
+    msg = _PARSER.parsebytes(data)
+    if "From" in msg:
+        return msg, False
+    lines = data.split(b"\n", MAX_PREAMBLE_LINES + 1)
+    for index, line in enumerate(lines[: MAX_PREAMBLE_LINES + 1]):
+        start = line.lstrip()
+        if _HEADER_LINE.match(start):
+            if index or start != line:
+                retry = _PARSER.parsebytes(b"\n".join([start, *lines[index + 1 :]]))
+                if "From" in retry:
+                    return retry, True
+            break
+    return msg, False
 
 
 def _walk(msg: Message, body: _Body, limits: ParseLimits) -> None:
@@ -311,14 +338,23 @@ def _synthetic_id(data: bytes) -> str:
     return f"sha256-{hashlib.sha256(data).hexdigest()}@ticketd.invalid"
 
 
-def _addresses(msg: Message, name: str) -> list[Address]:
-    values = [decode_header_value(v) for v in _all_headers(msg, name)]
-    found = []
-    for display, email in getaddresses(values):
-        email = email.strip().lower()
-        if _EMAIL.match(email):
-            found.append(Address(email, display.strip()[:200]))
-    return found
+def _addresses(msg: Message, name: str, defects: list[str]) -> tuple[Address, ...]:
+    """Every usable address of a header (all its occurrences); the rest named in ``defects``."""
+    found: list[Address] = []
+    for value in _all_headers(msg, name):
+        parsed = parse_address_list(value)
+        found.extend(parsed.addresses)
+        defects.extend(f"{name}: unusable address skipped ({why})" for why in parsed.rejected)
+        defects.extend(f"{name}: {defect}" for defect in parsed.defects)
+    return tuple(found)
+
+
+def _sender(msg: Message, defects: list[str]) -> Address | None:
+    values = _all_headers(msg, "Sender")
+    found = parse_mailbox(values, "Sender")
+    if values and found.address is None:
+        defects.append(found.problem)
+    return found.address
 
 
 def _date(value: str) -> datetime | None:

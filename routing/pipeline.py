@@ -200,7 +200,8 @@ def no_sender(facts: Facts) -> bool:
 
 
 def hold_without_sender(facts: Facts) -> Decision:
-    reason = "no usable From address"
+    problem = facts.msg.from_problem
+    reason = f"no usable From address: {problem}" if problem else "no usable From address"
     return Decision(Disposition.SHUNT, (Hit("no-sender", reason),), (Hold(reason),))
 
 
