@@ -171,8 +171,7 @@ def _walk(msg: Message, body: _Body, limits: ParseLimits) -> None:
             if depth >= limits.max_depth:
                 body.defects.append(f"MIME nesting deeper than {limits.max_depth}")
                 continue
-            payload = part.get_payload()
-            children = payload if isinstance(payload, list) else []
+            children = _parts(part.get_payload())
             if ctype == "multipart/report":
                 body.report = _delivery_report(children) or body.report
             if ctype == "multipart/alternative":
@@ -252,13 +251,18 @@ def _filename(part: Message) -> str | None:
     return decode_header_value(str(name))
 
 
+def _parts(payload: object) -> list[Message]:
+    """The sub-messages of a multipart payload (nothing for a string payload)."""
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
 def _delivery_report(children: list[Message]) -> DeliveryReport | None:
     status = next((c for c in children if c.get_content_type() == "message/delivery-status"), None)
     if status is None:
         return None
     fields: dict[str, list[str]] = {}
     payload = status.get_payload()
-    blocks = payload if isinstance(payload, list) else []
+    blocks = _parts(payload)
     for block in blocks:
         for key, value in block.items():
             fields.setdefault(key.lower(), []).append(str(value))
@@ -285,8 +289,9 @@ def _delivery_report(children: list[Message]) -> DeliveryReport | None:
 
 def _original_message_id(part: Message) -> str | None:
     payload = part.get_payload()
-    if isinstance(payload, list) and payload:
-        return _first_id(_header(payload[0], "Message-ID"))
+    parts = _parts(payload)
+    if parts:
+        return _first_id(_header(parts[0], "Message-ID"))
     if isinstance(payload, str):
         match = re.search(r"^Message-ID:\s*(<[^>]+>)", payload, re.IGNORECASE | re.MULTILINE)
         return _first_id(match.group(1)) if match else None

@@ -165,7 +165,7 @@ def test_mail_without_sender_is_quarantined_and_can_be_dropped(
     ws.cli(capsys, "import", str(write_mbox(ws.root / "n.mbox", [broken])))
     assert ws.cli_json(capsys, "ticket", "list") == []
     held = ws.cli_json(capsys, "quarantine", "list")
-    assert [h["reason"] for h in held] == ["no usable From address"]
+    assert [h["reason"] for h in held] == ["no usable From address: no From header"]
     code, out, _ = ws.cli(capsys, "quarantine", "show", str(held[0]["id"]))
     assert code == 0 and "hello" in out
     assert ws.cli(capsys, "quarantine", "drop", str(held[0]["id"]))[0] == 0
