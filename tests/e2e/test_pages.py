@@ -144,3 +144,21 @@ def test_a_page_that_cannot_be_rendered_never_holds_up_the_mail(
             assert "고객님 메시지" in web.get(f"/t/{number}").text
     finally:
         components.close()
+
+
+def test_link_resends_stop_at_the_hourly_cap_and_each_refusal_is_recorded(
+    ws: Workspace, desk: Components, capsys: Capsys
+) -> None:
+    number = number_of(ws, capsys)
+    with TestClient(build_web_app(desk)) as web:
+        for _ in range(6):
+            form = {"tracking": number, "email": "kim@acme.co.kr"}
+            assert web.post("/resend", data=form).status_code == 200
+    code, _, err = ws.cli(capsys, "run", "--once")
+    assert code == 0, err
+    to_customer = [m for m in ws.sent_mail() if m["To"].addresses[0].addr_spec == "kim@acme.co.kr"]
+    assert len(to_customer) == 5  # the acknowledgement and four links
+    events = ws.cli_json(capsys, "ticket", "show", number)["events"]
+    suppressed = [e for e in events if e["type"] == "notice_suppressed"]
+    assert len(suppressed) == 2
+    assert all("more than 5 automatic mails in an hour" in e["summary"] for e in suppressed)
