@@ -17,6 +17,7 @@ from ticketd.mail.charsets import decode_header_value, decode_unencoded
 from ticketd.mail.message import Address
 
 MAX_NAME_CHARS = 200
+MAX_PHRASE_CHARS = 8000  # raw text read for a name (encoded words are ~12 chars a character)
 _SPECIALS = frozenset("<>,:;@.")
 _ATOM = re.compile(r'[^\s()<>\[\]:;@\\,."]+')
 _ENCODED_WORDS = re.compile(r"(?:=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)+")
@@ -288,7 +289,11 @@ def _display_name(tokens: Sequence[_Token]) -> str:
     Atoms and dots not parted by spaces are one word (sloppy ``=?utf-8?q?J.R.?=`` too)."""
     pieces: list[tuple[list[str], bool]] = []
     touching = False
+    budget = MAX_PHRASE_CHARS
     for token in tokens:
+        budget -= len(token.text)
+        if budget < 0:
+            break
         if token.kind == "quoted":
             words = token.text.split()
             pieces.extend(([w], token.spaced or i > 0) for i, w in enumerate(words))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from email.quoprimime import header_encode
 
 import pytest
@@ -303,3 +304,10 @@ def test_any_display_name_in_a_real_header_leaves_the_addr_spec(
     assert msg.from_addr.email == f"{local}@{domain}"
     assert "\r" not in msg.from_addr.name and "\n" not in msg.from_addr.name
     assert msg.from_problem == ""
+
+
+def test_a_huge_display_name_stays_cheap() -> None:
+    started = time.perf_counter()
+    msg = parse(mail("From: " + "=?utf-8?q?a?= " * 100_000 + "<a@x.test>"))
+    assert time.perf_counter() - started < 2
+    assert msg.from_addr == Address("a@x.test", "a" * 200)
