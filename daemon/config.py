@@ -112,6 +112,8 @@ class SlaConfig:
 class IngestConfig:
     max_attachment_bytes: int = 10 * MIB
     parse_workers: int = 1
+    acknowledge_max_age_hours: float = 72
+    notice_attachment_bytes: int = 10 * MIB
 
 
 @dataclass(frozen=True)
@@ -534,6 +536,8 @@ def _ingest(s: _Section) -> IngestConfig:
     config = IngestConfig(
         max_attachment_bytes=s.integer("max_attachment_bytes", 10 * MIB, 1024, 1024 * MIB),
         parse_workers=s.integer("parse_workers", 1, 0, 16),
+        acknowledge_max_age_hours=s.number("acknowledge_max_age_hours", 72, 0),
+        notice_attachment_bytes=s.integer("notice_attachment_bytes", 10 * MIB, 0, 1024 * MIB),
     )
     s.finish()
     return config

@@ -26,7 +26,7 @@ from ticketd.mail.parse import ParseLimits, parse
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
 from ticketd.store.db import Store
-from ticketd.store.reader import Position
+from ticketd.store.reader import Claimed, Position
 from ticketd.store.writer import Incoming, Writer
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,16 @@ class Ingestor:
                     processing=True,
                     message_id=msg.message_id,
                 )
-                outcome = self._process(writer, inbound_id, raw.data, 1, raw.envelope_to, msg=msg)
+                item = Claimed(
+                    inbound_id,
+                    raw.data,
+                    1,
+                    raw.envelope_to,
+                    released=False,
+                    source=raw.source,
+                    received_at=raw.received_at,
+                )
+                outcome = self._process(writer, item, msg=msg)
                 report.counts[outcome] += 1
             self._checkpoint(writer, batch, mark)
         return report
@@ -170,32 +179,16 @@ class Ingestor:
                 return report
             with self.store.write() as writer:
                 for item in claimed:
-                    outcome = self._process(
-                        writer,
-                        item.inbound_id,
-                        item.data,
-                        item.attempts,
-                        item.envelope_to,
-                        item.released,
-                    )
+                    outcome = self._process(writer, item)
                     report.counts[outcome] += 1
         return report
 
-    def _process(
-        self,
-        writer: Writer,
-        inbound_id: int,
-        data: bytes,
-        attempts: int,
-        envelope_to: tuple[str, ...] = (),
-        released: bool = False,
-        *,
-        msg: InboundMessage | None = None,
-    ) -> str:
+    def _process(self, writer: Writer, item: Claimed, *, msg: InboundMessage | None = None) -> str:
+        inbound_id, attempts = item.inbound_id, item.attempts
         try:
             with writer.attempt():
                 if msg is None:
-                    msg = parse(data, limits=self.limits)
+                    msg = parse(item.data, limits=self.limits)
                     writer.note_message_id(inbound_id, msg.message_id)
                 decision = route(
                     msg,
@@ -203,8 +196,9 @@ class Ingestor:
                     self.ctx,
                     self.clock,
                     self.rng,
-                    released=released,
-                    envelope_to=envelope_to,
+                    released=item.released,
+                    envelope_to=item.envelope_to,
+                    arrived_at=item.arrived_at(msg),
                 )
                 ticket_id = writer.apply(decision, Incoming(inbound_id, msg))
         except Exception as exc:

@@ -111,6 +111,7 @@ def routing_context(config: Config) -> RoutingContext:
         autoreply_limit_per_hour=config.service.autoreply_limit_per_hour,
         trusted_authserv_ids=tuple(config.security.trusted_authserv_ids),
         secret_key=config.web.secret_key,
+        acknowledge_max_age_hours=config.ingest.acknowledge_max_age_hours,
     )
 
 
@@ -160,6 +161,7 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
             first_response_hours=config.sla.first_response_hours,
             default_language=config.service.language,
             engineer_names={e.email: e.name for e in config.engineers},
+            notice_attachment_bytes=config.ingest.notice_attachment_bytes,
         ),
         Renderer.default(config.service.templates),
         rng.token_bytes,

@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime
+from urllib.parse import quote
 
-from ticketd.mail.message import Address, OutgoingMessage
+from ticketd.mail.message import Address, Attachment, OutgoingMessage
 
 MAX_REFERENCES = 20
 ENCODED_WORD_BYTES = 45
@@ -20,6 +21,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")
 _ATOM_PHRASE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 
 
 def clean_header(value: str) -> str:
@@ -82,6 +84,22 @@ def _msgid(value: str) -> str:
     return cleaned
 
 
+def _attachment_part(attachment: Attachment) -> list[str]:
+    """One file as a base64 MIME part; the name RFC 2231-encoded, the type sanitised."""
+    ctype = attachment.content_type.lower()
+    if not _CONTENT_TYPE.match(ctype):
+        ctype = "application/octet-stream"
+    name = quote(clean_header(attachment.filename) or "attachment", safe="")
+    encoded = base64.encodebytes(attachment.data).decode("ascii").rstrip("\n")
+    return [
+        f"Content-Type: {ctype}",
+        "Content-Transfer-Encoding: base64",
+        f"Content-Disposition: attachment; filename*=utf-8''{name}",
+        "",
+        encoded.replace("\n", "\r\n"),
+    ]
+
+
 def _body_part(text: str, subtype: str) -> list[str]:
     data = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = data.split("\n")
@@ -115,6 +133,8 @@ def compose(
     auto_submitted: str | None = "auto-replied",
     reply_to: Address | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    cc: Sequence[Address] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> OutgoingMessage:
     """A complete mail; every header value from input is cleaned of CR/LF first."""
     mid = _msgid(message_id)
@@ -122,6 +142,8 @@ def compose(
         f"From: {_mailbox(from_addr)}",
         "To: " + ",\r\n ".join(_mailbox(a) for a in to),
     ]
+    if cc:
+        headers.append("Cc: " + ",\r\n ".join(_mailbox(a) for a in cc))
     if reply_to is not None:
         headers.append(f"Reply-To: {_mailbox(reply_to)}")
     headers += [
@@ -155,11 +177,21 @@ def compose(
             *_body_part(html, "html"),
             f"--{boundary}--",
         ]
+    if attachments:
+        boundary = f"=_mixed_{mid.partition('@')[0][:40]}"
+        parts = [f"--{boundary}\r\n" + "\r\n".join(body)]
+        parts += [f"--{boundary}\r\n" + "\r\n".join(_attachment_part(a)) for a in attachments]
+        body = [
+            f'Content-Type: multipart/mixed; boundary="{boundary}"',
+            "",
+            *parts,
+            f"--{boundary}--",
+        ]
     data = ("\r\n".join([*headers, *body]) + "\r\n").encode("ascii")
     return OutgoingMessage(
         message_id=mid,
         sender=from_addr.email,
-        recipients=tuple(a.email for a in to),
+        recipients=tuple(dict.fromkeys(a.email for a in (*to, *cc))),
         data=data,
         headers={"Subject": clean_header(subject)},
     )

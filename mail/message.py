@@ -81,6 +81,7 @@ class InboundMessage:
     (lower-cased name, value) for the non-RFC 3834 headers that mark automatic mail.
     ``from_problem`` says why ``from_addr`` is None (e.g. "From has 2 addresses", "From is
     a group"); empty when it is set. ``sender``: the ``Sender`` header's mailbox.
+    ``received``: the date the topmost ``Received`` header gives (when the mail arrived).
     """
 
     message_id: str
@@ -109,6 +110,7 @@ class InboundMessage:
     message_id_synthesized: bool = False
     from_problem: str = ""
     sender: Address | None = None
+    received: datetime | None = None
 
     def auto_header(self, name: str) -> str | None:
         """The first value of ``name`` among ``auto_headers`` (any case), else None."""

@@ -116,6 +116,7 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
         text=text,
         new_text=strip_quoted(text),
         date=_date(_header(msg, "Date")),
+        received=_date(_header(msg, "Received").rpartition(";")[2].strip()),
         reply_to=reply_to,
         to=to,
         cc=cc,

@@ -7,11 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ticketd.mail.compose import compose, make_message_id
-from ticketd.mail.message import Address, InboundMessage, OutgoingMessage
+from ticketd.mail.message import Address, Attachment, OutgoingMessage
 from ticketd.notifications.render import Renderer
-from ticketd.routing.effects import ENGINEER_NOTICES, HUMAN_NOTICES, NoticeKind, QueueNotice
+from ticketd.routing.effects import (
+    ENGINEER_NOTICES,
+    FOLLOWER_NOTICES,
+    HUMAN_NOTICES,
+    NoticeKind,
+    QueueNotice,
+)
 from ticketd.routing.links import reply_token, status_token
 from ticketd.routing.model import TicketView
+from ticketd.routing.views import NoticeContext
 
 REFERENCES_KEPT = 20
 REPLY_ADDRESS_DAYS = 30
@@ -30,6 +37,7 @@ class NoticeSettings:
     first_response_hours: float
     default_language: str = "en"
     engineer_names: Mapping[str, str] = field(default_factory=dict)
+    notice_attachment_bytes: int = 10 * 1024 * 1024
 
 
 class NoticeFactory:
@@ -61,12 +69,7 @@ class NoticeFactory:
         return Address(f"{local}+{token}@{domain}", self.settings.service_name)
 
     def build(
-        self,
-        notice: QueueNotice,
-        ticket: TicketView,
-        thread: Sequence[str],
-        reason: str,
-        msg: InboundMessage | None,
+        self, notice: QueueNotice, ticket: TicketView, context: NoticeContext
     ) -> OutgoingMessage:
         """Render ``notice`` about ``ticket`` into an ``OutgoingMessage``."""
         to_engineer = notice.kind in ENGINEER_NOTICES
@@ -74,35 +77,52 @@ class NoticeFactory:
             self.settings.default_language if to_engineer else ticket.language
         )
         requester = ticket.requester
-        context = {
+        msg = context.message
+        attached, listed = self._files(context.attachments, to_engineer)
+        values = {
             "service_name": self.settings.service_name,
             "tracking": ticket.tracking,
             "subject": ticket.subject,
             "status": ticket.status.value,
             "status_url": self.status_url(ticket.tracking),
+            "workspace_url": f"{self.settings.base_url.rstrip('/')}/staff/t/{ticket.tracking}",
             "first_response_hours": _hours(self.settings.first_response_hours),
             "requester_name": requester.name or requester.email,
             "requester": str(requester),
             "owner": ticket.owner or "",
             "owner_name": self.engineer_names.get(ticket.owner or "", ""),
             "recipient_name": notice.recipient.name or notice.recipient.email,
-            "customer_text": (msg.new_text if msg else "")[:CUSTOMER_TEXT_CHARS],
-            "reason": reason,
+            "customer_text": context.customer_text[:CUSTOMER_TEXT_CHARS],
+            "original_text": context.original_text[:CUSTOMER_TEXT_CHARS],
+            "notes": [note[:CUSTOMER_TEXT_CHARS] for note in context.notes],
+            "sender": str(msg.from_addr) if msg and msg.from_addr else "",
+            "attachments": [(a.filename, _size(a.size), a in attached) for a in listed],
+            "tickets": context.folded,
+            "reason": context.reason,
             "text": notice.text,
         }
-        rendered = self.renderer.render(notice.kind.value, language, context)
+        rendered = self.renderer.render(notice.kind.value, language, values)
         recipient = notice.recipient
         if not recipient.name and recipient.email == requester.email:
             recipient = requester
+        cc: tuple[Address, ...] = ()
+        if notice.kind in FOLLOWER_NOTICES and recipient.email == requester.email:
+            cc = tuple(f for f in ticket.followers if f.email != recipient.email)
+        thread = context.thread
+        if to_engineer and msg is not None:
+            in_reply_to: str | None = msg.message_id
+        else:
+            in_reply_to = thread[-1] if thread else None
         domain = self.settings.support_address.rpartition("@")[2]
         return compose(
             from_addr=self.settings.sender,
             to=[recipient],
+            cc=cc,
             subject=rendered.subject,
             text=rendered.text,
-            html=None if to_engineer else self.renderer.html(rendered, language, context),
+            html=None if to_engineer else self.renderer.html(rendered, language, values),
             message_id=make_message_id(self.token_bytes, domain),
-            in_reply_to=msg.message_id if msg else (thread[-1] if thread else None),
+            in_reply_to=in_reply_to,
             references=thread[-REFERENCES_KEPT:],
             auto_submitted=_auto_submitted(notice.kind, to_engineer),
             reply_to=self.reply_address(notice.recipient.email, ticket.tracking)
@@ -110,7 +130,29 @@ class NoticeFactory:
             else None,
             extra_headers={"X-Ticketd-Tracking": ticket.tracking},
             date=self.now(),
+            attachments=attached,
         )
+
+    def _files(
+        self, files: Sequence[Attachment], to_engineer: bool
+    ) -> tuple[tuple[Attachment, ...], tuple[Attachment, ...]]:
+        """The files attached to the mail, and every file the text lists: engineers get
+        them attached up to ``notice_attachment_bytes`` in all, the rest listed; a
+        customer gets everything an engineer attached to a reply."""
+        if not to_engineer:
+            return tuple(files), ()
+        budget, attached = self.settings.notice_attachment_bytes, []
+        for attachment in files:
+            if attachment.size <= budget:
+                attached.append(attachment)
+                budget -= attachment.size
+        return tuple(attached), tuple(files)
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 def _auto_submitted(kind: NoticeKind, to_engineer: bool) -> str | None:

@@ -57,15 +57,12 @@ def choose_owner(
             continue
         if rule.owner:
             return Assignment(rule.owner, f"routing rule {index + 1}: fixed owner")
-        team = [e for e in engineers if rule.team in e.teams]
-        pick = least_loaded([e for e in team if e.available] or team, load, last)
+        team = [e for e in engineers if rule.team in e.teams and e.available]
+        pick = least_loaded(team, load, last)
         if pick:
             return Assignment(pick.email, f"routing rule {index + 1}: team {rule.team}")
     on_duty = [e for e in engineers if e.available]
     pick = least_loaded(on_duty, load, last)
     if pick:
         return Assignment(pick.email, "least-loaded engineer on duty")
-    pick = least_loaded(engineers, load, last)
-    if pick:
-        return Assignment(pick.email, "nobody on duty: least-loaded engineer")
-    return Assignment(None, "no engineers configured")
+    return Assignment(None, "nobody on duty: unowned until someone takes it")

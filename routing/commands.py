@@ -11,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass
 
+from ticketd.mail.addresses import parse_address_list
 from ticketd.routing.model import Priority, Status
 
 MAX_MINUTES = 7 * 24 * 60
@@ -32,6 +33,7 @@ class CommandName(enum.StrEnum):
     TYPE = "type"
     TIME = "time"
     HELP = "help"
+    CC = "cc"
 
 
 NO_ARGUMENT = frozenset(
@@ -51,6 +53,7 @@ HELP_TEXT = "\n".join(
         "#if-status STATUS            apply nothing unless the ticket still has STATUS",
         "#type bug|feature|question",
         "#time DURATION               time worked, e.g. 45m or 1h30m",
+        "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
         "#help                        this list",
     )
 )
@@ -115,6 +118,8 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
                 line, f"unknown {name.value.removeprefix('if-')} {argument!r} ({allowed})"
             )
         return value
+    if name == CommandName.CC:
+        return _cc_argument(line, argument)
     if name == CommandName.TIME:
         minutes = parse_duration(argument)
         return (
@@ -123,6 +128,15 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
             else str(minutes)
         )
     return argument
+
+
+def _cc_argument(line: str, argument: str) -> str | RefusedLine:
+    """``add EMAIL`` or ``remove EMAIL``, normalised to ``add|remove <addr-spec>``."""
+    verb, _, rest = argument.partition(" ")
+    parsed = parse_address_list(rest.strip())
+    if verb.lower() not in ("add", "remove") or len(parsed.addresses) != 1:
+        return RefusedLine(line, "write #cc add EMAIL or #cc remove EMAIL")
+    return f"{verb.lower()} {parsed.addresses[0].email}"
 
 
 def parse_commands(text: str) -> CommandBlock:

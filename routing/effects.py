@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ticketd.mail.message import Address
+from ticketd.mail.message import Address, Attachment
 from ticketd.routing.model import EventKind, Hit, Priority, Status, TicketRef
 
 
@@ -27,8 +27,11 @@ class Disposition(enum.StrEnum):
 
 class NoticeKind(enum.StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
-    DUPLICATE_NOTICE = "duplicate_notice"
     OWNER_ASSIGNED = "owner_assigned"
+    NEW_TICKETS = "new_tickets"
+    UNOWNED = "unowned"
+    CUSTOMER_WROTE = "customer_wrote"
+    THIRD_PARTY_WROTE = "third_party_wrote"
     STATUS_CHANGED = "status_changed"
     SLA_REMINDER = "sla_reminder"
     SLA_BREACHED = "sla_breached"
@@ -46,6 +49,10 @@ HUMAN_NOTICES = frozenset({NoticeKind.PUBLIC_REPLY})
 ENGINEER_NOTICES = frozenset(
     {
         NoticeKind.OWNER_ASSIGNED,
+        NoticeKind.NEW_TICKETS,
+        NoticeKind.UNOWNED,
+        NoticeKind.CUSTOMER_WROTE,
+        NoticeKind.THIRD_PARTY_WROTE,
         NoticeKind.SLA_REMINDER,
         NoticeKind.SLA_BREACHED,
         NoticeKind.COMMAND_RESULT,
@@ -53,6 +60,17 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.HELP,
     }
 )
+
+
+FOLLOWER_NOTICES = frozenset(
+    {
+        NoticeKind.PUBLIC_REPLY,
+        NoticeKind.STATUS_CHANGED,
+        NoticeKind.MERGED,
+        NoticeKind.AUTO_CLOSED,
+    }
+)
+"""Customer mail that goes To the requester and Cc the ticket's followers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,7 @@ class OpenTicket:
     fingerprint: str
     language: str
     priority: Priority = Priority.NORMAL
+    followers: tuple[Address, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +161,26 @@ class MergeInto:
 
 @dataclass(frozen=True, slots=True)
 class PublicReply:
-    """An engineer's answer, relayed to the customer from the support address."""
+    """An engineer's answer, relayed to the customer from the support address (with the
+    engineer's attachments)."""
 
     ticket: TicketRef
     text: str
+    actor: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AddFollower:
+    ticket: TicketRef
+    follower: Address
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveFollower:
+    ticket: TicketRef
+    email: str
     actor: str
 
 
@@ -226,6 +261,8 @@ Effect = (
     | AddNote
     | MergeInto
     | PublicReply
+    | AddFollower
+    | RemoveFollower
     | RejectCommand
     | ChangeStatus
     | RecordBounce

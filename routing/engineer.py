@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ticketd.mail.message import Address, InboundMessage
+from ticketd.mail.message import Address, Attachment, InboundMessage
 from ticketd.routing import tracking
 from ticketd.routing.commands import HELP_TEXT, Command, CommandBlock, CommandName
 from ticketd.routing.effects import (
+    AddFollower,
     AddNote,
     AddTime,
     AppendMessage,
@@ -26,10 +27,11 @@ from ticketd.routing.effects import (
     PublicReply,
     QueueNotice,
     RejectCommand,
+    RemoveFollower,
     SetPriority,
     SetType,
 )
-from ticketd.routing.model import EngineerInfo, Priority, Role, Status, TicketRef
+from ticketd.routing.model import EngineerInfo, EventKind, Priority, Role, Status, TicketRef
 from ticketd.routing.ports import Lookup
 
 CUSTOMER_TOLD = frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED})
@@ -64,11 +66,11 @@ def find_engineer(engineers: Sequence[EngineerInfo], who: str) -> EngineerInfo |
 def rejected(
     msg: InboundMessage, ticket: TicketRef, sender: EngineerInfo, reason: str
 ) -> tuple[Effect, ...]:
-    """An unauthenticated mail from an engineer's address: kept as a customer message,
-    recorded as ``command_rejected``, and the configured address (not the sender path)
-    is told."""
+    """An unauthenticated mail from an engineer's address: kept as an internal message
+    (never shown to the customer), recorded as ``command_rejected``, and the configured
+    address (not the sender path) is told."""
     return (
-        AppendMessage(ticket),
+        AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
         RejectCommand(ticket, reason, sender.email),
         QueueNotice(
             NoticeKind.COMMAND_REJECTED,
@@ -86,8 +88,10 @@ def plan_commands(
     engineers: Sequence[EngineerInfo],
     lookup: Lookup,
     prefix: str,
+    attachments: tuple[Attachment, ...] = (),
 ) -> Plan:
-    """Effects of an authenticated engineer's mail; nothing at all if a guard fails."""
+    """Effects of an authenticated engineer's mail (``attachments`` go with a public
+    reply); nothing at all if a guard fails."""
     plan = Plan()
     for line in block.refused:
         plan.refuse(line.line, line.reason)
@@ -99,7 +103,7 @@ def plan_commands(
         return plan
     for command in block.commands:
         _one(command, actor, ticket, engineers, lookup, prefix, plan)
-    _reply_or_note(block, actor, ticket, plan)
+    _reply_or_note(block, actor, ticket, plan, attachments)
     return plan
 
 
@@ -210,13 +214,30 @@ def _one(
                     text=other.tracking,
                 )
             )
+        case CommandName.CC:
+            verb, _, email = command.argument.partition(" ")
+            if verb == "add" and any(e.email == email for e in engineers):
+                plan.refuse(
+                    line, f"{email} is an engineer; engineers follow tickets by owning them"
+                )
+                return
+            if verb == "add":
+                plan.effects.append(AddFollower(ticket, Address(email), actor.email))
+            else:
+                plan.effects.append(RemoveFollower(ticket, email, actor.email))
         case CommandName.NOTE:
             plan.done.append(line)
             return
     plan.done.append(line)
 
 
-def _reply_or_note(block: CommandBlock, actor: EngineerInfo, ticket: TicketRef, plan: Plan) -> None:
+def _reply_or_note(
+    block: CommandBlock,
+    actor: EngineerInfo,
+    ticket: TicketRef,
+    plan: Plan,
+    attachments: tuple[Attachment, ...],
+) -> None:
     text = block.reply.strip()
     if not text:
         return
@@ -228,7 +249,7 @@ def _reply_or_note(block: CommandBlock, actor: EngineerInfo, ticket: TicketRef, 
     if denied:
         plan.refused.append(f"(reply text)  -- not sent: {denied}")
         return
-    plan.effects.append(PublicReply(ticket, text, actor.email))
+    plan.effects.append(PublicReply(ticket, text, actor.email, attachments))
     plan.effects.append(
         QueueNotice(NoticeKind.PUBLIC_REPLY, Address(ticket.requester), ticket, text=text)
     )

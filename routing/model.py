@@ -42,7 +42,10 @@ class EventKind(enum.StrEnum):
     BOUNCE = "bounce"
     SLA_REMINDED = "sla_reminded"
     SLA_BREACHED = "sla_breached"
-    NOTICE_SUPPRESSED = "notice_suppressed"
+    THIRD_PARTY_MESSAGE = "third_party_message"
+    FOLLOWER_ADDED = "follower_added"
+    FOLLOWER_REMOVED = "follower_removed"
+    NOTICE_SUPPRESSED = "suppressed"
     DELIVERY_FAILED = "delivery_failed"
 
 
@@ -149,6 +152,7 @@ class TicketView:
     duplicate_count: int = 0
     minutes_worked: int = 0
     merged_into: int | None = None
+    followers: tuple[Address, ...] = ()
 
     @property
     def ref(self) -> TicketRef:
@@ -161,6 +165,7 @@ class TicketView:
             self.requester.email,
             self.subject,
             self.language,
+            tuple(f.email for f in self.followers),
         )
 
 
@@ -175,3 +180,8 @@ class TicketRef:
     requester: str
     subject: str
     language: str
+    followers: tuple[str, ...] = ()
+
+    def may_write(self, email: str) -> bool:
+        """The requester and the followers write to the ticket as customers."""
+        return email == self.requester or email in self.followers

@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from ticketd.mail.message import Address, InboundMessage
@@ -42,6 +43,7 @@ from ticketd.routing.model import (
     EngineerInfo,
     EventKind,
     Hit,
+    Role,
     RoutingRuleSpec,
     Status,
     TicketRef,
@@ -74,11 +76,16 @@ def decision_table() -> tuple[Row, ...]:
         Row("automatic", automatic, record_automatic),
         # An engineer writing about a ticket: commands and a reply, once authenticated.
         Row("engineer-on-ticket", engineer_on_ticket, engineer_mail),
-        # Anyone else writing about a ticket: a customer message (reopens it if done).
+        # Someone who is neither the requester nor a follower writing about a ticket: kept
+        # internal, the owner is told; the sender learns nothing about the ticket.
+        Row("third-party-on-ticket", third_party_on_ticket, record_third_party),
+        # The requester or a follower writing about a ticket: a customer message, mailed to
+        # the owner (reopens the ticket if it was done).
         Row("reply-to-ticket", names_ticket, customer_reply),
         # The same claim (sender, subject, body) again within 24 h: a duplicate.
         Row("resent-claim", resent_claim, record_resend),
-        # Everything else is a new claim: a ticket, an owner, an acknowledgement.
+        # Everything else is a new claim: a ticket, an owner (or, with nobody on duty, the
+        # managers told), its Cc as followers, an acknowledgement (none for old history).
         Row("new-claim", always, open_ticket),
     )
 
@@ -95,6 +102,7 @@ class RoutingContext:
     autoreply_limit_per_hour: int = 5
     trusted_authserv_ids: tuple[str, ...] = ()
     secret_key: str = ""
+    acknowledge_max_age_hours: float = 72
 
 
 class Facts:
@@ -111,8 +119,10 @@ class Facts:
         *,
         released: bool,
         envelope_to: tuple[str, ...],
+        arrived_at: datetime | None,
     ) -> None:
         self.msg = msg
+        self.arrived_at = arrived_at
         self.lookup = lookup
         self.ctx = ctx
         self.clock = clock
@@ -160,10 +170,21 @@ def route(
     *,
     released: bool = False,
     envelope_to: tuple[str, ...] = (),
+    arrived_at: datetime | None = None,
 ) -> Decision:
     """Decide what to do with ``msg``. ``released``: an operator let it through;
-    ``envelope_to``: the SMTP recipients, when known (signed reply addresses)."""
-    facts = Facts(msg, lookup, ctx, clock, rng, released=released, envelope_to=envelope_to)
+    ``envelope_to``: the SMTP recipients, when known (signed reply addresses);
+    ``arrived_at``: when the mail reached us (IMAP INTERNALDATE, the topmost Received)."""
+    facts = Facts(
+        msg,
+        lookup,
+        ctx,
+        clock,
+        rng,
+        released=released,
+        envelope_to=envelope_to,
+        arrived_at=arrived_at,
+    )
     for row in decision_table():
         if row.applies(facts):
             return row.decide(facts)
@@ -273,7 +294,15 @@ def engineer_mail(facts: Facts) -> Decision:
     if not auth.ok:
         return Decision(Disposition.COMMAND, hits, rejected(msg, ticket, engineer, auth.reason))
     block = parse_commands(msg.new_text)
-    plan = plan_commands(block, engineer, ticket, ctx.engineers, facts.lookup, ctx.tracking_prefix)
+    plan = plan_commands(
+        block,
+        engineer,
+        ticket,
+        ctx.engineers,
+        facts.lookup,
+        ctx.tracking_prefix,
+        msg.attachments,
+    )
     report = "\n".join([*plan.done, *plan.refused]) or "(nothing to do)"
     effects: list[Effect] = [
         AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
@@ -283,6 +312,34 @@ def engineer_mail(facts: Facts) -> Decision:
         ),
     ]
     return Decision(Disposition.COMMAND, hits, tuple(effects))
+
+
+# --- third-party-on-ticket ------------------------------------------------------------
+
+
+def third_party_on_ticket(facts: Facts) -> bool:
+    sender = facts.msg.from_addr
+    return (
+        facts.ticket is not None and sender is not None and not facts.ticket.may_write(sender.email)
+    )
+
+
+def record_third_party(facts: Facts) -> Decision:
+    ticket, sender = facts.ticket, facts.msg.from_addr
+    assert ticket is not None and sender is not None
+    effects: list[Effect] = [
+        AppendMessage(ticket, public=False, kind=EventKind.THIRD_PARTY_MESSAGE),
+        *_tell_owner(NoticeKind.THIRD_PARTY_WROTE, ticket, facts.ctx),
+    ]
+    hits = (*facts.thread_hit, Hit("third-party", sender.email))
+    return Decision(Disposition.REPLY, hits, tuple(effects))
+
+
+def _tell_owner(kind: NoticeKind, ticket: TicketRef, ctx: RoutingContext) -> list[Effect]:
+    """A notice to the ticket's owner, or to every manager while it has none."""
+    owner = [e for e in ctx.engineers if e.email == ticket.owner]
+    told = owner or [e for e in ctx.engineers if e.role == Role.MANAGER]
+    return [QueueNotice(kind, Address(e.email, e.name), ticket) for e in told]
 
 
 # --- reply-to-ticket ------------------------------------------------------------------
@@ -300,6 +357,7 @@ def customer_reply(facts: Facts) -> Decision:
     effects: list[Effect] = [AppendMessage(ticket)]
     if ticket.status in REOPENING_STATUSES:
         effects.append(ChangeStatus(ticket, Status.OPEN, "customer replied"))
+    effects += _tell_owner(NoticeKind.CUSTOMER_WROTE, ticket, facts.ctx)
     return Decision(Disposition.REPLY, facts.thread_hit, tuple(effects))
 
 
@@ -321,6 +379,7 @@ def record_resend(facts: Facts) -> Decision:
 # --- new-claim ------------------------------------------------------------------------
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+MAX_FOLLOWERS = 20
 
 
 def always(facts: Facts) -> bool:
@@ -335,23 +394,66 @@ def open_ticket(facts: Facts) -> Decision:
     assignment = choose_owner(
         msg, ctx.rules, ctx.engineers, lookup.open_load(), lookup.last_auto_assigned()
     )
+    followers = _followers(msg, ctx)
     effects: list[Effect] = [
-        OpenTicket(new, msg.from_addr, msg.subject, claim_fingerprint(msg), language),
+        OpenTicket(
+            new,
+            msg.from_addr,
+            msg.subject,
+            claim_fingerprint(msg),
+            language,
+            followers=followers,
+        ),
         AppendMessage(new),
         AssignOwner(new, assignment.owner, assignment.reason),
+        _acknowledgement(facts, new, language),
     ]
-    ack = QueueNotice(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr, new, language)
-    if facts.released:
-        effects.append(Suppressed(new, ack.kind, msg.from_addr.email, "released"))
-    else:
-        now = facts.clock.now()
-        effects.append(within_hourly_cap(ack, lookup, ctx.autoreply_limit_per_hour, now))
     owner = next((e for e in ctx.engineers if e.email == assignment.owner), None)
     if owner is not None:
         owner_address = Address(owner.email, owner.name)
         effects.append(QueueNotice(NoticeKind.OWNER_ASSIGNED, owner_address, new))
+    else:
+        managers = [e for e in ctx.engineers if e.role == Role.MANAGER]
+        effects += [
+            QueueNotice(NoticeKind.UNOWNED, Address(m.email, m.name), new) for m in managers
+        ]
     hits = (Hit("new-claim"), Hit("assign", assignment.reason))
     return Decision(Disposition.NEW, hits, tuple(effects))
+
+
+def _acknowledgement(facts: Facts, new: NewTicket, language: str) -> QueueNotice | Suppressed:
+    """The acknowledgement, unless an operator released the mail, it is old history, or the
+    requester had their hourly share of automatic mail."""
+    msg, ctx, now = facts.msg, facts.ctx, facts.clock.now()
+    assert msg.from_addr is not None
+    ack = QueueNotice(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr, new, language)
+    if facts.released:
+        return Suppressed(new, ack.kind, msg.from_addr.email, "released by an operator")
+    arrived = facts.arrived_at
+    max_age = timedelta(hours=ctx.acknowledge_max_age_hours)
+    if arrived is not None and now - arrived > max_age:
+        age = (now - arrived).total_seconds() / 3600
+        reason = (
+            f"the mail arrived {age:.0f} h before it was processed "
+            f"(more than {ctx.acknowledge_max_age_hours:g} h: history)"
+        )
+        return Suppressed(new, ack.kind, msg.from_addr.email, reason)
+    return within_hourly_cap(ack, facts.lookup, ctx.autoreply_limit_per_hour, now)
+
+
+def _followers(msg: InboundMessage, ctx: RoutingContext) -> tuple[Address, ...]:
+    """The claim's Cc: everyone but the support address, engineers and the requester."""
+    assert msg.from_addr is not None
+    engineers = {e.email for e in ctx.engineers}
+    support_local, _, support_domain = ctx.support_address.lower().rpartition("@")
+    kept: dict[str, Address] = {}
+    for address in msg.cc:
+        local, _, domain = address.email.rpartition("@")
+        ours = domain == support_domain and local.split("+")[0] == support_local
+        if ours or address.email in engineers or address.email == msg.from_addr.email:
+            continue
+        kept.setdefault(address.email, address)
+    return tuple(kept.values())[:MAX_FOLLOWERS]
 
 
 def detect_language(msg: InboundMessage, default: str) -> str:

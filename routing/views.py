@@ -1,10 +1,12 @@
-"""The public view of a ticket: what a status page may show, never the requester's address
-or internal notes. Built by the store, rendered by the web."""
+"""Views the store builds for the edges: the public view of a ticket (what a status page may
+show, never the requester's address or internal notes) and what a notice may say."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from ticketd.mail.message import Attachment, InboundMessage
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,23 @@ class TicketPage:
     first_response_hours: float
     first_response_due: datetime | None
     timeline: tuple[TimelineEntry, ...]
+
+
+@dataclass(frozen=True)
+class NoticeContext:
+    """What the store knows that a notice may say, besides the ticket itself.
+
+    ``thread``: the Message-IDs it threads to (for customer mail only what the customer
+    saw); ``reason``: the latest assignment's summary; ``message``: the mail that caused
+    it; ``customer_text`` and ``original_text``: the latest customer message and the claim;
+    ``notes``: internal notes, oldest first; ``attachments``: files that go with it;
+    ``folded``: the tickets of a notice that stands for several."""
+
+    thread: tuple[str, ...] = ()
+    reason: str = ""
+    message: InboundMessage | None = None
+    customer_text: str = ""
+    original_text: str = ""
+    notes: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    folded: tuple[tuple[str, str], ...] = ()

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select, update
 
-from ticketd.mail.message import RawMessage
+from ticketd.mail.message import InboundMessage, RawMessage, Source
 from ticketd.routing.model import REVIEWABLE, InboundState
 from ticketd.store.lookup import SqlLookup
 from ticketd.store.schema import inbound, mailbox_state
@@ -26,7 +26,13 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 INSERT_INBOUND = insert(inbound)
 UPDATE_INBOUND = update(inbound).where(inbound.c.id == bindparam("inbound_pk"))
-CLAIMABLE = select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
+CLAIMABLE = select(
+    inbound.c.id,
+    inbound.c.attempts,
+    inbound.c.envelope_to,
+    inbound.c.source,
+    inbound.c.received_at,
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,15 @@ class Claimed:
     attempts: int
     envelope_to: tuple[str, ...]
     released: bool
+    source: Source
+    received_at: datetime
+
+    def arrived_at(self, msg: InboundMessage) -> datetime:
+        """When the mail reached us: as received over IMAP (INTERNALDATE) or SMTP; for an
+        imported mailbox, the topmost Received header, else its Date."""
+        if self.source == Source.IMPORT:
+            return msg.received or msg.date or self.received_at
+        return self.received_at
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,8 @@ def claim(connection: Connection, released: Sequence[int], limit: int) -> list[C
                 attempts=attempts,
                 envelope_to=tuple(filter(None, (row.envelope_to or "").split(","))),
                 released=row.id in released,
+                source=Source(row.source),
+                received_at=row.received_at,
             )
         )
     return batch

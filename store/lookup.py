@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from ticketd.mail.message import Address
 from ticketd.routing.model import OPEN_STATUSES, Priority, Status, TicketRef, TicketView
 from ticketd.store.keyvalue import get_value
-from ticketd.store.schema import claims, inbound, messages, outbox, tickets
+from ticketd.store.schema import claims, followers, inbound, messages, outbox, tickets
 
 ROUND_ROBIN_KEY = "round_robin_last"
 _REF_COLUMNS = (
@@ -172,4 +172,7 @@ class SqlLookup:
             if target is None:
                 break
             row = target
-        return ticket_ref(row)
+        ref = ticket_ref(row)
+        query = select(followers.c.email).where(followers.c.ticket_id == ref.id)
+        found = tuple(self.connection.execute(query).scalars())
+        return replace(ref, followers=found) if found else ref

@@ -38,7 +38,8 @@ def queue(
             "ticket_id": ticket_id,
             "kind": kind,
             "sender": mail.sender,
-            "recipient": ",".join(mail.recipients),
+            "recipient": mail.recipients[0],
+            "recipients": ",".join(mail.recipients),
             "automatic": automatic,
             "data": mail.data,
             "state": "pending",
@@ -64,7 +65,7 @@ def due(connection: Connection, now: datetime, limit: int = 200) -> list[QueuedM
             mail=OutgoingMessage(
                 message_id=row.message_id,
                 sender=row.sender,
-                recipients=tuple(row.recipient.split(",")),
+                recipients=tuple((row.recipients or row.recipient).split(",")),
                 data=row.data,
             ),
         )

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ticketd.store import inbound, outbox, queries
-from ticketd.store.inbound import Position
+from ticketd.store.inbound import Claimed, Position
 from ticketd.store.keyvalue import get_value
 
-__all__ = ["Position", "Reader"]
+__all__ = ["Claimed", "Position", "Reader"]
 
 
 class Reader:

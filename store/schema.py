@@ -180,6 +180,7 @@ outbox = Table(
     Column("kind", String(32), nullable=False),
     Column("sender", String(320), nullable=False),
     Column("recipient", String(320), nullable=False),
+    Column("recipients", Text, nullable=False, server_default=""),
     Column("automatic", Boolean, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("state", String(16), nullable=False),
@@ -190,6 +191,14 @@ outbox = Table(
     _at("sent_at", True),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_recipient", "recipient", "created_at"),
+)
+
+followers = Table(
+    "followers",
+    metadata,
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
 )
 
 public_pages = Table(

@@ -11,16 +11,17 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
-from ticketd.mail.message import InboundMessage, OutgoingMessage, RawMessage
+from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
+    AddFollower,
     AddNote,
     AddTime,
     AppendMessage,
@@ -33,12 +34,14 @@ from ticketd.routing.effects import (
     MarkReminded,
     MergeInto,
     NewTicket,
+    NoticeKind,
     OpenTicket,
     PublicReply,
     QueueNotice,
     RecordBounce,
     RecordDuplicate,
     RejectCommand,
+    RemoveFollower,
     SetPriority,
     SetType,
     Suppressed,
@@ -46,13 +49,22 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.model import OPEN_STATUSES, EventKind, InboundState, Status, TicketView
 from ticketd.routing.schedule import Window
+from ticketd.routing.views import NoticeContext
 from ticketd.store import inbound as queue
 from ticketd.store import outbox as outbox_rows
 from ticketd.store import queries
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
 from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
-from ticketd.store.schema import attachments, blobs, claims, events, messages, tickets
+from ticketd.store.schema import (
+    attachments,
+    blobs,
+    claims,
+    events,
+    followers,
+    messages,
+    tickets,
+)
 
 SYSTEM_ACTOR = "ticketd"
 INSERT_EVENT = insert(events)
@@ -62,10 +74,34 @@ INSERT_ATTACHMENT = insert(attachments)
 UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_THREAD = (
-    select(messages.c.message_id)
+    select(messages.c.message_id, messages.c.public)
     .where(messages.c.ticket_id == bindparam("ticket_pk"))
     .order_by(messages.c.id)
 )
+SELECT_FOLLOWERS = (
+    select(followers.c.email, followers.c.name)
+    .where(followers.c.ticket_id == bindparam("ticket_pk"))
+    .order_by(followers.c.email)
+)
+SELECT_TEXTS = (
+    select(messages.c.direction, messages.c.public, messages.c.body)
+    .where(messages.c.ticket_id == bindparam("ticket_pk"), messages.c.direction != "out")
+    .order_by(messages.c.id)
+)
+PSEUDO_ID = "@ticketd.local"
+NOTES_KEPT = 5
+FOLD_AFTER = 5
+"""Owner notices of new tickets to one engineer in one transaction before the rest are
+folded into one notice (a flood of claims never floods an engineer's inbox)."""
+CONTEXT_NOTICES = frozenset(
+    {
+        NoticeKind.OWNER_ASSIGNED,
+        NoticeKind.UNOWNED,
+        NoticeKind.CUSTOMER_WROTE,
+        NoticeKind.THIRD_PARTY_WROTE,
+    }
+)
+"""Engineer notices that carry the ticket's story (claim, latest message, notes, files)."""
 LAST_REASON = (
     select(events.c.summary)
     .where(events.c.ticket_id == bindparam("ticket_pk"), events.c.type == EventKind.ASSIGNED)
@@ -73,11 +109,8 @@ LAST_REASON = (
     .limit(1)
 )
 
-BuildNotice = Callable[
-    [QueueNotice, TicketView, Sequence[str], str, InboundMessage | None], OutgoingMessage
-]
-"""Renders a notice about a ticket (its thread's Message-IDs, the last assignment reason,
-the message that caused it) into a complete mail."""
+BuildNotice = Callable[[QueueNotice, TicketView, NoticeContext], OutgoingMessage]
+"""Renders a notice about a ticket, with what the store knows around it, into a mail."""
 Publish = Callable[[Connection, Collection[int]], object]
 """Publishes the status pages of changed tickets, in the writer's transaction."""
 
@@ -111,10 +144,13 @@ class Writer:
         self.lookup = SqlLookup(connection, self.cache)
         self.touched: set[int] = set()
         self._tickets: dict[int, dict[str, Any]] = {}
-        self._threads: dict[int, list[str]] = {}
+        self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
         self._handles: dict[str, int] = {}
         self._round_robin: str | None = None
+        self._files: dict[int, tuple[Attachment, ...]] = {}
+        self._owner_notices: dict[str, int] = {}
+        self._folded: dict[str, list[tuple[QueueNotice, int]]] = {}
 
     # --- decisions ---------------------------------------------------------------------
 
@@ -192,8 +228,14 @@ class Writer:
                 ref = self._store_text(ticket.id, text, actor, "note", public=False)
                 self._event(ticket.id, EventKind.NOTE, text[:200], actor, message_ref=ref)
                 return ticket.id
-            case PublicReply(ticket=ticket, text=text, actor=actor):
-                self._public_reply(ticket.id, text, actor)
+            case PublicReply(ticket=ticket, text=text, actor=actor, attachments=files):
+                self._public_reply(ticket.id, text, actor, files)
+                return ticket.id
+            case AddFollower(ticket=ticket, follower=follower, actor=actor):
+                self._add_follower(ticket.id, follower, actor)
+                return ticket.id
+            case RemoveFollower(ticket=ticket, email=email, actor=actor):
+                self._remove_follower(ticket.id, email, actor)
                 return ticket.id
             case MergeInto(ticket=ticket, target=target, actor=actor):
                 self._merge(ticket.id, target.id, target.tracking, ticket.tracking, actor)
@@ -264,7 +306,25 @@ class Writer:
             insert(claims).values(fingerprint=effect.fingerprint, ticket_id=ticket_id, at=now)
         )
         self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
+        for follower in effect.followers:
+            self._add_follower(ticket_id, follower, effect.requester.email)
         return ticket_id
+
+    def _add_follower(self, ticket_id: int, follower: Address, actor: str) -> None:
+        key = (followers.c.ticket_id == ticket_id) & (followers.c.email == follower.email)
+        if self.connection.execute(select(followers.c.email).where(key)).first() is not None:
+            return
+        self.connection.execute(
+            insert(followers).values(
+                ticket_id=ticket_id, email=follower.email, name=follower.name[:200]
+            )
+        )
+        self._event(ticket_id, EventKind.FOLLOWER_ADDED, follower.email, actor)
+
+    def _remove_follower(self, ticket_id: int, email: str, actor: str) -> None:
+        key = (followers.c.ticket_id == ticket_id) & (followers.c.email == email)
+        if self.connection.execute(delete(followers).where(key)).rowcount:
+            self._event(ticket_id, EventKind.FOLLOWER_REMOVED, email, actor)
 
     def _append(self, incoming: Incoming, ticket_id: int, public: bool, kind: EventKind) -> None:
         msg = incoming.msg
@@ -286,18 +346,24 @@ class Writer:
             cached = self._tickets[ticket_id] = dict(row)
         return cached
 
-    def _thread(self, ticket_id: int) -> list[str]:
+    def _thread(self, ticket_id: int, *, customer: bool) -> tuple[str, ...]:
+        """The ticket's real Message-IDs; for ``customer`` mail only what the customer saw
+        (never an engineer's own mail or a note)."""
         thread = self._threads.get(ticket_id)
         if thread is None:
-            found = self.connection.execute(SELECT_THREAD, {"ticket_pk": ticket_id}).scalars()
-            thread = self._threads[ticket_id] = list(found)
-        return thread
+            rows = self.connection.execute(SELECT_THREAD, {"ticket_pk": ticket_id}).all()
+            thread = self._threads[ticket_id] = [(r.message_id, bool(r.public)) for r in rows]
+        return tuple(
+            mid
+            for mid, public in thread
+            if (public or not customer) and not mid.endswith(PSEUDO_ID)
+        )
 
     def _insert_message(self, values: dict[str, Any]) -> int:
         result = self.connection.execute(INSERT_MESSAGE, values)
         self.cache.seen[values["message_id"]] = True
         if values["ticket_id"] in self._threads:
-            self._threads[values["ticket_id"]].append(values["message_id"])
+            self._threads[values["ticket_id"]].append((values["message_id"], values["public"]))
         return new_id(result)
 
     def _update(self, ticket_id: int, **values: Any) -> None:
@@ -328,8 +394,12 @@ class Writer:
             }
         )
 
-    def _public_reply(self, ticket_id: int, text: str, actor: str) -> None:
+    def _public_reply(
+        self, ticket_id: int, text: str, actor: str, files: tuple[Attachment, ...]
+    ) -> None:
         ref = self._store_text(ticket_id, text, actor, "reply", public=True)
+        self._store_attachments(ticket_id, ref, files)
+        self._files[ticket_id] = files
         self._event(ticket_id, EventKind.REPLY_SENT, "", actor, public=True, message_ref=ref)
         if self.ticket_row(ticket_id)["first_response_at"] is None:
             self._update(ticket_id, first_response_at=self.now())
@@ -367,7 +437,14 @@ class Writer:
                 "at": self.now(),
             }
         )
-        for attachment in msg.attachments:
+        self._store_attachments(ticket_id, message_ref, msg.attachments)
+        self._files[ticket_id] = msg.attachments
+        return message_ref
+
+    def _store_attachments(
+        self, ticket_id: int, message_ref: int, files: Sequence[Attachment]
+    ) -> None:
+        for attachment in files:
             known = select(blobs.c.sha256).where(blobs.c.sha256 == attachment.sha256)
             if self.connection.execute(known).first() is None:
                 self.connection.execute(
@@ -384,7 +461,6 @@ class Writer:
                     "sha256": attachment.sha256,
                 },
             )
-        return message_ref
 
     def _event(
         self,
@@ -458,14 +534,21 @@ class Writer:
     def _queue_notice(
         self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None
     ) -> None:
-        """Render a notice and put it in the outbox, recording its Message-ID for threading."""
+        """Render a notice and put it in the outbox, recording its Message-ID for threading.
+        Past ``FOLD_AFTER`` new-ticket notices to one engineer, the rest wait for
+        ``finish`` to go out as one."""
+        if notice.kind == NoticeKind.OWNER_ASSIGNED and ticket_id in self._handles.values():
+            email = notice.recipient.email
+            self._owner_notices[email] = self._owner_notices.get(email, 0) + 1
+            if self._owner_notices[email] > FOLD_AFTER:
+                self._folded.setdefault(email, []).append((notice, ticket_id))
+                return
+        self._render(notice, ticket_id, self._context(notice, ticket_id, msg))
+
+    def _render(self, notice: QueueNotice, ticket_id: int, context: NoticeContext) -> None:
         assert self.build_notice is not None, "this writer was made without notices"
-        reason = self._reasons.get(ticket_id)
-        if reason is None:
-            found = self.connection.execute(LAST_REASON, {"ticket_pk": ticket_id}).scalar()
-            reason = self._reasons[ticket_id] = found or ""
-        view = ticket_view(self.ticket_row(ticket_id))
-        mail = self.build_notice(notice, view, tuple(self._thread(ticket_id)), reason, msg)
+        mail = self.build_notice(notice, self._view(ticket_id), context)
+        to_customer = notice.kind not in ENGINEER_NOTICES
         automatic = notice.kind not in ENGINEER_NOTICES | HUMAN_NOTICES
         outbox_rows.queue(
             self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
@@ -479,14 +562,65 @@ class Writer:
                 "author": mail.sender,
                 "subject": "",
                 "body": "",
-                "public": False,
+                "public": to_customer,
                 "at": self.now(),
             }
         )
 
+    def _view(self, ticket_id: int) -> TicketView:
+        """The ticket as notices read it, followers included."""
+        rows = self.connection.execute(SELECT_FOLLOWERS, {"ticket_pk": ticket_id}).all()
+        view = ticket_view(self.ticket_row(ticket_id))
+        return replace(view, followers=tuple(Address(r.email, r.name) for r in rows))
+
+    def _context(
+        self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None
+    ) -> NoticeContext:
+        """What the notice may say besides the ticket: its thread, and for engineers the
+        latest assignment's reason and the ticket's story."""
+        to_customer = notice.kind not in ENGINEER_NOTICES
+        thread = self._thread(ticket_id, customer=to_customer)
+        if to_customer:
+            files = self._files.get(ticket_id, ()) if notice.kind in HUMAN_NOTICES else ()
+            return NoticeContext(thread=thread, message=msg, attachments=files)
+        reason = self._reasons.get(ticket_id)
+        if reason is None:
+            found = self.connection.execute(LAST_REASON, {"ticket_pk": ticket_id}).scalar()
+            reason = self._reasons[ticket_id] = found or ""
+        context = NoticeContext(thread=thread, reason=reason, message=msg)
+        if notice.kind not in CONTEXT_NOTICES:
+            return context
+        if ticket_id in self._handles.values() and msg is not None:
+            text = msg.new_text
+            return replace(
+                context, customer_text=text, original_text=text, attachments=msg.attachments
+            )
+        rows = self.connection.execute(SELECT_TEXTS, {"ticket_pk": ticket_id}).all()
+        from_customers = [r.body for r in rows if r.direction == "in" and r.public]
+        notes = tuple(r.body for r in rows if r.direction == "note")[-NOTES_KEPT:]
+        return replace(
+            context,
+            customer_text=from_customers[-1] if from_customers else "",
+            original_text=next((r.body for r in rows if r.direction == "in"), ""),
+            notes=notes,
+            attachments=self._files.get(ticket_id, ())
+            if notice.kind != NoticeKind.OWNER_ASSIGNED
+            else (),
+        )
+
     def finish(self) -> None:
-        """Write what was kept for the end of the transaction: the round-robin pointer and
-        the published pages of the tickets that changed."""
+        """Write what was kept for the end of the transaction: folded owner notices, the
+        round-robin pointer and the published pages of the tickets that changed."""
+        for folded in self._folded.values():
+            first, ticket_id = folded[0]
+            listed = tuple(
+                (self.ticket_row(t)["tracking"], self.ticket_row(t)["subject"]) for _, t in folded
+            )
+            summary = replace(first, kind=NoticeKind.NEW_TICKETS)
+            thread = self._thread(ticket_id, customer=False)
+            self._render(summary, ticket_id, NoticeContext(thread=thread, folded=listed))
+        self._folded.clear()
+        self._owner_notices.clear()
         if self._round_robin is not None:
             put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None

@@ -250,5 +250,5 @@ def test_at_most_five_automatic_mails_per_requester_per_hour(ws: Workspace, caps
     suppressed = 0
     for ticket in ws.cli_json(capsys, "ticket", "list"):
         events = ws.cli_json(capsys, "ticket", "show", ticket["tracking"])["events"]
-        suppressed += sum(e["type"] == "notice_suppressed" for e in events)
+        suppressed += sum(e["type"] == "suppressed" for e in events)
     assert suppressed == 2

@@ -159,6 +159,6 @@ def test_link_resends_stop_at_the_hourly_cap_and_each_refusal_is_recorded(
     to_customer = [m for m in ws.sent_mail() if m["To"].addresses[0].addr_spec == "kim@acme.co.kr"]
     assert len(to_customer) == 5  # the acknowledgement and four links
     events = ws.cli_json(capsys, "ticket", "show", number)["events"]
-    suppressed = [e for e in events if e["type"] == "notice_suppressed"]
+    suppressed = [e for e in events if e["type"] == "suppressed"]
     assert len(suppressed) == 2
     assert all("more than 5 automatic mails in an hour" in e["summary"] for e in suppressed)

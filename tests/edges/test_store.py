@@ -192,7 +192,7 @@ def killing(runner: Ingestor, subject: str) -> list[int]:
     real_build = runner.store.build_notice
 
     def build(*args: object) -> object:
-        msg = args[-1]
+        msg = getattr(args[-1], "message", None)
         if msg is not None and getattr(msg, "subject", "") == subject:
             deaths.append(1)
             raise ProcessKilled
@@ -261,7 +261,7 @@ def test_a_failing_message_is_retried_then_quarantined_without_blocking_others(
     real_build = runner.store.build_notice
 
     def build(*args: object) -> object:
-        msg = args[-1]
+        msg = getattr(args[-1], "message", None)
         if msg is not None and getattr(msg, "subject", "") == "poison":
             raise RuntimeError("template exploded")
         return real_build(*args)  # type: ignore[arg-type]

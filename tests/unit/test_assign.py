@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from tests.unit.fakes import message
 from ticketd.mail.message import Address
@@ -75,8 +76,11 @@ def test_ties_rotate_round_robin() -> None:
     assert picks == ["alice@example.com", "bob@example.com"] * 2
 
 
-def test_nobody_on_duty_still_gets_an_owner() -> None:
+def test_nobody_on_duty_leaves_the_ticket_unowned_never_with_someone_away() -> None:
     off = (CAROL,)
     got = choose_owner(message(), (), off, Counter(), None)
-    assert got.owner == "carol@example.com"
+    assert got.owner is None
     assert "nobody on duty" in got.reason
+    team_rule = (RoutingRuleSpec(from_domain=("acme.co.kr",), team="billing"),)
+    away_team = (replace(CAROL, teams=("billing",)),)
+    assert choose_owner(message(), team_rule, away_team, Counter(), None).owner is None

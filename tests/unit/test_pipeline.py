@@ -72,7 +72,7 @@ def test_reply_by_tracking_number_in_subject_even_mistyped_lowercase() -> None:
         message(subject=f"Re: [{typed[:3]}-{typed[3:7]}-{typed[7:]}] Cannot log in"), lookup
     )
     assert decision.disposition == Disposition.REPLY
-    assert kinds(decision) == [AppendMessage]
+    assert kinds(decision) == [AppendMessage, QueueNotice]
 
 
 def test_reply_by_references_only() -> None:
@@ -85,8 +85,11 @@ def test_reply_by_references_only() -> None:
 def test_customer_reply_reopens(status: Status) -> None:
     lookup = FakeLookup(by_message_id={"a@b": ticket(status=status)})
     decision = decide(message(in_reply_to=("a@b",)), lookup)
-    change = decision.effects[-1]
+    assert kinds(decision) == [AppendMessage, ChangeStatus, QueueNotice]
+    _, change, notice = decision.effects
     assert isinstance(change, ChangeStatus) and change.status == Status.OPEN
+    assert isinstance(notice, QueueNotice) and notice.kind == NoticeKind.CUSTOMER_WROTE
+    assert notice.recipient.email == "alice@example.com"
 
 
 def test_resend_within_24h_is_a_duplicate_not_a_ticket() -> None:

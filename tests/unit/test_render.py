@@ -24,6 +24,12 @@ CONTEXT = {
     "customer_text": "결제가 안 됩니다\n두 번째 줄",
     "reason": "least-loaded engineer on duty",
     "text": "답변 본문",
+    "workspace_url": "http://127.0.0.1:8080/staff/t/SUP-7K2M-9QXA",
+    "original_text": "처음 문의: 로그인이 안 됩니다",
+    "notes": ["내부 메모 하나"],
+    "sender": "김민수 <kim@acme.co.kr>",
+    "attachments": [("화면.png", "12 KB", True), ("log.zip", "30.0 MB", False)],
+    "tickets": [("SUP-7K2M-9QXA", "똠햏뷁 로그인 오류"), ("SUP-0000-0000", "결제 오류")],
 }
 
 
@@ -45,10 +51,16 @@ def test_acknowledgement_has_number_link_and_promise() -> None:
     assert "within 24 hours" in en.text and "SUP-7K2M-9QXA" in en.text
 
 
-def test_owner_notice_quotes_the_customer_and_lists_commands() -> None:
+def test_owner_notice_carries_the_story_and_lists_commands() -> None:
     text = Renderer.default().render("owner_assigned", "en", CONTEXT).text
-    assert "> 결제가 안 됩니다\n> 두 번째 줄" in text
-    assert "#assign" in text and "#note" in text and "#take" in text
+    assert "Why: least-loaded engineer on duty" in text
+    assert "The original claim:\n\n> 처음 문의: 로그인이 안 됩니다" in text
+    assert "The customer's latest message:\n\n> 결제가 안 됩니다\n> 두 번째 줄" in text
+    assert "| 내부 메모 하나" in text
+    assert "화면.png (12 KB, attached)" in text and "log.zip (30.0 MB, too large to attach)" in text
+    assert "#assign" in text and "#note" in text and "#take" in text and "#cc add" in text
+    ko = Renderer.default().render("owner_assigned", "ko", CONTEXT).text
+    assert "처음 문의 내용:" in ko and "고객의 최근 메시지:" in ko and "내부 메모:" in ko
 
 
 def test_operators_can_override_templates(tmp_path: Path) -> None:
