@@ -102,6 +102,14 @@ def configured(tmp_path: Path, sink: SmtpSink, extra: str = "") -> Workspace:
     return ws
 
 
+def away(ws: Workspace, *teams: str) -> None:
+    """Mark the engineers of these teams unavailable in the configuration."""
+    text = ws.config.read_text()
+    for team in teams:
+        text = text.replace(f'teams = ["{team}"]', f'teams = ["{team}"]\navailable = false')
+    ws.config.write_text(text)
+
+
 @pytest.fixture
 def desk(tmp_path: Path, smtp_sink: SmtpSink, capsys: Capsys) -> Desk:
     return Desk(configured(tmp_path, smtp_sink), smtp_sink, capsys)
