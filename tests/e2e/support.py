@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import mailbox
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 
 from tests.builders import SUPPORT
+from tests.fixtures.database import sqlite_database
 from ticketd.daemon.cli import main
+
+NEW_DATABASE: Callable[[Path], str] = sqlite_database
+"""The database of the lane (tests/conftest.py sets it for each test)."""
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Workspace:
 
     root: Path
     config: Path
+    database_url: str = ""
 
     @property
     def outbox(self) -> Path:
@@ -72,6 +77,7 @@ def write_config(
 ) -> Workspace:
     """A config with SQLite, Maildir outbound, two engineers and one routing rule."""
     config = root / "ticketd.toml"
+    database_url = NEW_DATABASE(root)
     config.write_text(
         f"""
 [service]
@@ -82,7 +88,7 @@ timezone = "Asia/Seoul"
 address = "{SUPPORT}"
 
 [database]
-url = "sqlite:///var/ticketd.db"
+url = "{database_url}"
 
 {mailbox_section}
 
@@ -124,7 +130,7 @@ auto_close_days = 7
 """,
         encoding="utf-8",
     )
-    return Workspace(root, config)
+    return Workspace(root, config, database_url)
 
 
 def write_mbox(path: Path, messages: Iterable[bytes]) -> Path:

@@ -137,7 +137,7 @@ def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(tmp_path:
         components.ingestor.enqueue(RawMessage(mail, Source.SMTP, datetime.now(UTC)))
     working = select(func.count()).where(inbound.c.state == "processing")
     components.close()
-    watcher = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}", read_only=True)
+    watcher = make_engine(ws.database_url, read_only=True)
     runner = subprocess.Popen(["ticketd", "--config", str(ws.config), "run", "--once"])
     with watcher.connect() as connection:
         deadline = time.monotonic() + 30

@@ -18,7 +18,7 @@ Capsys = pytest.CaptureFixture[str]
 
 
 def age(ws: Workspace, **values: object) -> None:
-    engine = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}")
+    engine = make_engine(ws.database_url)
     with engine.begin() as connection:
         connection.execute(update(tickets).values(**values))
     engine.dispose()

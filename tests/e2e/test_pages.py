@@ -51,7 +51,7 @@ def number_of(ws: Workspace, capsys: Capsys) -> str:
 
 def edit(ws: Workspace, **values: object) -> None:
     """Change the ticket behind ticketd's back (no page is published)."""
-    engine = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}")
+    engine = make_engine(ws.database_url)
     with engine.begin() as connection:
         connection.execute(update(tickets).values(**values))
     engine.dispose()
@@ -132,7 +132,7 @@ def test_a_page_that_cannot_be_rendered_never_holds_up_the_mail(
     assert len(ws.cli_json(capsys, "ticket", "list")) == 2
     after = ws.cli_json(capsys, "ticket", "show", number)["events"]
     assert [e["type"] for e in after[before:]] == ["customer_message"]
-    engine = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}")
+    engine = make_engine(ws.database_url)
     with engine.connect() as connection:
         stored = connection.execute(select(func.count()).select_from(public_pages)).scalar()
     engine.dispose()

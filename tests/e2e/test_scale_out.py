@@ -25,7 +25,7 @@ def instance(root: Path, url: str) -> tuple[Workspace, int, int, subprocess.Pope
     smtp, web = free_port(), free_port()
     ws = write_config(root, listener=f'[smtp_listener]\nlisten = "127.0.0.1:{smtp}"\n')
     text = ws.config.read_text()
-    text = text.replace('url = "sqlite:///var/ticketd.db"', f'url = "{url}"')
+    text = text.replace(f'url = "{ws.database_url}"', f'url = "{url}"')
     text = text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web}"')
     ws.config.write_text(text)
     process = subprocess.Popen(

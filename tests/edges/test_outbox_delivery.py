@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,17 +15,14 @@ from tests.unit.fakes import FrozenClock
 from ticketd.daemon.delivery import FlushReport, flush_outbox
 from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
 from ticketd.routing.ports import Clock
-from ticketd.store.db import Store, make_engine, migrate
+from ticketd.store.db import Store
 from ticketd.store.inbound import Position
 from ticketd.store.schema import events, outbox
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
+def engine(lane_engine: Engine) -> Engine:
+    return lane_engine
 
 
 def queue_claims(engine: Engine, n: int) -> None:
