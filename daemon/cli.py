@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,7 +107,11 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 def _init(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
-    migrate(make_engine(config.database.url))
+    engine = make_engine(config.database.url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
     print("database ready")
     return 0
 
@@ -193,7 +198,8 @@ class _Progress:
         print(line, end=end, file=sys.stderr, flush=True)
 
 
-def _reading(args: argparse.Namespace) -> tuple[Config, Store]:
+@contextlib.contextmanager
+def _reading(args: argparse.Namespace) -> Iterator[tuple[Config, Store]]:
     """The configuration and a store for a read-only command. It creates the schema of a
     new, empty database, but never upgrades an existing one (that is ``init``'s job)."""
     config = load_config(_config_path(args))
@@ -202,15 +208,18 @@ def _reading(args: argparse.Namespace) -> tuple[Config, Store]:
         require_current(engine)
     except SchemaBehind as exc:
         if exc.current is not None:
+            engine.dispose()
             raise CliError(str(exc)) from None
         migrate(engine)
-    return config, Store(engine, lambda: datetime.now(UTC))
+    try:
+        yield config, Store(engine, lambda: datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def _ticket_show(args: argparse.Namespace) -> int:
-    config, store = _reading(args)
-    number = tracking.parse(args.tracking, config.service.tracking_prefix)
-    with store.read() as reader:
+    with _reading(args) as (config, store), store.read() as reader:
+        number = tracking.parse(args.tracking, config.service.tracking_prefix)
         data = reader.ticket(number) if number else None
     if data is None:
         raise CliError(f"no ticket {args.tracking}")
@@ -239,8 +248,7 @@ def _ticket_show(args: argparse.Namespace) -> int:
 
 
 def _ticket_list(args: argparse.Namespace) -> int:
-    _, store = _reading(args)
-    with store.read() as reader:
+    with _reading(args) as (_, store), store.read() as reader:
         data = reader.tickets(status=args.status, owner=args.owner)
     lines = [
         f"{item['tracking']}  {item['status']:8} {item['owner'] or '-':28} {item['subject'][:60]}"
@@ -250,8 +258,7 @@ def _ticket_list(args: argparse.Namespace) -> int:
 
 
 def _quarantine_list(args: argparse.Namespace) -> int:
-    _, store = _reading(args)
-    with store.read() as reader:
+    with _reading(args) as (_, store), store.read() as reader:
         data = reader.quarantine()
     lines = [
         f"{r['id']:6} {r['state']:11} {r['received_at']} <{r['message_id']}> {r['reason']}"
@@ -276,8 +283,7 @@ def _nothing_held(inbound_id: int) -> CliError:
 
 
 def _quarantine_show(args: argparse.Namespace) -> int:
-    _, store = _reading(args)
-    with store.read() as reader:
+    with _reading(args) as (_, store), store.read() as reader:
         row = reader.held(args.id)
         if row is None:
             raise _nothing_held(args.id)
@@ -307,8 +313,7 @@ def _quarantine_release(args: argparse.Namespace) -> int:
 
 
 def _quarantine_drop(args: argparse.Namespace) -> int:
-    _, store = _reading(args)
-    with store.write() as writer:
+    with _reading(args) as (_, store), store.write() as writer:
         if not writer.drop(args.id):
             raise _nothing_held(args.id)
     print(f"dropped {args.id}")
