@@ -31,3 +31,22 @@ class TicketPage:
     first_response_hours: float
     first_response_due: datetime | None
     timeline: tuple[TimelineEntry, ...]
+
+
+@dataclass(frozen=True)
+class PublicAttachment:
+    """A file attached to one of a ticket's public messages, as its status page lists it
+    (with a valid status token only)."""
+
+    id: int
+    filename: str
+    size: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    """An attachment's stored name and bytes, for download."""
+
+    filename: str
+    data: bytes
