@@ -17,26 +17,27 @@ from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
 from ticketd.routing.resend import resend_link
 from ticketd.store import health
+from ticketd.store.attachments import SqlAttachmentReader
 from ticketd.store.db import make_engine
 from ticketd.store.pages import SqlTicketReader
 from ticketd.web.app import create_app
 
 
 class OutboxLinkMailer:
-    """``web.ports.LinkMailer``: the core decides (within the hourly cap), the writer queues
-    the signed status link or records why not."""
+    """``web.ports.LinkMailer``: the core decides (the requester's address, within the
+    hourly cap), the writer queues the signed status link or records why not."""
 
     def __init__(self, components: Components) -> None:
         self.components = components
 
-    def resend_link(self, tracking: str) -> None:
+    def resend_link(self, tracking: str, email: str) -> None:
         components = self.components
         limit = components.config.service.autoreply_limit_per_hour
         with components.store.write() as writer:
             ticket = writer.ticket(tracking)
             if ticket is not None:
                 now = components.clock.now()
-                writer.apply(resend_link(ticket, writer.lookup, limit, now))
+                writer.apply(resend_link(ticket, email, writer.lookup, limit, now))
 
 
 @dataclass
@@ -83,6 +84,7 @@ def build_web_app(
     return create_app(
         components.page_renderer.settings,
         SqlTicketReader(reader_engine, pages.facts, pages.generation),
+        attachments=SqlAttachmentReader(reader_engine),
         mailer=OutboxLinkMailer(components),
         health=probe,
         metrics=probe,

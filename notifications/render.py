@@ -3,7 +3,9 @@
 A template's first line is ``Subject: …``, then a blank line, then the body. Mail to
 customers also gets an HTML alternative: the same text in ``templates/html/layout.html``
 (autoescaped; links made clickable) with a button to the status page. Operators may override
-any template from a folder of their own, searched first.
+any template from a folder of their own, searched first. Every value a template shows (the
+subject, names, the customer's and engineers' texts) passes ``neutralise_shown``: no
+bidirectional control can reorder a notice.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from ticketd.routing.labels import LANGUAGES, status_label
+from ticketd.routing.text import neutralise_shown
 
 BUTTON = {"ko": "진행 상황 보기", "en": "View your request"}
 URL = re.compile(r"https?://[^\s<>\"']+")
@@ -73,9 +76,15 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=neutralise_shown,
         )
         environment.filters["status_label"] = status_label
-        html = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
+        html = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=StrictUndefined,
+            finalize=neutralise_shown,
+        )
         html.filters["paragraphs"] = paragraphs
         return cls(environment, html)
 

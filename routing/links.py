@@ -1,4 +1,5 @@
-"""Signed tokens: the status-page key in customers' mail and engineers' reply addresses.
+"""Signed tokens: the status-page key in customers' mail, the download signature of an
+attachment on that page, the status site's form token and engineers' reply addresses.
 
 Pure HMAC-SHA256 over a purpose-tagged payload; comparison in constant time.
 """
@@ -33,6 +34,29 @@ def status_token(secret: str, tracking: str) -> str:
 def verify_status_token(secret: str, tracking: str, token: str) -> bool:
     """True when ``token`` is the status token of ``tracking`` (constant-time compare)."""
     return _same(status_token(secret, tracking), token)
+
+
+def attachment_signature(secret: str, tracking: str, attachment_id: int) -> str:
+    """The ``s`` parameter of an attachment's download link on a ticket's status page."""
+    return _b32(_mac(secret, "attachment", tracking, str(attachment_id))[:16])
+
+
+def verify_attachment_signature(
+    secret: str, tracking: str, attachment_id: int, signature: str
+) -> bool:
+    """True when ``signature`` signs this attachment of ``tracking`` (constant-time)."""
+    return _same(attachment_signature(secret, tracking, attachment_id), signature)
+
+
+def form_token(secret: str, nonce: str) -> str:
+    """The hidden field of a form, bound to the random ``nonce`` of the visitor's cookie
+    (a signed double-submit token: a cross-site page can neither read nor forge it)."""
+    return _b32(_mac(secret, "form", nonce)[:16])
+
+
+def verify_form_token(secret: str, nonce: str, token: str) -> bool:
+    """True when ``token`` was issued for the cookie ``nonce`` (constant-time compare)."""
+    return _same(form_token(secret, nonce), token)
 
 
 def reply_token(secret: str, engineer: str, tracking: str, expires: int) -> str:

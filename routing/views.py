@@ -53,3 +53,22 @@ class NoticeContext:
     notes: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     folded: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicAttachment:
+    """A file attached to one of a ticket's public messages, as its status page lists it
+    (with a valid status token only)."""
+
+    id: int
+    filename: str
+    size: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    """An attachment's stored name and bytes, for download."""
+
+    filename: str
+    data: bytes

@@ -249,13 +249,3 @@ class SqlTicketReader:
             tracking=tracking, language=language, generation=self.generation
         )
         return decode_page(found[0][0]) if found else None
-
-    def requester_matches(self, tracking: str, email: str) -> bool:
-        with self.engine.connect() as connection:
-            found = connection.execute(
-                select(tickets.c.id).where(
-                    tickets.c.tracking == tracking,
-                    tickets.c.requester_email == email.strip().lower(),
-                )
-            ).first()
-        return found is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -17,8 +18,9 @@ def claim(
     message_id: str | None = None,
     headers: dict[str, str] | None = None,
     date: datetime | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> bytes:
-    """A customer mail as bytes."""
+    """A customer mail as bytes, with ``(filename, content type, data)`` attached."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = SUPPORT
@@ -28,4 +30,7 @@ def claim(
     for name, value in (headers or {}).items():
         msg[name] = value
     msg.set_content(body)
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes()

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.schemas import SchemaGenerator
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from ticketd.routing import tracking
-from ticketd.routing.links import verify_status_token
+from ticketd.routing.links import (
+    attachment_signature,
+    status_token,
+    verify_attachment_signature,
+    verify_status_token,
+)
+from ticketd.web.downloads import download
+from ticketd.web.forms import FIELD, FormGuard
 from ticketd.web.i18n import STRINGS, choose_language
 from ticketd.web.metrics import build_registry
-from ticketd.web.pages import PageRenderer
+from ticketd.web.openapi import SCHEMA
+from ticketd.web.pages import Download, PageRenderer
 from ticketd.web.ports import (
+    AttachmentReader,
     HealthProbe,
     LinkMailer,
     MetricsSource,
@@ -36,9 +46,7 @@ from ticketd.web.security import SecureAndCounted
 HERE = Path(__file__).resolve().parent
 DUMMY_TRACKING = "XX-0000-0000"
 NO_STORE = {"Cache-Control": "no-store"}
-SCHEMAS = SchemaGenerator(
-    {"openapi": "3.0.0", "info": {"title": "ticketd status API", "version": "1"}}
-)
+ATTACHMENT_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -52,6 +60,7 @@ class StatusSite:
         self,
         settings: WebSettings,
         reader: TicketReader,
+        attachments: AttachmentReader,
         mailer: LinkMailer,
         health: HealthProbe,
         metrics: MetricsSource,
@@ -59,7 +68,9 @@ class StatusSite:
     ) -> None:
         self.settings = settings
         self.reader = reader
+        self.attachments = attachments
         self.mailer = mailer
+        self.forms = FormGuard(settings.secret_key, settings.base_url)
         self.health_probe = health
         self.limiter = RateLimiter(settings.rate_limit_per_minute, clock)
         self.registry, self.requests = build_registry(metrics)
@@ -109,9 +120,34 @@ class StatusSite:
         """Constant-time check of ``k``; a missing key has nothing to compare."""
         return token is not None and verify_status_token(self.settings.secret_key, number, token)
 
+    def lookup_form(
+        self,
+        request: Request,
+        status: int = 200,
+        *,
+        error: str | None = None,
+        resent: bool = False,
+        refused: bool = False,
+    ) -> Response:
+        """The lookup page with its forms, the resend form carrying the visitor's token
+        (and the cookie it is bound to, the first time)."""
+        nonce, new = self.forms.nonce(request)
+        response = self.render(
+            request,
+            "lookup.html",
+            status,
+            error=error,
+            resent=resent,
+            refused=refused,
+            form_token=self.forms.token(nonce),
+        )
+        if new:
+            self.forms.remember(response, nonce)
+        return response
+
     async def home(self, request: Request) -> Response:
         """The lookup form."""
-        return self.render(request, "lookup.html", error=None, resent=False)
+        return self.lookup_form(request)
 
     async def lookup(self, request: Request) -> Response:
         """Form target: redirect to the canonical status page."""
@@ -120,8 +156,24 @@ class StatusSite:
             return blocked
         number, page = self.lookup_page(request.query_params.get("tracking", ""))
         if number is None or page is None:
-            return self.render(request, "lookup.html", 404, error="not_found_help", resent=False)
+            return self.lookup_form(request, 404, error="not_found_help")
         return RedirectResponse(self.page_url(request, number), status_code=303)
+
+    def not_found(self, request: Request) -> Response:
+        return self.render(request, "not_found.html", 404)
+
+    def downloads(self, number: str) -> list[Download]:
+        """The ticket's public attachments with their signed download links."""
+        secret = self.settings.secret_key
+        key = status_token(secret, number)
+        return [
+            (
+                found,
+                f"/t/{number}/attachments/{found.id}"
+                f"?k={key}&s={attachment_signature(secret, number, found.id)}",
+            )
+            for found in self.attachments.attachments(number)
+        ]
 
     def page_url(self, request: Request, number: str, token: str | None = None) -> str:
         query = []
@@ -151,31 +203,53 @@ class StatusSite:
             return self.render(request, "not_found.html", 404, language)
         if number != typed:
             return RedirectResponse(self.page_url(request, number, token), status_code=301)
-        html = self.pages.ticket(page, language, conversation=self.token_ok(number, token))
+        conversation = self.token_ok(number, token)
+        html = self.pages.ticket(
+            page,
+            language,
+            conversation=conversation,
+            attachments=self.downloads(number) if conversation else (),
+        )
         return HTMLResponse(html, headers=NO_STORE)
 
+    async def attachment(self, request: Request) -> Response:
+        """One public attachment, as a download; with a wrong number, key or signature (or
+        none), the same 404 as an unknown ticket."""
+        blocked = self.limited(request)
+        if blocked:
+            return blocked
+        typed = request.path_params["tracking"]
+        typed_id = request.path_params["attachment"]
+        number = tracking.parse(typed, self.settings.tracking_prefix) or DUMMY_TRACKING
+        attachment_id = int(typed_id) if ATTACHMENT_ID.fullmatch(typed_id) else 0
+        key_ok = self.token_ok(number, request.query_params.get("k"))
+        signed = verify_attachment_signature(
+            self.settings.secret_key, number, attachment_id, request.query_params.get("s", "")
+        )
+        if not (key_ok and signed and number == typed and attachment_id):
+            return self.not_found(request)
+        found = self.attachments.attachment(number, attachment_id)
+        return download(found.filename, found.data) if found else self.not_found(request)
+
     async def resend(self, request: Request) -> Response:
-        """Mail the link again when tracking number and address match; same answer always."""
+        """Mail the link again when tracking number and address match. Only posts from our
+        own form are taken; the answer is the same either way and goes out before the
+        request is looked at: every well-formed one is handed to the mailer afterwards."""
         blocked = self.limited(request)
         if blocked:
             return blocked
         form = await request.form()
+        if not self.forms.allows(request, str(form.get(FIELD, ""))):
+            return self.lookup_form(request, 403, refused=True)
         number = tracking.parse(str(form.get("tracking", "")), self.settings.tracking_prefix)
         email = str(form.get("email", ""))[:320]
-        matches = self.reader.requester_matches(number or DUMMY_TRACKING, email)
-        if number and matches:
-            self.mailer.resend_link(number)
-        return self.render(request, "lookup.html", error=None, resent=True)
+        response = self.lookup_form(request, resent=True)
+        if number:
+            response.background = BackgroundTask(self.mailer.resend_link, number, email)
+        return response
 
     async def api_ticket(self, request: Request) -> Response:
-        """A ticket's public status and timeline as JSON (``k`` adds the conversation).
-        ---
-        responses:
-          200:
-            description: tracking, status, owner_name, created_at, updated_at, timeline
-          404:
-            description: no such ticket
-        """
+        """A ticket's public status and timeline as JSON (``k`` adds the conversation)."""
         blocked = self.limited(request)
         if blocked:
             return blocked
@@ -194,28 +268,24 @@ class StatusSite:
             if conversation:
                 item["text"] = entry.text
             timeline.append(item)
-        return JSONResponse(
-            {
-                "tracking": page.tracking,
-                "status": page.status,
-                "owner_name": self.pages.owner_shown(page),
-                "created_at": _iso(page.created_at),
-                "updated_at": _iso(page.updated_at),
-                "first_response_due": _iso(page.first_response_due),
-                "timeline": timeline,
-            },
-            headers=NO_STORE,
-        )
+        body: dict[str, Any] = {
+            "tracking": page.tracking,
+            "status": page.status,
+            "owner_name": self.pages.owner_shown(page),
+            "created_at": _iso(page.created_at),
+            "updated_at": _iso(page.updated_at),
+            "first_response_due": _iso(page.first_response_due),
+            "timeline": timeline,
+        }
+        if conversation:
+            body["attachments"] = [
+                {"name": found.filename, "size": found.size, "at": _iso(found.at), "url": url}
+                for found, url in self.downloads(number)
+            ]
+        return JSONResponse(body, headers=NO_STORE)
 
     async def healthz(self, request: Request) -> Response:
-        """Database reachable, mailbox state, outbox backlog.
-        ---
-        responses:
-          200:
-            description: database and mailbox state
-          503:
-            description: the database is unreachable
-        """
+        """Database reachable, mailbox state, outbox backlog."""
         details: Mapping[str, object] = self.health_probe.health()
         ok = details.get("database") == "ok"
         body = {"status": "ok" if ok else "degraded", **details}
@@ -225,32 +295,43 @@ class StatusSite:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(SCHEMAS.get_schema(routes=request.app.routes))
+        return JSONResponse(SCHEMA)
+
+
+class StatusApp(Starlette):
+    """Starlette with the security headers and the request counter outside everything,
+    Starlette's own error handler included: an uncaught error's 500 carries them too."""
+
+    def __init__(self, routes: list[BaseRoute], counter: Counter) -> None:
+        super().__init__(routes=routes)
+        self.counter = counter
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecureAndCounted(super().build_middleware_stack(), self.counter)
 
 
 def create_app(
     settings: WebSettings,
     reader: TicketReader,
     *,
+    attachments: AttachmentReader,
     mailer: LinkMailer,
     health: HealthProbe,
     metrics: MetricsSource,
     clock: Callable[[], float] = time.monotonic,
 ) -> Starlette:
     """The Starlette application with an explicit route table."""
-    site = StatusSite(settings, reader, mailer, health, metrics, clock)
-    routes = [
-        Route("/t/{tracking}", site.ticket, methods=["GET"], include_in_schema=False),
-        Route("/", site.home, methods=["GET"], include_in_schema=False),
-        Route("/lookup", site.lookup, methods=["GET"], include_in_schema=False),
-        Route("/resend", site.resend, methods=["POST"], include_in_schema=False),
+    site = StatusSite(settings, reader, attachments, mailer, health, metrics, clock)
+    routes: list[BaseRoute] = [
+        Route("/t/{tracking}", site.ticket, methods=["GET"]),
+        Route("/t/{tracking}/attachments/{attachment}", site.attachment, methods=["GET"]),
+        Route("/", site.home, methods=["GET"]),
+        Route("/lookup", site.lookup, methods=["GET"]),
+        Route("/resend", site.resend, methods=["POST"]),
         Route("/api/tickets/{tracking}", site.api_ticket, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
-        Route("/metrics", site.metrics, methods=["GET"], include_in_schema=False),
-        Route("/openapi.json", site.openapi, methods=["GET"], include_in_schema=False),
+        Route("/metrics", site.metrics, methods=["GET"]),
+        Route("/openapi.json", site.openapi, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(SecureAndCounted, counter=site.requests)],
-    )
+    return StatusApp(routes, site.requests)

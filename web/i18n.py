@@ -29,6 +29,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "email": "Email address",
         "resend": "Mail me my link",
         "resend_done": "If the address matches the request, the link is on its way.",
+        "form_expired": "The form had expired. Please send it again.",
+        "attachments": "Attachments",
         "too_many": "Too many requests. Please wait a moment and try again.",
         "customer": "You",
         "support": "Support",
@@ -66,6 +68,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "email": "이메일 주소",
         "resend": "링크 다시 받기",
         "resend_done": "주소가 일치하면 링크를 보내 드렸습니다.",
+        "form_expired": "입력 양식이 만료되었습니다. 다시 보내 주십시오.",
+        "attachments": "첨부 파일",
         "too_many": "요청이 너무 많습니다. 잠시 후 다시 시도해 주십시오.",
         "customer": "고객님",
         "support": "고객지원",
@@ -93,14 +97,23 @@ STATUS_STEP = {
 }
 
 
-@functools.lru_cache(maxsize=1024)
+MAX_ACCEPT_LANGUAGE = 200
+"""Characters of ``Accept-Language`` looked at: real browsers send 10 to 60."""
+
+
 def choose_language(query: str | None, accept_language: str | None, default: str) -> str:
-    """``?lang=`` first, then the browser's preference, then the service default
-    (remembered: browsers send a handful of distinct headers)."""
+    """``?lang=`` first, then the browser's preference, then the service default."""
     if query in LANGUAGES:
         return query
+    return _preferred((accept_language or "")[:MAX_ACCEPT_LANGUAGE]) or default
+
+
+@functools.lru_cache(maxsize=256)
+def _preferred(accept_language: str) -> str | None:
+    """The best-rated language of ours in a (bounded) header, remembered: browsers send a
+    handful of distinct headers, and the cache holds at most 256 short keys."""
     best: tuple[float, str] | None = None
-    for part in (accept_language or "").split(",")[:20]:
+    for part in accept_language.split(",")[:20]:
         tag, _, params = part.strip().partition(";")
         primary = tag.strip().lower().split("-")[0]
         if primary not in LANGUAGES:
@@ -113,4 +126,4 @@ def choose_language(query: str | None, accept_language: str | None, default: str
                 quality = 0.0
         if best is None or quality > best[0]:
             best = (quality, primary)
-    return best[1] if best and best[0] > 0 else default
+    return best[1] if best and best[0] > 0 else None

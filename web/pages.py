@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,28 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ticketd.routing.labels import status_label
+from ticketd.routing.text import neutralise_shown
 from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS
-from ticketd.web.ports import TicketPage, WebSettings
+from ticketd.web.ports import PublicAttachment, TicketPage, WebSettings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+Download = tuple[PublicAttachment, str]
+"""An attachment listed on a page, with its signed download link."""
+
+
+def file_size(size: int) -> str:
+    """A byte count as people read it: ``532 B``, ``48 KB``, ``1.5 MB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 class PageRenderer:
-    """Jinja2 (autoescaping) over the package templates, for one service's settings."""
+    """Jinja2 (autoescaping) over the package templates, for one service's settings. Every
+    value a template shows passes ``neutralise_shown``: no bidirectional control from a
+    subject, a name or a message can reorder the page."""
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
@@ -34,8 +49,10 @@ class PageRenderer:
             loader=FileSystemLoader(str(TEMPLATES)),
             autoescape=select_autoescape(default=True, default_for_string=True),
             auto_reload=False,
+            finalize=neutralise_shown,
         )
         self.templates.filters["local"] = self.local_time
+        self.templates.filters["file_size"] = file_size
 
     def local_time(self, at: datetime | None) -> str:
         """``at`` in the service's timezone, to the minute."""
@@ -57,8 +74,16 @@ class PageRenderer:
             **context,
         )
 
-    def ticket(self, page: TicketPage, language: str, *, conversation: bool) -> str:
-        """The status page; ``conversation`` adds the subject and the messages' text."""
+    def ticket(
+        self,
+        page: TicketPage,
+        language: str,
+        *,
+        conversation: bool,
+        attachments: Sequence[Download] = (),
+    ) -> str:
+        """The status page; ``conversation`` adds the subject, the messages' text and
+        their ``attachments``."""
         current = STATUS_STEP.get(page.status, "received")
         return self.render(
             "ticket.html",
@@ -69,6 +94,7 @@ class PageRenderer:
             steps=[(step, STEPS.index(step) <= STEPS.index(current)) for step in STEPS],
             current=current,
             conversation=conversation,
+            attachments=attachments,
             hours=f"{page.first_response_hours:g}",
             label=lambda status: status_label(status, language),
         )

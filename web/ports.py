@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ticketd.routing.views import TicketPage, TimelineEntry
+from ticketd.routing.views import AttachmentFile, PublicAttachment, TicketPage, TimelineEntry
 
 __all__ = [
+    "AttachmentFile",
+    "AttachmentReader",
     "HealthProbe",
     "LinkMailer",
     "MetricsSource",
+    "PublicAttachment",
     "TicketPage",
     "TicketReader",
     "TimelineEntry",
@@ -27,13 +30,20 @@ class TicketReader(Protocol):
         """The status page (without conversation, UTF-8 HTML) published for the ticket's
         current state in ``language`` by these templates and settings, or None."""
 
-    def requester_matches(self, tracking: str, email: str) -> bool:
-        """True when ``email`` is the ticket's requester."""
+
+class AttachmentReader(Protocol):
+    def attachments(self, tracking: str) -> tuple[PublicAttachment, ...]:
+        """The files attached to the ticket's public messages, oldest first."""
+
+    def attachment(self, tracking: str, attachment_id: int) -> AttachmentFile | None:
+        """One of those files, or None (unknown, of another ticket, of an internal message)."""
 
 
 class LinkMailer(Protocol):
-    def resend_link(self, tracking: str) -> None:
-        """Queue the signed status link to the ticket's requester."""
+    def resend_link(self, tracking: str, email: str) -> None:
+        """Queue the signed status link to the ticket's requester when ``email`` is theirs.
+        Every well-formed request comes here, matching or not: the decision is taken
+        behind the port, after the answer has gone out."""
 
 
 class HealthProbe(Protocol):

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from tests.builders import claim
 from tests.e2e.support import Workspace, write_config, write_mbox
+from tests.web.test_app import form_token
 from ticketd.daemon.config import load_config
 from ticketd.daemon.web_server import build_web_app
 from ticketd.daemon.wiring import Components, build
@@ -151,13 +152,17 @@ def test_link_resends_stop_at_the_hourly_cap_and_each_refusal_is_recorded(
 ) -> None:
     number = number_of(ws, capsys)
     with TestClient(build_web_app(desk)) as web:
-        for _ in range(6):
-            form = {"tracking": number, "email": "kim@acme.co.kr"}
+        token = form_token(web)
+        for email in ["kim@acme.co.kr"] * 6 + ["mallory@evil.example", "KIM@acme.co.kr.evil"]:
+            form = {"tracking": number, "email": email, "form_token": token}
             assert web.post("/resend", data=form).status_code == 200
+        unprotected = {"tracking": number, "email": "kim@acme.co.kr"}
+        assert web.post("/resend", data=unprotected).status_code == 403
     code, _, err = ws.cli(capsys, "run", "--once")
     assert code == 0, err
-    to_customer = [m for m in ws.sent_mail() if m["To"].addresses[0].addr_spec == "kim@acme.co.kr"]
-    assert len(to_customer) == 5  # the acknowledgement and four links
+    recipients = [m["To"].addresses[0].addr_spec for m in ws.sent_mail()]
+    assert recipients.count("kim@acme.co.kr") == 5  # the acknowledgement and four links
+    assert not any("evil" in r for r in recipients)
     events = ws.cli_json(capsys, "ticket", "show", number)["events"]
     suppressed = [e for e in events if e["type"] == "suppressed"]
     assert len(suppressed) == 2

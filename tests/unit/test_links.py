@@ -4,8 +4,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ticketd.routing.links import (
+    attachment_signature,
+    form_token,
     reply_token,
     status_token,
+    verify_attachment_signature,
+    verify_form_token,
     verify_reply_token,
     verify_status_token,
 )
@@ -28,6 +32,23 @@ def test_a_status_token_belongs_to_one_ticket_and_one_secret() -> None:
 def test_any_text_is_refused_without_raising(token: str) -> None:
     assert not verify_status_token(SECRET, "SUP-0003-FNNZ", token)
     assert not verify_reply_token(SECRET, "bob@example.com", "SUP-0003-FNNZ", token, today=1)
+    assert not verify_attachment_signature(SECRET, "SUP-0003-FNNZ", 1, token)
+    assert not verify_form_token(SECRET, "a" * 26, token)
+
+
+def test_an_attachment_signature_names_one_ticket_and_one_attachment() -> None:
+    signature = attachment_signature(SECRET, "SUP-0003-FNNZ", 7)
+    assert verify_attachment_signature(SECRET, "SUP-0003-FNNZ", 7, signature)
+    assert not verify_attachment_signature(SECRET, "SUP-0003-FNNZ", 8, signature)
+    assert not verify_attachment_signature(SECRET, "SUP-0003-FNNY", 7, signature)
+    assert signature != status_token(SECRET, "SUP-0003-FNNZ")
+
+
+def test_a_form_token_belongs_to_its_cookie_nonce() -> None:
+    token = form_token(SECRET, "a" * 26)
+    assert verify_form_token(SECRET, "a" * 26, token)
+    assert not verify_form_token(SECRET, "b" * 26, token)
+    assert not verify_form_token("another secret", "a" * 26, token)
 
 
 def test_a_reply_token_is_bound_to_its_engineer_and_expires() -> None:

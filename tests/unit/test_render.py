@@ -8,6 +8,7 @@ import pytest
 
 from ticketd.notifications.render import Renderer, paragraphs
 from ticketd.routing.effects import ENGINEER_NOTICES, NoticeKind
+from ticketd.routing.text import BIDI_CONTROLS
 
 CONTEXT = {
     "service_name": "Example 고객지원",
@@ -95,3 +96,29 @@ def test_paragraphs_keep_the_text_and_its_line_breaks() -> None:
         'see <a href="https://example.com/a?b=1&amp;c=2">https://example.com/a?b=1&amp;c=2</a>.'
         "</p>\n<p>  SUP-7K2M-9QXA</p>"
     )
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_bidi_controls_from_names_subjects_and_texts_never_reach_a_notice(
+    kind: NoticeKind, language: str
+) -> None:
+    rlo = "\u202e"
+    hostile = {
+        **CONTEXT,
+        "subject": f"invoice {rlo}fdp.exe",
+        "requester_name": f"김민수{rlo}",
+        "requester": "\u2067Kim\u2069 <kim@acme.co.kr>",
+        "owner_name": f"Alice{rlo}",
+        "recipient_name": f"Alice{rlo}",
+        "customer_text": f"see {rlo}txt.exe",
+        "text": f"reply {rlo}gpj.exe",
+        "reason": f"rule {rlo}x",
+    }
+    renderer = Renderer.default()
+    mail = renderer.render(kind.value, language, hostile)
+    html = renderer.html(mail, language, hostile)
+    for shown in (mail.subject, mail.text, html):
+        assert not BIDI_CONTROLS & set(shown)
+    if kind == NoticeKind.ACKNOWLEDGEMENT:
+        assert "invoice fdp.exe" in mail.subject

@@ -106,10 +106,17 @@ def test_auto_close_after_quiet_days_tells_the_customer() -> None:
 
 
 def test_link_resend_is_capped_and_the_suppression_recorded() -> None:
-    decision = resend_link(TICKET, FakeLookup(automatic_sent=4), 5, at(0))
+    decision = resend_link(TICKET, " Kim@ACME.co.kr", FakeLookup(automatic_sent=4), 5, at(0))
     [notice] = decision.effects
     assert isinstance(notice, QueueNotice) and notice.kind == NoticeKind.STATUS_LINK
     assert notice.recipient.email == "kim@acme.co.kr"
-    [suppressed] = resend_link(TICKET, FakeLookup(automatic_sent=5), 5, at(0)).effects
+    capped = resend_link(TICKET, "kim@acme.co.kr", FakeLookup(automatic_sent=5), 5, at(0))
+    [suppressed] = capped.effects
     assert isinstance(suppressed, Suppressed) and suppressed.ticket == TICKET.ref
     assert "more than 5 automatic mails in an hour" in suppressed.reason
+
+
+def test_link_resend_to_another_address_changes_nothing() -> None:
+    for typed in ("mallory@evil.example", "kim@acme.co.kr.evil.example", ""):
+        decision = resend_link(TICKET, typed, FakeLookup(), 5, at(0))
+        assert decision.effects == ()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import tracemalloc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,10 +12,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from starlette.testclient import TestClient
 
-from ticketd.routing.links import status_token
+from ticketd.routing.links import attachment_signature, status_token
+from ticketd.routing.text import BIDI_CONTROLS
 from ticketd.routing.tracking import generate
 from ticketd.web.app import create_app
-from ticketd.web.ports import TicketPage, TimelineEntry, WebSettings
+from ticketd.web.i18n import choose_language
+from ticketd.web.ports import (
+    AttachmentFile,
+    PublicAttachment,
+    TicketPage,
+    TimelineEntry,
+    WebSettings,
+)
 
 SECRET = "web-test-secret-0123456789"
 REQUESTER = "kim.minsu@acme.co.kr"
@@ -58,16 +68,27 @@ class FakeReader:
         self.lookups.append(tracking)
         return self.published.get((tracking, language))
 
-    def requester_matches(self, tracking: str, email: str) -> bool:
-        return tracking in self.pages and email.strip().lower() == REQUESTER
+
+@dataclass
+class FakeAttachments:
+    files: dict[str, dict[int, tuple[PublicAttachment, bytes]]] = field(default_factory=dict)
+
+    def attachments(self, tracking: str) -> tuple[PublicAttachment, ...]:
+        return tuple(listed for listed, _ in self.files.get(tracking, {}).values())
+
+    def attachment(self, tracking: str, attachment_id: int) -> AttachmentFile | None:
+        found = self.files.get(tracking, {}).get(attachment_id)
+        return AttachmentFile(found[0].filename, found[1]) if found else None
 
 
 @dataclass
 class FakeMailer:
-    sent: list[str] = field(default_factory=list)
+    """Records every request handed over; the real one decides behind the port."""
 
-    def resend_link(self, tracking: str) -> None:
-        self.sent.append(tracking)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def resend_link(self, tracking: str, email: str) -> None:
+        self.calls.append((tracking, email))
 
 
 class Health:
@@ -90,6 +111,8 @@ def client(
     reader: FakeReader | None = None,
     mailer: FakeMailer | None = None,
     clock: Clock | None = None,
+    attachments: FakeAttachments | None = None,
+    raise_server_exceptions: bool = True,
     **settings: object,
 ) -> TestClient:
     values: dict[str, object] = {
@@ -104,12 +127,20 @@ def client(
     app = create_app(
         WebSettings(**values),  # type: ignore[arg-type]
         reader or FakeReader(),
+        attachments=attachments or FakeAttachments(),
         mailer=mailer or FakeMailer(),
         health=Health(),
         metrics=Health(),
         clock=clock or Clock(),
     )
-    return TestClient(app, follow_redirects=False)
+    return TestClient(app, follow_redirects=False, raise_server_exceptions=raise_server_exceptions)
+
+
+def form_token(c: TestClient, path: str = "/") -> str:
+    """The resend form's hidden token from a page (the client keeps the cookie)."""
+    found = re.search(r'name="form_token" value="([a-z2-7]+)"', c.get(path).text)
+    assert found is not None
+    return found.group(1)
 
 
 def test_status_page_shows_status_owner_times_and_promise_in_korean() -> None:
@@ -239,14 +270,131 @@ def test_show_owner_team_hides_the_person() -> None:
     assert "Support team" in html and "Alice" not in html
 
 
-def test_resend_answers_the_same_whether_or_not_the_address_matches() -> None:
+def test_resend_does_the_same_for_a_matching_and_a_wrong_address() -> None:
+    """Both are handed over alike (the address is checked behind the port, after the
+    answer went out), so neither the answer nor its timing can tell them apart."""
     mailer = FakeMailer()
     c = client(mailer=mailer)
-    good = c.post("/resend", data={"tracking": NUMBER.lower(), "email": REQUESTER.upper()})
-    bad = c.post("/resend", data={"tracking": NUMBER, "email": "mallory@evil.example"})
+    token = form_token(c)
+    good = c.post(
+        "/resend",
+        data={"tracking": NUMBER.lower(), "email": REQUESTER.upper(), "form_token": token},
+    )
+    bad = c.post(
+        "/resend", data={"tracking": NUMBER, "email": "mallory@evil.example", "form_token": token}
+    )
     assert good.status_code == bad.status_code == 200
-    assert good.text == bad.text
-    assert mailer.sent == [NUMBER]
+    assert good.text == bad.text and "주소가 일치하면" in good.text
+    assert mailer.calls == [(NUMBER, REQUESTER.upper()), (NUMBER, "mallory@evil.example")]
+    c.post("/resend", data={"tracking": "nonsense", "email": REQUESTER, "form_token": token})
+    assert len(mailer.calls) == 2
+
+
+def test_resend_answers_before_the_request_is_looked_at() -> None:
+    class BrokenMailer(FakeMailer):
+        def resend_link(self, tracking: str, email: str) -> None:
+            raise RuntimeError("database down")
+
+    c = client(mailer=BrokenMailer(), raise_server_exceptions=False)
+    form = {"tracking": NUMBER, "email": REQUESTER, "form_token": form_token(c)}
+    answered = c.post("/resend", data=form)
+    assert answered.status_code == 200 and "주소가 일치하면" in answered.text
+
+
+def test_resend_refuses_posts_from_other_sites_and_queues_nothing() -> None:
+    mailer = FakeMailer()
+    c = client(mailer=mailer)
+    token = form_token(c)
+    form = {"tracking": NUMBER, "email": REQUESTER}
+    stranger = client(mailer=mailer)
+    stranger.get("/")
+    refused = [
+        c.post("/resend", data=form),
+        c.post("/resend", data={**form, "form_token": token[:-1] + "x"}),
+        c.post("/resend", data={**form, "form_token": "é" * 26}),
+        stranger.post("/resend", data={**form, "form_token": token}),
+        c.post(
+            "/resend", data={**form, "form_token": token}, headers={"Sec-Fetch-Site": "cross-site"}
+        ),
+        c.post(
+            "/resend", data={**form, "form_token": token}, headers={"Sec-Fetch-Site": "same-site"}
+        ),
+        c.post(
+            "/resend",
+            data={**form, "form_token": token},
+            headers={"Origin": "https://evil.example"},
+        ),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    assert mailer.calls == []
+    assert "입력 양식이 만료되었습니다" in refused[0].text
+    retry = re.search(r'name="form_token" value="([a-z2-7]+)"', refused[0].text)
+    assert retry is not None and retry.group(1) == token
+    browser_headers = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    taken = c.post("/resend", data={**form, "form_token": token}, headers=browser_headers)
+    assert taken.status_code == 200
+    own = c.post(
+        "/resend", data={**form, "form_token": token}, headers={"Origin": "http://testserver"}
+    )
+    assert own.status_code == 200
+    assert mailer.calls == [(NUMBER, REQUESTER)] * 2
+
+
+def test_the_form_cookie_is_http_only_strict_and_secure_over_https() -> None:
+    plain = client().get("/").headers["set-cookie"].lower()
+    assert "httponly" in plain and "samesite=strict" in plain and "secure" not in plain
+    https = client(base_url="https://help.example.com").get("/").headers["set-cookie"].lower()
+    assert "secure" in https
+    c = client()
+    c.get("/")
+    assert "set-cookie" not in c.get("/").headers
+
+
+def test_uncaught_errors_still_carry_the_security_headers_and_are_counted() -> None:
+    class BrokenReader(FakeReader):
+        def ticket_page(self, tracking: str) -> TicketPage | None:
+            raise RuntimeError("database gone")
+
+    c = client(BrokenReader(), raise_server_exceptions=False)
+    failed = c.get(f"/t/{NUMBER}?k=abc")
+    assert failed.status_code == 500
+    assert "frame-ancestors 'none'" in failed.headers["content-security-policy"]
+    assert failed.headers["x-content-type-options"] == "nosniff"
+    assert failed.headers["referrer-policy"] == "no-referrer"
+    metrics = c.get("/metrics").text
+    assert 'ticketd_http_requests_total{route="/t/{tracking}",status="500"} 1.0' in metrics
+
+
+def test_language_choice_keeps_no_hostile_header_in_memory() -> None:
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1100):
+            assert choose_language(None, f"{i}," + "x" * 60_000 + ",en", "ko") in ("en", "ko")
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < 1_000_000
+    assert choose_language(None, "en-US,en;q=0.9", "ko") == "en"
+    assert choose_language(None, "fr, ko;q=0.2, en;q=0.1", "en") == "ko"
+    assert choose_language("en", "ko", "ko") == "en"
+
+
+def test_bidi_controls_in_names_subjects_and_texts_never_reach_the_page() -> None:
+    rlo = "‮"
+    hostile = page(
+        subject=f"Invoice {rlo}fdp.exe",
+        owner_name=f"Alice{rlo}⁦ Kim",
+        timeline=(TimelineEntry(T0, "created", "", "customer", f"see {rlo}txt.exe⁩ file"),),
+    )
+    files = FakeAttachments(
+        {NUMBER: {7: (PublicAttachment(7, f"photo{rlo}gpj.exe", 10, T0), b"0123456789")}}
+    )
+    c = client(FakeReader(pages={NUMBER: hostile}), attachments=files)
+    for path in (f"/t/{NUMBER}", f"/t/{NUMBER}?k={status_token(SECRET, NUMBER)}"):
+        html = c.get(path).text
+        assert not BIDI_CONTROLS & set(html)
+    assert "Invoice fdp.exe" in html and "see txt.exe file" in html and "photogpj.exe" in html
 
 
 def test_health_and_metrics() -> None:
@@ -261,3 +409,108 @@ def test_health_and_metrics() -> None:
     metrics = c.get("/metrics").text
     assert "ticketd_tickets_created 42.0" in metrics
     assert 'ticketd_http_requests_total{route="/t/{tracking}",status="200"}' in metrics
+
+
+HOSTILE_NAMES = {
+    11: "../../evil.html",
+    12: "invoice\u202efdp.exe",
+    13: "report\r\nSet-Cookie: owned=1.txt",
+    14: '..\\..\\"quoted";%41.svg',
+    15: "보고서 최종.pdf",
+}
+
+
+def downloads() -> FakeAttachments:
+    other = generate("SUP", secrets.token_bytes)
+    return FakeAttachments(
+        {
+            NUMBER: {
+                i: (PublicAttachment(i, name, 5, T0), b"<svg onload=alert(1)>")
+                for i, name in HOSTILE_NAMES.items()
+            },
+            other: {21: (PublicAttachment(21, "theirs.txt", 5, T0), b"other")},
+        }
+    )
+
+
+def link(number: str, attachment_id: int, key_of: str | None = None) -> str:
+    key = status_token(SECRET, key_of or number)
+    return (
+        f"/t/{number}/attachments/{attachment_id}"
+        f"?k={key}&s={attachment_signature(SECRET, number, attachment_id)}"
+    )
+
+
+def test_the_keyed_page_lists_attachments_with_signed_links_and_the_plain_page_does_not() -> None:
+    c = client(attachments=downloads())
+    plain = c.get(f"/t/{NUMBER}").text
+    assert "보고서 최종.pdf" not in plain and "/attachments/" not in plain
+    keyed = c.get(f"/t/{NUMBER}?k={status_token(SECRET, NUMBER)}").text
+    assert "첨부 파일" in keyed and "보고서 최종.pdf" in keyed and "5 B" in keyed
+    assert link(NUMBER, 15).replace("&", "&amp;") in keyed
+    api = c.get(f"/api/tickets/{NUMBER}?k={status_token(SECRET, NUMBER)}").json()
+    assert {"name": "보고서 최종.pdf", "size": 5, "at": "2026-11-24T00:30:00Z",
+            "url": link(NUMBER, 15)} in api["attachments"]  # fmt: skip
+    assert "attachments" not in c.get(f"/api/tickets/{NUMBER}").json()
+
+
+def test_a_download_is_an_opaque_attachment_with_the_security_headers() -> None:
+    got = client(attachments=downloads()).get(link(NUMBER, 15))
+    assert got.status_code == 200 and got.content == b"<svg onload=alert(1)>"
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"] == (
+        'attachment; filename="___ __.pdf"; '
+        "filename*=UTF-8''%EB%B3%B4%EA%B3%A0%EC%84%9C%20%EC%B5%9C%EC%A2%85.pdf"
+    )
+    assert "sandbox" in got.headers["content-security-policy"]
+    assert got.headers["referrer-policy"] == "no-referrer"
+    assert got.headers["cache-control"] == "no-store"
+
+
+def test_hostile_attachment_names_are_made_plain_in_the_header() -> None:
+    c = client(attachments=downloads())
+    shown = {i: c.get(link(NUMBER, i)).headers["content-disposition"] for i in HOSTILE_NAMES}
+    assert shown[11].startswith('attachment; filename="evil.html";')
+    assert shown[12].startswith('attachment; filename="invoicefdp.exe";')
+    assert shown[13].startswith('attachment; filename="reportSet-Cookie_ owned=1.txt";')
+    assert shown[14].startswith('attachment; filename="_quoted___41.svg";')
+    for header in shown.values():
+        assert "\r" not in header and "\n" not in header and "/" not in header.split("''")[0]
+        assert "%E2%80%AE" not in header and ".." not in header
+
+
+def test_every_wrong_download_link_gets_the_same_404() -> None:
+    files = downloads()
+    c = client(attachments=files)
+    [other] = [number for number in files.files if number != NUMBER]
+    good = link(NUMBER, 15)
+    wrong = [
+        good.split("&s=")[0],  # no signature
+        good.replace("?k=", "?x="),  # no key
+        link(NUMBER, 15, key_of=other),  # another ticket's key
+        link(NUMBER, 21),  # another ticket's attachment, signed for this one
+        link(other, 15, key_of=NUMBER),
+        link(NUMBER, 99),  # no such attachment
+        link(NUMBER, 15).replace("/15?", "/015?"),
+        link(NUMBER, 15).replace(NUMBER, NUMBER.lower()),
+        f"/t/{NUMBER}/attachments/99999999999999999999999?k=a&s=b",
+        f"/t/{NUMBER}/attachments/\u0663?k=a&s=b",
+        "/t/nonsense/attachments/15?k=a&s=b",
+    ]
+    answers = [c.get(path) for path in wrong]
+    assert [a.status_code for a in answers] == [404] * len(wrong)
+    assert len({a.text for a in answers}) == 1
+    assert c.get(link(other, 21)).status_code == 200
+
+
+def test_the_openapi_schema_describes_the_json_routes_without_yaml() -> None:
+    c = client()
+    schema = c.get("/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    paths = {route.path for route in c.app.routes}  # type: ignore[attr-defined]
+    assert set(schema["paths"]) == {"/api/tickets/{tracking}", "/healthz"} <= paths
+    ticket = schema["components"]["schemas"]["Ticket"]
+    assert set(ticket["required"]) == {
+        "tracking", "status", "owner_name", "created_at", "updated_at", "timeline"
+    }  # fmt: skip

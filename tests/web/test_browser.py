@@ -1,5 +1,6 @@
 """One real browser (headless Debian Chromium via Selenium): look a ticket up from the form
-on a phone-sized window and keep a screenshot of the Korean status page."""
+on a phone-sized window and keep a screenshot of the Korean status page; the protected
+resend form works from our own page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 import uvicorn
 
 from tests.netutil import free_port
-from tests.web.test_app import NUMBER, FakeMailer, FakeReader, Health
+from tests.web.test_app import NUMBER, REQUESTER, FakeAttachments, FakeMailer, FakeReader, Health
 from ticketd.web.app import create_app
 from ticketd.web.ports import WebSettings
 
@@ -24,7 +25,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
-def site() -> Iterator[str]:
+def mailer() -> FakeMailer:
+    return FakeMailer()
+
+
+@pytest.fixture
+def site(mailer: FakeMailer) -> Iterator[str]:
     app = create_app(
         WebSettings(
             "Example 고객지원",
@@ -35,7 +41,8 @@ def site() -> Iterator[str]:
             "http://127.0.0.1",
         ),
         FakeReader(),
-        mailer=FakeMailer(),
+        attachments=FakeAttachments(),
+        mailer=mailer,
         health=Health(),
         metrics=Health(),
     )
@@ -100,3 +107,17 @@ def test_lookup_from_the_form_on_a_phone(site: str, browser) -> None:  # type: i
     screenshot = ARTIFACTS / "status-page-ko.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 5000
+
+
+def test_the_resend_form_posts_from_our_own_page(site: str, browser, mailer: FakeMailer) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site}/?lang=en")
+    browser.find_element(By.ID, "r-tracking").send_keys(NUMBER)
+    browser.find_element(By.ID, "r-email").send_keys(REQUESTER)
+    browser.find_element(By.CSS_SELECTOR, "form[action^='/resend'] button").click()
+    deadline = time.monotonic() + 10
+    while not mailer.calls and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert mailer.calls == [(NUMBER, REQUESTER)]
+    assert "the link is on its way" in browser.page_source
