@@ -122,7 +122,15 @@ class Ingestor:
                     processing=True,
                     message_id=msg.message_id,
                 )
-                outcome = self._process(writer, inbound_id, raw.data, 1, raw.envelope_to, msg=msg)
+                outcome = self._process(
+                    writer,
+                    inbound_id,
+                    raw.data,
+                    1,
+                    raw.envelope_to,
+                    msg=msg,
+                    authres_trusted=raw.authres_trusted,
+                )
                 report.counts[outcome] += 1
             self._checkpoint(writer, batch, mark)
         return report
@@ -177,6 +185,7 @@ class Ingestor:
                         item.attempts,
                         item.envelope_to,
                         item.released,
+                        authres_trusted=item.authres_trusted,
                     )
                     report.counts[outcome] += 1
         return report
@@ -191,6 +200,7 @@ class Ingestor:
         released: bool = False,
         *,
         msg: InboundMessage | None = None,
+        authres_trusted: bool,
     ) -> str:
         try:
             with writer.attempt():
@@ -205,6 +215,7 @@ class Ingestor:
                     self.rng,
                     released=released,
                     envelope_to=envelope_to,
+                    authres_trusted=authres_trusted,
                 )
                 ticket_id = writer.apply(decision, Incoming(inbound_id, msg))
         except Exception as exc:

@@ -111,6 +111,7 @@ class Facts:
         *,
         released: bool,
         envelope_to: tuple[str, ...],
+        authres_trusted: bool,
     ) -> None:
         self.msg = msg
         self.lookup = lookup
@@ -119,6 +120,7 @@ class Facts:
         self.rng = rng
         self.released = released
         self.envelope_to = envelope_to
+        self.authres_trusted = authres_trusted
 
     @cached_property
     def found(self) -> tuple[TicketRef | None, Hit | None]:
@@ -160,10 +162,22 @@ def route(
     *,
     released: bool = False,
     envelope_to: tuple[str, ...] = (),
+    authres_trusted: bool = True,
 ) -> Decision:
     """Decide what to do with ``msg``. ``released``: an operator let it through;
-    ``envelope_to``: the SMTP recipients, when known (signed reply addresses)."""
-    facts = Facts(msg, lookup, ctx, clock, rng, released=released, envelope_to=envelope_to)
+    ``envelope_to``: the SMTP recipients, when known (signed reply addresses);
+    ``authres_trusted``: whether a trusted server can have written its
+    Authentication-Results (not when a client handed it straight to the listener)."""
+    facts = Facts(
+        msg,
+        lookup,
+        ctx,
+        clock,
+        rng,
+        released=released,
+        envelope_to=envelope_to,
+        authres_trusted=authres_trusted,
+    )
     for row in decision_table():
         if row.applies(facts):
             return row.decide(facts)
@@ -268,6 +282,7 @@ def engineer_mail(facts: Facts) -> Decision:
         secret=ctx.secret_key,
         today=int(facts.clock.now().timestamp() // 86400),
         envelope_to=facts.envelope_to,
+        authres_trusted=facts.authres_trusted,
     )
     hits = (*facts.thread_hit, Hit("engineer", engineer.email), Hit("auth", auth.reason))
     if not auth.ok:

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 INSERT_INBOUND = insert(inbound)
 UPDATE_INBOUND = update(inbound).where(inbound.c.id == bindparam("inbound_pk"))
-CLAIMABLE = select(inbound.c.id, inbound.c.attempts, inbound.c.envelope_to)
+CLAIMABLE = select(
+    inbound.c.id, inbound.c.attempts, inbound.c.envelope_to, inbound.c.authres_trusted
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Claimed:
     attempts: int
     envelope_to: tuple[str, ...]
     released: bool
+    authres_trusted: bool
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def store_raw(
             "size": len(raw.data),
             "envelope_from": raw.envelope_from,
             "envelope_to": ",".join(raw.envelope_to) or None,
+            "authres_trusted": raw.authres_trusted,
             "received_at": raw.received_at,
             "state": InboundState.PENDING if attempts == 0 else InboundState.PROCESSING,
             "attempts": attempts,
@@ -128,6 +132,7 @@ def claim(connection: Connection, released: Sequence[int], limit: int) -> list[C
                 attempts=attempts,
                 envelope_to=tuple(filter(None, (row.envelope_to or "").split(","))),
                 released=row.id in released,
+                authres_trusted=row.authres_trusted,
             )
         )
     return batch
