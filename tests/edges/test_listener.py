@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import smtplib
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.builders import claim
-from tests.netutil import free_port
+from tests.netutil import SmtpSession, free_port
 from ticketd.mail.listener import InboundSMTPHandler, ListenerSettings, make_controller
 from ticketd.mail.message import RawMessage
 
@@ -109,38 +108,18 @@ def test_storage_failure_answers_451_so_the_sender_retries() -> None:
         assert caught.value.smtp_code == 451
 
 
-class Session:
-    """A raw SMTP client socket from a chosen loopback address, reading one reply a line."""
-
-    def __init__(self, port: int, source: str = "127.0.0.1") -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), 5, source_address=(source, 0))
-        self.replies = self.sock.makefile("rb")
-
-    def reply(self) -> bytes:
-        """The next reply line, or b"" once the server closed the connection."""
-        return self.replies.readline()
-
-    def send(self, line: str) -> bytes:
-        self.sock.sendall(line.encode() + b"\r\n")
-        return self.reply()
-
-    def close(self) -> None:
-        self.replies.close()
-        self.sock.close()
-
-
-Connect = Callable[..., list[tuple[Session, bytes]]]
+Connect = Callable[..., list[tuple[SmtpSession, bytes]]]
 
 
 @pytest.fixture
 def connect() -> Iterator[Connect]:
     """``connect(port, source, count)``: that many sessions and their greetings."""
-    opened: list[Session] = []
+    opened: list[SmtpSession] = []
 
     def open_sessions(
         port: int, source: str = "127.0.0.1", count: int = 1
-    ) -> list[tuple[Session, bytes]]:
-        sessions = [Session(port, source) for _ in range(count)]
+    ) -> list[tuple[SmtpSession, bytes]]:
+        sessions = [SmtpSession(port, source) for _ in range(count)]
         opened.extend(sessions)
         return [(s, s.reply()) for s in sessions]
 
