@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ticketd.mail.listener import ListenerSettings, Network
+from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 
 MIB = 1024 * 1024

@@ -14,8 +14,9 @@ import pytest
 
 from tests.builders import claim
 from tests.netutil import SmtpSession, free_port
-from ticketd.mail.listener import InboundSMTPHandler, ListenerSettings, make_controller
+from ticketd.mail.listener import InboundSMTPHandler, make_controller
 from ticketd.mail.message import RawMessage
+from ticketd.mail.smtp_guard import ListenerSettings
 
 
 class Store:

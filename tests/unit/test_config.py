@@ -132,11 +132,11 @@ def test_run_refuses_to_start_on_a_bad_config(
 
 
 def listener_config(tmp_path: Path, lines: str) -> Path:
+    """The example with ``lines`` as its whole [smtp_listener] section."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start, end = text.index("\n[smtp_listener]"), text.index("\n[outbound]")
     path = tmp_path / "c.toml"
-    text = EXAMPLE.read_text(encoding="utf-8").replace(
-        "\n[smtp_listener]", f"\n[smtp_listener]\n{lines}\n#"
-    )
-    path.write_text(text, encoding="utf-8")
+    path.write_text(f"{text[:start]}\n[smtp_listener]\n{lines}\n{text[end:]}", encoding="utf-8")
     return path
 
 
