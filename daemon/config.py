@@ -7,6 +7,7 @@ relative paths are relative to the config file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 
 MIB = 1024 * 1024
@@ -70,7 +72,7 @@ class MailboxConfig:
 @dataclass(frozen=True)
 class ListenerConfig:
     listen: str
-    max_message_size: int = 25 * MIB
+    settings: ListenerSettings = field(default_factory=ListenerSettings)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,17 @@ class _Section:
             return ()
         return tuple(item.strip().lower() for item in items)
 
+    def networks(self, name: str) -> tuple[Network, ...]:
+        """A list of IP addresses or CIDR networks (``"192.0.2.25"``, ``"10.1.0.0/16"``)."""
+        found: list[Network] = []
+        for index, item in enumerate(self._get(name, list, "a list of strings", [])):
+            network = _network(item)
+            if isinstance(network, str):
+                self.reader.problem(f"{self.key(name)}[{index}]", network)
+            else:
+                found.append(network)
+        return tuple(found)
+
     def secret(self, name: str, *, required: bool) -> str:
         """``name``, ``name_env`` or ``name_file``: exactly one of them."""
         given = [k for k in (name, f"{name}_env", f"{name}_file") if k in self.data]
@@ -245,6 +258,21 @@ class _Section:
     def finish(self) -> None:
         for unknown in sorted(set(self.data) - self.used):
             self.reader.problem(self.key(unknown), "unknown key")
+
+
+def _network(item: object) -> Network | str:
+    """``item`` as an IP network, or what is wrong with it."""
+    if isinstance(item, str):
+        try:
+            return ipaddress.ip_network(item.strip())
+        except ValueError:
+            try:
+                loose = ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                pass
+            else:
+                return f"{item!r} has host bits set (did you mean {loose}?)"
+    return f"expected an IP address or network, got {item!r}"
 
 
 class _Reader:
@@ -397,8 +425,15 @@ def _listener(reader: _Reader, root: dict[str, Any], used: set[str]) -> Listener
     def build(s: _Section) -> ListenerConfig:
         listen = s.string("listen", "127.0.0.1:2525")
         reader.listen(s.key("listen"), listen)
-        size = s.integer("max_message_size", 25 * MIB, 1024, 1024 * MIB)
-        return ListenerConfig(listen, size)
+        settings = ListenerSettings(
+            max_message_size=s.integer("max_message_size", 25 * MIB, 1024, 1024 * MIB),
+            max_sessions=s.integer("max_sessions", 100, 1, 100_000),
+            max_sessions_per_peer=s.integer("max_sessions_per_peer", 20, 1, 100_000),
+            timeout_seconds=s.number("timeout_seconds", 60, 1),
+            max_session_seconds=s.number("max_session_seconds", 600, 1),
+            trusted_relays=s.networks("trusted_relays"),
+        )
+        return ListenerConfig(listen, settings)
 
     return _optional(reader, root, "smtp_listener", used, build)  # type: ignore[no-any-return]
 

@@ -130,6 +130,7 @@ class Ingestor:
                     released=False,
                     source=raw.source,
                     received_at=raw.received_at,
+                    authres_trusted=raw.authres_trusted,
                 )
                 outcome = self._process(writer, item, msg=msg)
                 report.counts[outcome] += 1
@@ -199,6 +200,7 @@ class Ingestor:
                     released=item.released,
                     envelope_to=item.envelope_to,
                     arrived_at=item.arrived_at(msg),
+                    authres_trusted=item.authres_trusted,
                 )
                 ticket_id = writer.apply(decision, Incoming(inbound_id, msg))
         except Exception as exc:

@@ -111,17 +111,10 @@ class Daemon:
             handler = InboundSMTPHandler(
                 config.support_address,
                 self.enqueue,
-                max_message_size=config.smtp_listener.max_message_size,
+                settings=config.smtp_listener.settings,
                 clock=self.components.clock.now,
             )
-            servers.append(
-                await start_server(
-                    handler,
-                    host,
-                    int(port),
-                    max_message_size=config.smtp_listener.max_message_size,
-                )
-            )
+            servers.append(await start_server(handler, host, int(port)))
         web = await start_web(
             self.components,
             lambda: self.watcher.state if self.watcher else None,

@@ -3,6 +3,10 @@
 Recipients other than the support address (and its ``+tag`` forms) are refused at RCPT,
 so the listener is never an open relay. DATA is answered 250 only after ``store`` has
 committed the raw message; 451 if storing failed, so the sender retries.
+
+Sessions are admitted and timed by ``ListenerSettings`` (``mail/smtp_guard.py``), so the
+listener cannot be starved; mail from a peer in ``trusted_relays`` is marked so that its
+Authentication-Results headers are believed (from anyone else, its sender wrote them).
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from ticketd.mail.message import RawMessage, Source
+from ticketd.mail.smtp_guard import (
+    IDLE_TIMEOUT,
+    SESSION_TOO_LONG,
+    ListenerSettings,
+    PeerKey,
+    Sessions,
+    peer_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +58,12 @@ class InboundSMTPHandler:
         support_address: str,
         store: Callable[[RawMessage], None],
         *,
-        max_message_size: int,
+        settings: ListenerSettings,
         clock: Callable[[], datetime],
     ) -> None:
         self.support_address = support_address
         self.store = store
-        self.max_message_size = max_message_size
+        self.settings = settings
         self.clock = clock
 
     async def handle_RCPT(
@@ -72,6 +84,7 @@ class InboundSMTPHandler:
             received_at=self.clock(),
             envelope_from=envelope.mail_from,
             envelope_to=tuple(envelope.rcpt_tos),
+            authres_trusted=self.settings.trusts(session.peer),
         )
         try:
             await asyncio.get_running_loop().run_in_executor(None, self.store, raw)
@@ -81,14 +94,72 @@ class InboundSMTPHandler:
         return OK_QUEUED
 
 
-def _smtp_factory(handler: InboundSMTPHandler, max_message_size: int) -> SMTP:
-    return SMTP(
-        handler,
-        data_size_limit=max_message_size,
-        enable_SMTPUTF8=True,
-        decode_data=False,
-        hostname="ticketd",
-    )
+class GuardedSMTP(SMTP):
+    """aiosmtpd's server within the session limits: over them a connection is answered
+    421 and closed; a session is closed with 421 when it sends nothing for
+    ``timeout_seconds`` or has lasted ``max_session_seconds``."""
+
+    def __init__(self, handler: InboundSMTPHandler, sessions: Sessions) -> None:
+        settings = handler.settings
+        super().__init__(
+            handler,
+            data_size_limit=settings.max_message_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname="ticketd",
+            # aiosmtpd's own timer restarts on commands only (a slow DATA would outlive
+            # it); the timers below replace it, so it must never fire before them.
+            timeout=settings.max_session_seconds + settings.timeout_seconds,
+        )
+        self.settings = settings
+        self.sessions = sessions
+        self.key: PeerKey | None = None
+        self.idle: asyncio.TimerHandle | None = None
+        self.expiry: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        peer = transport.get_extra_info("peername")
+        key = peer_key(peer)
+        refusal = self.sessions.refusal(key, self.settings.trusts(peer))
+        if refusal is not None:
+            self.sessions.refuse(peer, refusal)
+            _close(transport, refusal)
+            return
+        self.sessions.open(key)
+        self.key = key
+        self.idle = self.loop.call_later(
+            self.settings.timeout_seconds, _close, transport, IDLE_TIMEOUT
+        )
+        self.expiry = self.loop.call_later(
+            self.settings.max_session_seconds, _close, transport, SESSION_TOO_LONG
+        )
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self.idle is not None and self.transport is not None:
+            self.idle.cancel()
+            self.idle = self.loop.call_later(
+                self.settings.timeout_seconds, _close, self.transport, IDLE_TIMEOUT
+            )
+        super().data_received(data)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.key is None:
+            return
+        for timer in (self.idle, self.expiry):
+            if timer is not None:
+                timer.cancel()
+        self.sessions.close(self.key)
+        self.key = None
+        super().connection_lost(error)
+
+
+def _close(transport: asyncio.BaseTransport, reply: str) -> None:
+    """Answer ``reply`` and close (what is buffered is still sent)."""
+    if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+        transport.write(reply.encode("ascii") + b"\r\n")
+    transport.close()
 
 
 class ListenerController(Controller):
@@ -96,10 +167,10 @@ class ListenerController(Controller):
 
     def __init__(self, handler: InboundSMTPHandler, host: str, port: int, **kwargs: Any) -> None:
         super().__init__(handler, hostname=host, port=port, **kwargs)
-        self.max_message_size = handler.max_message_size
+        self.sessions = Sessions(handler.settings)
 
     def factory(self) -> SMTP:
-        return _smtp_factory(self.handler, self.max_message_size)
+        return GuardedSMTP(self.handler, self.sessions)
 
 
 def make_controller(handler: InboundSMTPHandler, host: str, port: int) -> ListenerController:
@@ -107,11 +178,8 @@ def make_controller(handler: InboundSMTPHandler, host: str, port: int) -> Listen
     return ListenerController(handler, host, port, ready_timeout=10)
 
 
-async def start_server(
-    handler: InboundSMTPHandler, host: str, port: int, *, max_message_size: int
-) -> asyncio.Server:
+async def start_server(handler: InboundSMTPHandler, host: str, port: int) -> asyncio.Server:
     """Serve SMTP inside the running loop (the daemon's)."""
+    sessions = Sessions(handler.settings)
     loop = asyncio.get_running_loop()
-    return await loop.create_server(
-        lambda: _smtp_factory(handler, max_message_size), host=host, port=port
-    )
+    return await loop.create_server(lambda: GuardedSMTP(handler, sessions), host=host, port=port)

@@ -36,7 +36,12 @@ class Source(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
-    """Bytes exactly as received, plus what the transport told us about them."""
+    """Bytes exactly as received, plus what the transport told us about them.
+
+    ``authres_trusted``: a trusted server can have written its Authentication-Results
+    headers (true of mail fetched from the mailbox or imported from it; false of mail a
+    client handed straight to the SMTP listener from outside its trusted relays).
+    """
 
     data: bytes
     source: Source
@@ -44,6 +49,7 @@ class RawMessage:
     envelope_from: str | None = None
     envelope_to: tuple[str, ...] = ()
     uid: int | None = None
+    authres_trusted: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,31 @@
 """Is this mail really from the engineer it claims? Two ways, per the contract:
 
 - the topmost ``Authentication-Results`` header comes from a trusted server and reports
-  ``dkim=pass`` for the From domain (or a parent of it); any header below it counts for
-  nothing, since a sender can add such headers himself;
+  ``dkim=pass`` with a ``header.d`` aligned with the From domain: the same organisational
+  domain by the Public Suffix List (``mail.example.com`` aligns with ``example.com``,
+  ``other.co.kr`` never with ``acme.co.kr``, a bare suffix like ``com`` with nothing);
+  any header below it counts for nothing, since a sender can add such headers himself,
+  and none counts when the sender handed the mail straight to our SMTP listener;
 - or it was sent to the signed ``support+token@`` reply address that ticketd put in
   that engineer's notification about this ticket.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import authres
+from publicsuffixlist import PublicSuffixList
 
 from ticketd.mail.message import InboundMessage
 from ticketd.routing.links import verify_reply_token
+
+UNTRUSTED_PEER = (
+    "Authentication-Results not believed: the mail came straight to the SMTP listener"
+    " from a peer that is not in [smtp_listener].trusted_relays"
+)
 
 
 @dataclass(frozen=True)
@@ -25,9 +35,27 @@ class AuthResult:
     reason: str
 
 
-def _aligned(domain: str, from_domain: str) -> bool:
-    domain, from_domain = domain.lower().strip("."), from_domain.lower().strip(".")
-    return bool(domain) and (from_domain == domain or from_domain.endswith("." + domain))
+@functools.cache
+def _suffixes() -> PublicSuffixList:
+    """The Public Suffix List bundled with ``publicsuffixlist`` (read once, on first use)."""
+    return PublicSuffixList()
+
+
+def organizational_domain(domain: str) -> str | None:
+    """The registrable domain (``mail.acme.co.kr`` → ``acme.co.kr``) in ASCII form; None
+    for a public suffix (``com``, ``co.kr``) or a name that is not a domain."""
+    name = domain.strip().lower().removesuffix(".")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return _suffixes().privatesuffix(name)
+
+
+def _aligned(signer: str, from_domain: str) -> bool:
+    """Relaxed DKIM alignment (RFC 7489 3.1.1): the same organisational domain."""
+    organization = organizational_domain(signer)
+    return organization is not None and organization == organizational_domain(from_domain)
 
 
 def dkim_aligned_pass(
@@ -47,10 +75,12 @@ def dkim_aligned_pass(
     for result in parsed.results:
         if str(result.method).lower() != "dkim":
             continue
-        signer = ""
-        for prop in result.properties:
-            if prop.type == "header" and prop.name in ("d", "i"):
-                signer = str(prop.value).rpartition("@")[2]
+        signers = [
+            str(prop.value)
+            for prop in result.properties
+            if prop.type == "header" and prop.name == "d"
+        ]
+        signer = signers[0] if len(signers) == 1 else ""
         outcome = str(result.result).lower()
         if outcome == "pass" and _aligned(signer, from_domain):
             return AuthResult(True, "dkim", f"dkim=pass for {signer} from {server}")
@@ -93,10 +123,17 @@ def authenticate(
     secret: str,
     today: int,
     envelope_to: Sequence[str] = (),
+    authres_trusted: bool = True,
 ) -> AuthResult:
-    """Either way of authenticating; the reason says why when neither holds."""
+    """Either way of authenticating; the reason says why when neither holds.
+    ``authres_trusted`` False: no trusted server can have written the message's
+    Authentication-Results (a client handed it straight to the listener), so only the
+    signed reply address counts."""
     from_domain = msg.from_addr.domain if msg.from_addr else ""
-    dkim = dkim_aligned_pass(msg.authentication_results, trusted_authserv_ids, from_domain)
+    if authres_trusted:
+        dkim = dkim_aligned_pass(msg.authentication_results, trusted_authserv_ids, from_domain)
+    else:
+        dkim = AuthResult(False, "dkim", UNTRUSTED_PEER)
     if dkim.ok:
         return dkim
     recipients = [

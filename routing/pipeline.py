@@ -120,6 +120,7 @@ class Facts:
         released: bool,
         envelope_to: tuple[str, ...],
         arrived_at: datetime | None,
+        authres_trusted: bool,
     ) -> None:
         self.msg = msg
         self.arrived_at = arrived_at
@@ -129,6 +130,7 @@ class Facts:
         self.rng = rng
         self.released = released
         self.envelope_to = envelope_to
+        self.authres_trusted = authres_trusted
 
     @cached_property
     def found(self) -> tuple[TicketRef | None, Hit | None]:
@@ -171,10 +173,13 @@ def route(
     released: bool = False,
     envelope_to: tuple[str, ...] = (),
     arrived_at: datetime | None = None,
+    authres_trusted: bool = True,
 ) -> Decision:
     """Decide what to do with ``msg``. ``released``: an operator let it through;
     ``envelope_to``: the SMTP recipients, when known (signed reply addresses);
-    ``arrived_at``: when the mail reached us (IMAP INTERNALDATE, the topmost Received)."""
+    ``arrived_at``: when the mail reached us (IMAP INTERNALDATE, the topmost Received);
+    ``authres_trusted``: whether a trusted server can have written its
+    Authentication-Results (not when a client handed it straight to the listener)."""
     facts = Facts(
         msg,
         lookup,
@@ -184,6 +189,7 @@ def route(
         released=released,
         envelope_to=envelope_to,
         arrived_at=arrived_at,
+        authres_trusted=authres_trusted,
     )
     for row in decision_table():
         if row.applies(facts):
@@ -289,6 +295,7 @@ def engineer_mail(facts: Facts) -> Decision:
         secret=ctx.secret_key,
         today=int(facts.clock.now().timestamp() // 86400),
         envelope_to=facts.envelope_to,
+        authres_trusted=facts.authres_trusted,
     )
     hits = (*facts.thread_hit, Hit("engineer", engineer.email), Hit("auth", auth.reason))
     if not auth.ok:

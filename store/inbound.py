@@ -32,6 +32,7 @@ CLAIMABLE = select(
     inbound.c.envelope_to,
     inbound.c.source,
     inbound.c.received_at,
+    inbound.c.authres_trusted,
 )
 
 
@@ -53,6 +54,7 @@ class Claimed:
         if self.source == Source.IMPORT:
             return msg.received or msg.date or self.received_at
         return self.received_at
+    authres_trusted: bool
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def store_raw(
             "size": len(raw.data),
             "envelope_from": raw.envelope_from,
             "envelope_to": ",".join(raw.envelope_to) or None,
+            "authres_trusted": raw.authres_trusted,
             "received_at": raw.received_at,
             "state": InboundState.PENDING if attempts == 0 else InboundState.PROCESSING,
             "attempts": attempts,
@@ -145,6 +148,7 @@ def claim(connection: Connection, released: Sequence[int], limit: int) -> list[C
                 released=row.id in released,
                 source=Source(row.source),
                 received_at=row.received_at,
+                authres_trusted=row.authres_trusted,
             )
         )
     return batch

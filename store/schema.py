@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 
@@ -130,6 +131,7 @@ inbound = Table(
     Column("size", Integer, nullable=False),
     Column("envelope_from", Text),
     Column("envelope_to", Text),
+    Column("authres_trusted", Boolean, nullable=False, server_default=true()),
     _at("received_at"),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),

@@ -23,3 +23,24 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class SmtpSession:
+    """A raw SMTP client socket from a chosen loopback address (Linux routes all of
+    127.0.0.0/8 to lo), reading one reply line at a time."""
+
+    def __init__(self, port: int, source: str = "127.0.0.1") -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), 5, source_address=(source, 0))
+        self.replies = self.sock.makefile("rb")
+
+    def reply(self) -> bytes:
+        """The next reply line, or b"" once the server closed the connection."""
+        return self.replies.readline()
+
+    def send(self, line: str) -> bytes:
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self.reply()
+
+    def close(self) -> None:
+        self.replies.close()
+        self.sock.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import mailbox
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,6 +18,7 @@ import pytest
 
 from tests.builders import SUPPORT
 from tests.fixtures.database import sqlite_database
+from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.cli import main
 
 NEW_DATABASE: Callable[[Path], str] = sqlite_database
@@ -131,6 +133,42 @@ auto_close_days = 7
         encoding="utf-8",
     )
     return Workspace(root, config, database_url)
+
+
+def listening_config(root: Path, listener: str = "") -> tuple[Workspace, int, int]:
+    """``write_config`` with the SMTP listener (plus the ``listener`` lines) and the web
+    server on free loopback ports; returns the workspace and the two ports."""
+    smtp_port, web_port = free_port(), free_port()
+    ws = write_config(
+        root, listener=f'[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n{listener}\n'
+    )
+    text = ws.config.read_text().replace(
+        'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web_port}"'
+    )
+    ws.config.write_text(text)
+    return ws, smtp_port, web_port
+
+
+@contextmanager
+def running(
+    ws: Workspace, *ports: int, open_files: int | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """``ticketd run`` as a user starts it (with at most ``open_files`` file descriptors),
+    once every port in ``ports`` accepts; its log goes to ``daemon.log``; killed at the end
+    if still running."""
+    command = ["ticketd", "--config", str(ws.config), "run"]
+    if open_files is not None:
+        command = ["sh", "-c", f'ulimit -n {open_files} && exec "$@"', "sh", *command]
+    with (ws.root / "daemon.log").open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+        try:
+            for port in ports:
+                wait_for_port(port)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
 
 
 def write_mbox(path: Path, messages: Iterable[bytes]) -> Path:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.builders import claim
-from tests.e2e.support import Workspace, write_config
+from tests.e2e.support import Workspace, listening_config, running, write_config
 from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.config import load_config
 from ticketd.daemon.wiring import build
@@ -29,29 +29,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[tuple[Workspace, int, int, subprocess.Popen[str]]]:
-    smtp_port, web_port = free_port(), free_port()
-    ws = write_config(
-        tmp_path,
-        listener=f'[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n',
-    )
-    text = ws.config.read_text().replace(
-        'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web_port}"'
-    )
-    ws.config.write_text(text)
-    process = subprocess.Popen(
-        ["ticketd", "--config", str(ws.config), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_port(smtp_port)
-        wait_for_port(web_port)
+    ws, smtp_port, web_port = listening_config(tmp_path)
+    with running(ws, smtp_port, web_port) as process:
         yield ws, smtp_port, web_port, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=10)
 
 
 def tickets(ws: Workspace) -> list[dict[str, object]]:

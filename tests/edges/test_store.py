@@ -6,20 +6,24 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text
 
 from tests.builders import claim
+from tests.fixtures.database import NewDatabase
 from tests.unit.fakes import CTX as BASE_CTX
 from tests.unit.fakes import FrozenClock
 from ticketd.daemon.runner import Ingestor
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.notices import NoticeFactory, NoticeSettings
 from ticketd.notifications.render import Renderer
-from ticketd.store.db import Store, make_engine, migrate
+from ticketd.store.db import MIGRATIONS, Store, make_engine, migrate
 from ticketd.store.inbound import MAX_ATTEMPTS, Position
 from ticketd.store.pages import PageFacts, PagePublisher, SqlTicketReader
 from ticketd.store.schema import inbound, mailbox_state, metadata, outbox, tickets
@@ -94,6 +98,39 @@ def test_the_migrated_schema_is_the_one_the_code_uses(engine: Engine) -> None:
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == []
+
+
+def test_smtp_mail_stored_before_trusted_relays_existed_is_not_believed(
+    new_database: NewDatabase, tmp_path: Path
+) -> None:
+    old = make_engine(new_database(tmp_path / "old"))
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for source in ("smtp", "imap", "import"):
+            connection.execute(
+                text(
+                    "INSERT INTO inbound (source, message_id, raw_sha256, size, received_at,"
+                    " state, attempts, reason) VALUES (:source, '', '', 0, :at, 'pending', 0, '')"
+                ),
+                {"source": source, "at": datetime(2026, 1, 1)},
+            )
+    migrate(old)
+    with old.connect() as connection:
+        rows = connection.execute(select(inbound.c.source, inbound.c.authres_trusted)).all()
+    old.dispose()
+    assert sorted(map(tuple, rows)) == [("imap", True), ("import", True), ("smtp", False)]
+
+
+def test_whether_authentication_results_count_is_kept_until_processing(engine: Engine) -> None:
+    runner = ingestor(engine)
+    for trusted in (True, False):
+        runner.enqueue(RawMessage(claim(), Source.SMTP, datetime.now(UTC), authres_trusted=trusted))
+    with runner.store.write() as writer:
+        claimed = writer.claim((), 10)
+    assert [item.authres_trusted for item in claimed] == [True, False]
 
 
 def test_batch_commits_tickets_outbox_and_checkpoint_together(engine: Engine) -> None:

@@ -129,3 +129,57 @@ def test_run_refuses_to_start_on_a_bad_config(
     assert main(["--config", str(path), "run", "--once"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: invalid configuration: outbound.port: expected an integer")
+
+
+def listener_config(tmp_path: Path, lines: str) -> Path:
+    """The example with ``lines`` as its whole [smtp_listener] section."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start, end = text.index("\n[smtp_listener]"), text.index("\n[outbound]")
+    path = tmp_path / "c.toml"
+    path.write_text(f"{text[:start]}\n[smtp_listener]\n{lines}\n{text[end:]}", encoding="utf-8")
+    return path
+
+
+def test_listener_limits_and_trusted_relays(tmp_path: Path) -> None:
+    example = load_config(EXAMPLE, {}).smtp_listener
+    assert example is not None
+    settings = example.settings
+    assert (settings.max_sessions, settings.max_sessions_per_peer) == (100, 20)
+    assert (settings.timeout_seconds, settings.max_session_seconds) == (60, 600)
+    assert settings.trusted_relays == ()
+    path = listener_config(
+        tmp_path,
+        "max_sessions = 5\nmax_sessions_per_peer = 2\n"
+        'timeout_seconds = 1.5\ntrusted_relays = ["192.0.2.25", "10.1.0.0/16", "2001:db8::/32"]',
+    )
+    listener = load_config(path, {}).smtp_listener
+    assert listener is not None
+    assert listener.settings.max_sessions == 5 and listener.settings.timeout_seconds == 1.5
+    assert [str(n) for n in listener.settings.trusted_relays] == [
+        "192.0.2.25/32", "10.1.0.0/16", "2001:db8::/32"
+    ]  # fmt: skip
+    assert listener.settings.trusts(("10.1.2.3", 25)) and listener.settings.trusts(
+        ("::ffff:192.0.2.25", 25, 0, 0)
+    )
+    assert not listener.settings.trusts(("10.2.0.1", 25))
+
+
+def test_bad_trusted_relays_and_limits_name_their_key(tmp_path: Path) -> None:
+    path = listener_config(
+        tmp_path,
+        'trusted_relays = ["mx.example.com", "10.1.0.1/16", 7]\n'
+        "max_sessions = 0\ntimeout_seconds = 0",
+    )
+    found = problems(path)
+    assert (
+        "smtp_listener.trusted_relays[0]: expected an IP address or network, got 'mx.example.com'"
+        in found
+    )
+    hint = "has host bits set (did you mean 10.1.0.0/16?)"
+    assert f"smtp_listener.trusted_relays[1]: '10.1.0.1/16' {hint}" in found
+    assert "smtp_listener.trusted_relays[2]: expected an IP address or network, got 7" in found
+    assert "smtp_listener.max_sessions: must be between 1 and 100000" in found
+    assert "smtp_listener.timeout_seconds: must be at least 1" in found
+    assert "smtp_listener.trusted_relays: expected a list of strings, got '127.0.0.1'" in problems(
+        listener_config(tmp_path, 'trusted_relays = "127.0.0.1"')
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from ticketd.routing.effects import (
     QueueNotice,
     RecordBounce,
     RecordDuplicate,
+    RejectCommand,
     Suppressed,
 )
 from ticketd.routing.model import Status
@@ -188,3 +190,24 @@ def test_language_follows_the_customer() -> None:
         detect_language(message(subject="Café", text="Ça ne marche pas", new_text="Ça"), "ko")
         == "ko"
     )
+
+
+@pytest.mark.parametrize(("authres_trusted", "obeyed"), [(True, True), (False, False)])
+def test_authentication_results_count_only_where_a_trusted_server_wrote_them(
+    authres_trusted: bool, obeyed: bool
+) -> None:
+    found = ticket()
+    lookup = FakeLookup(by_tracking={found.tracking: found})
+    msg = message(
+        from_addr=Address("bob@example.com", "Bob"),
+        subject=f"Re: [{found.tracking}] Cannot log in",
+        new_text="#close",
+        text="#close",
+        authentication_results=("mx.example.com; dkim=pass header.d=example.com",),
+    )
+    ctx = replace(CTX, trusted_authserv_ids=("mx.example.com",))
+    decision = route(
+        msg, lookup, ctx, FrozenClock(), CountingRng(), authres_trusted=authres_trusted
+    )
+    assert (ChangeStatus in kinds(decision)) is obeyed
+    assert (RejectCommand in kinds(decision)) is not obeyed
