@@ -3,14 +3,21 @@
 Parsing is pure and the largest single cost of ingest; batches of at least
 ``MIN_PARALLEL`` messages are parsed by a spawned worker while the caller stores and
 routes the messages already parsed. Results come back in order. If the worker dies, the
-rest of the batch is parsed in-process: slower, never lost.
+rest of the batch is parsed in-process: slower, never lost. If ticketd dies (even by
+SIGKILL), the worker follows within a second: it asks the kernel for a signal when its
+parent dies (Linux) and watches its parent's pid besides (elsewhere).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import logging
 import multiprocessing
+import os
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +29,25 @@ log = logging.getLogger(__name__)
 
 MIN_PARALLEL = 32
 CHUNK = 8
+PR_SET_PDEATHSIG = 1
+PARENT_CHECK_SECONDS = 0.5
+
+
+def follow_parent(parent: int) -> None:
+    """In a worker: end this process when ``parent`` is gone."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name and hasattr(signal, "SIGKILL"):
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the kernel was asked
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class BatchParser:
@@ -51,7 +77,12 @@ class BatchParser:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=follow_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def close(self) -> None:
