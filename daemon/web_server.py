@@ -81,14 +81,16 @@ def build_web_app(
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)
     probe = ServiceHealth(reader_engine, watcher, role)
+    reader = SqlTicketReader(reader_engine, pages.facts, pages.generation)
     return create_app(
         components.page_renderer.settings,
-        SqlTicketReader(reader_engine, pages.facts, pages.generation),
+        reader,
         attachments=SqlAttachmentReader(reader_engine),
         mailer=OutboxLinkMailer(components),
         health=probe,
         metrics=probe,
         clock=time.monotonic,
+        close=reader.close,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -302,8 +303,17 @@ class StatusApp(Starlette):
     """Starlette with the security headers and the request counter outside everything,
     Starlette's own error handler included: an uncaught error's 500 carries them too."""
 
-    def __init__(self, routes: list[BaseRoute], counter: Counter) -> None:
-        super().__init__(routes=routes)
+    def __init__(
+        self, routes: list[BaseRoute], counter: Counter, close: Callable[[], None]
+    ) -> None:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                close()
+
+        super().__init__(routes=routes, lifespan=lifespan)
         self.counter = counter
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -319,8 +329,10 @@ def create_app(
     health: HealthProbe,
     metrics: MetricsSource,
     clock: Callable[[], float] = time.monotonic,
+    close: Callable[[], None] = lambda: None,
 ) -> Starlette:
-    """The Starlette application with an explicit route table."""
+    """The Starlette application with an explicit route table; ``close`` releases the
+    ports' resources when the application shuts down."""
     site = StatusSite(settings, reader, attachments, mailer, health, metrics, clock)
     routes: list[BaseRoute] = [
         Route("/t/{tracking}", site.ticket, methods=["GET"]),
@@ -334,4 +346,4 @@ def create_app(
         Route("/openapi.json", site.openapi, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return StatusApp(routes, site.requests)
+    return StatusApp(routes, site.requests, close)

@@ -120,7 +120,7 @@ def test_attachments_of_internal_mail_are_never_listed_or_served(
     assert code == 0, err
     events = ws.cli_json(capsys, "ticket", "show", number)["events"]
     assert [e["public"] for e in events if e["type"] == "automatic_message"] == [False]
-    engine = make_engine(f"sqlite:///{ws.root / 'var' / 'ticketd.db'}")
+    engine = make_engine(ws.database_url)
     with engine.connect() as connection:
         stored = dict(connection.execute(select(attachments.c.filename, attachments.c.id)).all())
     engine.dispose()

@@ -22,7 +22,7 @@ from ticketd.routing.links import status_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-key-0123456789"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
 
 class Site:
