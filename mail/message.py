@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+SYNTHETIC_SUFFIX = "@ticketd.invalid"
+"""Message-IDs ticketd derives itself (for mail without a usable one) end with this."""
+
 
 @dataclass(frozen=True, slots=True)
 class Address:
