@@ -204,7 +204,7 @@ def _undo_surrogates(text: str, charset: str | None = None) -> str:
     if not _escaped(text):
         return text
     data = _eight_bit(text)
-    for codec in ("utf-8", charset or guess(data)):
+    for codec in filter(None, ("utf-8", charset)):
         try:
             return data.decode(codec)
         except (UnicodeDecodeError, LookupError):

@@ -2,7 +2,9 @@
 
 Recipients other than the support address (and its ``+tag`` forms) are refused at RCPT,
 so the listener is never an open relay. DATA is answered 250 only after ``store`` has
-committed the raw message; 451 if storing failed, so the sender retries.
+committed the raw message; 451 if storing failed, so the sender retries. SMTPUTF8 is
+offered and honoured: UTF-8 envelope addresses and headers (RFC 6531/6532) are stored as
+received.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ OK_QUEUED = "250 2.0.0 OK: queued"
 OK_RECIPIENT = "250 2.1.5 OK"
 UNKNOWN_RECIPIENT = "550 5.1.1 No such recipient here"
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure storing the message; try again later"
+MAX_LINE_BYTES = 64 * 1024
 
 
 def is_support_recipient(address: str, support_address: str) -> bool:
@@ -81,8 +84,16 @@ class InboundSMTPHandler:
         return OK_QUEUED
 
 
+class _LongLinesSMTP(SMTP):
+    """aiosmtpd's server taking the long lines real mail has (a 10,000-character
+    Message-ID, unfolded HTML) instead of refusing the message; DATA as a whole stays
+    bounded by ``data_size_limit``."""
+
+    line_length_limit = MAX_LINE_BYTES
+
+
 def _smtp_factory(handler: InboundSMTPHandler, max_message_size: int) -> SMTP:
-    return SMTP(
+    return _LongLinesSMTP(
         handler,
         data_size_limit=max_message_size,
         enable_SMTPUTF8=True,

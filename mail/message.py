@@ -128,3 +128,9 @@ class OutgoingMessage:
     recipients: tuple[str, ...]
     data: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """A UTF-8 address or header (RFC 6532) can only travel with SMTPUTF8 (RFC 6531)."""
+        envelope = (self.sender, *self.recipients)
+        return not (all(a.isascii() for a in envelope) and self.data.isascii())

@@ -31,7 +31,7 @@ from ticketd.mail.message import (
 from ticketd.mail.quotes import strip_quoted
 
 MAX_ID_CHARS = 900
-"""Longer Message-IDs (and unreadable ones) are kept as a digest (``stable_id``)."""
+"""Longer Message-IDs (and unreadable ones) are kept as a digest (``_digest_id``)."""
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
 _PARSER = BytesParser(policy=compat32)
@@ -87,7 +87,7 @@ def parse(data: bytes, *, limits: ParseLimits | None = None) -> InboundMessage:
         return _parse(data, limits)
     except Exception as exc:
         return InboundMessage(
-            message_id=stable_id(data),
+            message_id=_digest_id(data),
             from_addr=None,
             subject="",
             text="",
@@ -104,7 +104,7 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
     message_id = _first_id(raw_id)
     synthesized = message_id is None
     if message_id is None:
-        message_id = stable_id(data)
+        message_id = _digest_id(data)
         defects.append("missing or invalid Message-ID")
     elif message_id.endswith(SYNTHETIC_SUFFIX) and SYNTHETIC_SUFFIX not in raw_id:
         defects.append(f"Message-ID over {MAX_ID_CHARS} characters or unreadable: digest kept")
@@ -374,17 +374,17 @@ def _ids(value: str) -> tuple[str, ...]:
 
 def _normal_id(found: str) -> str:
     """A Message-ID as stored and matched: itself when it is readable text (UTF-8 is fine,
-    RFC 6532) of at most ``MAX_ID_CHARS``; otherwise the ``stable_id`` of its bytes, so a
+    RFC 6532) of at most ``MAX_ID_CHARS``; otherwise the ``_digest_id`` of its bytes, so a
     reply naming it in In-Reply-To or References still finds it."""
     data = found.encode("utf-8", "surrogateescape")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return stable_id(data)
-    return text if len(text) <= MAX_ID_CHARS and text.isprintable() else stable_id(data)
+        return _digest_id(data)
+    return text if len(text) <= MAX_ID_CHARS and text.isprintable() else _digest_id(data)
 
 
-def stable_id(data: bytes) -> str:
+def _digest_id(data: bytes) -> str:
     """A Message-ID derived from ``data`` (the same bytes always give the same id)."""
     return f"sha256-{hashlib.sha256(data).hexdigest()}{SYNTHETIC_SUFFIX}"
 

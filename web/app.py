@@ -214,10 +214,10 @@ class StatusSite:
           200:
             description: database and mailbox state
           503:
-            description: the database is unreachable
+            description: the database is unreachable, or a listed problem keeps ticketd from working
         """
         details: Mapping[str, object] = self.health_probe.health()
-        ok = details.get("database") == "ok"
+        ok = details.get("database") == "ok" and not details.get("problems")
         body = {"status": "ok" if ok else "degraded", **details}
         return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
 

@@ -70,9 +70,13 @@ class FakeMailer:
         self.sent.append(tracking)
 
 
+@dataclass
 class Health:
+    problems: tuple[str, ...] = ()
+
     def health(self) -> Mapping[str, object]:
-        return {"database": "ok", "outbox_backlog": 3, "mailbox": []}
+        found: dict[str, object] = {"database": "ok", "outbox_backlog": 3, "mailbox": []}
+        return {**found, "problems": list(self.problems)} if self.problems else found
 
     def counters(self) -> Mapping[str, float]:
         return {"tickets_created": 42, "outbox_backlog": 3}
@@ -90,6 +94,7 @@ def client(
     reader: FakeReader | None = None,
     mailer: FakeMailer | None = None,
     clock: Clock | None = None,
+    health: Health | None = None,
     **settings: object,
 ) -> TestClient:
     values: dict[str, object] = {
@@ -105,7 +110,7 @@ def client(
         WebSettings(**values),  # type: ignore[arg-type]
         reader or FakeReader(),
         mailer=mailer or FakeMailer(),
-        health=Health(),
+        health=health or Health(),
         metrics=Health(),
         clock=clock or Clock(),
     )
@@ -247,6 +252,14 @@ def test_resend_answers_the_same_whether_or_not_the_address_matches() -> None:
     assert good.status_code == bad.status_code == 200
     assert good.text == bad.text
     assert mailer.sent == [NUMBER]
+
+
+def test_health_is_503_while_something_keeps_ticketd_from_working() -> None:
+    answer = client(health=Health(("imap worker down, restarting: OperationalError",))).get(
+        "/healthz"
+    )
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "degraded" and answer.json()["database"] == "ok"
 
 
 def test_health_and_metrics() -> None:
