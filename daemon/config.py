@@ -87,6 +87,7 @@ class OutboundConfig:
     maildir: Path = Path("var/outbox")
     cafile: Path | None = None
     timeout: float = 30.0
+    retry_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -451,6 +452,7 @@ def _outbound(s: _Section, reader: _Reader) -> OutboundConfig:
         maildir=s.path_value("maildir", "var/outbox") or Path("var/outbox"),
         cafile=s.path_value("cafile", None),
         timeout=s.number("timeout", 30, 1),
+        retry_seconds=s.number("retry_seconds", 30, 1),
     )
     if sender and "@" not in sender:
         reader.problem(s.key("from"), f"not a mail address: {sender!r}")

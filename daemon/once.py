@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ticketd.daemon.delivery import FlushReport, flush_outbox
+from ticketd.daemon.delivery import FlushReport, RelayState, flush_outbox
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.scheduler import JobReport, run_jobs
 from ticketd.daemon.wiring import Components
@@ -34,6 +34,7 @@ class CycleSummary:
 
     def __str__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.ingested.counts.items()))
+        relay = f"; relay unreachable: {self.flushed.relay_down}" if self.flushed.relay_down else ""
         return (
             f"processed {self.ingested.messages} messages ({counts or 'none'}) "
             f"in {self.ingest_seconds:.2f}s; "
@@ -41,7 +42,7 @@ class CycleSummary:
             f"closed={self.jobs.closed} pages={self.jobs.republished}; "
             f"mail sent={self.flushed.sent} "
             f"deferred={self.flushed.retried} failed={self.flushed.failed} "
-            f"in {self.flush_seconds:.2f}s"
+            f"in {self.flush_seconds:.2f}s{relay}"
         )
 
 
@@ -88,24 +89,40 @@ def jobs(components: Components, stop: Stop = never) -> JobReport:
     )
 
 
-def flush(components: Components, stop: Stop = never) -> FlushReport:
-    """Send the outbox through the configured transport."""
+def flush(
+    components: Components,
+    stop: Stop = never,
+    *,
+    relay: RelayState | None = None,
+    ignore_schedule: bool = False,
+) -> FlushReport:
+    """Send the outbox through the configured transport (see ``flush_outbox``)."""
     transport = components.transport()
     try:
-        return flush_outbox(components.store, transport, components.clock, stop=stop)
+        return flush_outbox(
+            components.store,
+            transport,
+            components.clock,
+            relay=relay,
+            ignore_schedule=ignore_schedule,
+            stop=stop,
+        )
     finally:
         transport.close()
 
 
-def process_and_flush(components: Components, stop: Stop = never) -> IngestReport:
-    """Process the queue, then send what it produced."""
+def process_and_flush(
+    components: Components, stop: Stop = never, relay: RelayState | None = None
+) -> IngestReport:
+    """Process the queue, then send what is due (while ``relay`` is down: at its probes)."""
     report = components.ingestor.process_pending(stop=stop)
-    flush(components, stop)
+    flush(components, stop, relay=relay)
     return report
 
 
 def run_once(components: Components) -> CycleSummary:
-    """One full cycle: fetch and process all new mail, run due jobs, flush the outbox."""
+    """One full cycle: fetch and process all new mail, run due jobs, and attempt every
+    pending mail whatever its retry schedule."""
     summary = CycleSummary()
     started = time.perf_counter()
     if components.mailbox is not None:
@@ -120,6 +137,6 @@ def run_once(components: Components) -> CycleSummary:
     summary.ingest_seconds = time.perf_counter() - started
     summary.jobs = jobs(components)
     started = time.perf_counter()
-    summary.flushed = flush(components)
+    summary.flushed = flush(components, ignore_schedule=True)
     summary.flush_seconds = time.perf_counter() - started
     return summary

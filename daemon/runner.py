@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ticketd.daemon.parse_worker import BatchParser
@@ -114,7 +114,7 @@ class Ingestor:
         with self.store.write() as writer:
             fresh = self._fresh(writer, batch, report)
             parsed = self.parser.parse_all([raw.data for raw in fresh])
-            for raw, msg in zip(fresh, parsed, strict=True):
+            for raw, msg in self._unseen(writer, batch, zip(fresh, parsed, strict=True), report):
                 inbound_id = writer.store_raw(
                     raw,
                     mailbox=batch.mailbox,
@@ -138,13 +138,41 @@ class Ingestor:
         return report
 
     def _fresh(self, writer: Writer, batch: Batch, report: IngestReport) -> list[RawMessage]:
-        """The batch's messages not stored yet (a re-fetch after a lost checkpoint)."""
+        """The batch's messages not stored yet: not under their UID (a re-fetch after a lost
+        checkpoint), nor as the same bytes under another UIDVALIDITY (a renumbered folder)."""
         uids = [raw.uid for raw in batch.raws if raw.uid is not None]
         stored = writer.stored_uids(batch.mailbox, batch.uidvalidity, uids)
         fresh = [raw for raw in batch.raws if raw.uid not in stored]
+        if fresh and batch.mailbox is not None and batch.uidvalidity is not None:
+            digests = [hashlib.sha256(raw.data).hexdigest() for raw in fresh]
+            seen = writer.stored_under_other_uidvalidity(
+                batch.mailbox, batch.uidvalidity, "raw_sha256", digests
+            )
+            fresh = [raw for raw, digest in zip(fresh, digests, strict=True) if digest not in seen]
         if len(fresh) < len(batch.raws):
             report.counts["already-stored"] += len(batch.raws) - len(fresh)
         return fresh
+
+    def _unseen(
+        self,
+        writer: Writer,
+        batch: Batch,
+        parsed: Iterable[tuple[RawMessage, InboundMessage]],
+        report: IngestReport,
+    ) -> list[tuple[RawMessage, InboundMessage]]:
+        """The parsed messages whose Message-ID the mailbox did not store under another
+        UIDVALIDITY (the same mail, its bytes changed by a migration of the folder)."""
+        pairs = list(parsed)
+        if not pairs or batch.mailbox is None or batch.uidvalidity is None:
+            return pairs
+        ids = {msg.message_id for _, msg in pairs if not msg.message_id_synthesized}
+        seen = writer.stored_under_other_uidvalidity(
+            batch.mailbox, batch.uidvalidity, "message_id", ids
+        )
+        kept = [(raw, msg) for raw, msg in pairs if msg.message_id not in seen]
+        if len(kept) < len(pairs):
+            report.counts["already-stored"] += len(pairs) - len(kept)
+        return kept
 
     def _checkpoint(self, writer: Writer, batch: Batch, mark: tuple[str, str] | None) -> None:
         if batch.mailbox is not None and batch.position is not None:

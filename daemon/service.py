@@ -1,6 +1,10 @@
 """``ticketd run``: one asyncio loop hosting the SMTP listener, the web server and the
 scheduler; the blocking parts (IMAP, the runner, SMTP sends) run in threads.
 
+The mailbox watcher and the runner are supervised: a loop that raises is restarted with
+backoff and shown down on ``/healthz`` meanwhile. While the relay is unreachable the outbox
+is probed every ``[outbound].retry_seconds``.
+
 SIGTERM/SIGINT set one stop event; the runner checks it between batches, so the message
 in hand is finished and committed before the process exits.
 """
@@ -19,8 +23,10 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticketd.daemon import once
+from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.leader import Leadership
-from ticketd.daemon.web_server import start_web
+from ticketd.daemon.supervisor import WorkerState, supervise
+from ticketd.daemon.web_server import ServiceState, start_web
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
 from ticketd.mail.listener import InboundSMTPHandler, start_server
@@ -42,6 +48,8 @@ class Daemon:
         self.lock = threading.Lock()
         self.watcher: MailboxWatcher | None = None
         self.leadership = Leadership(components.engine)
+        self.workers: dict[str, WorkerState] = {}
+        self.relay = RelayState(components.config.outbound.retry_seconds)
 
     def await_election(self) -> bool:
         """Block until this process is the poller; False if stopping first."""
@@ -53,7 +61,7 @@ class Daemon:
     def process(self) -> None:
         """Process queued mail and flush the outbox (serialised: one runner at a time)."""
         with self.lock:
-            once.process_and_flush(self.components, self.stop.is_set)
+            once.process_and_flush(self.components, self.stop.is_set, self.relay)
 
     def safely(self, name: str, job: Callable[[], object]) -> None:
         """The per-job catch-all: a failing job is logged and retried on its next run."""
@@ -115,10 +123,20 @@ class Daemon:
                 clock=self.components.clock.now,
             )
             servers.append(await start_server(handler, host, int(port)))
+        threads = [
+            threading.Thread(target=self.leadership.campaign, args=(self.stop,), daemon=True),
+            self._worker("runner", self.runner_loop),
+        ]
+        if self.components.mailbox is not None:
+            threads.append(self._worker("imap", self.watcher_loop))
         web = await start_web(
             self.components,
-            lambda: self.watcher.state if self.watcher else None,
-            lambda: "poller" if self.leadership.elected.is_set() else "standby",
+            ServiceState(
+                watcher=lambda: self.watcher.state if self.watcher else None,
+                role=lambda: "poller" if self.leadership.elected.is_set() else "standby",
+                workers=lambda: tuple(self.workers.values()),
+                relay=lambda: self.relay,
+            ),
         )
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
@@ -132,17 +150,11 @@ class Daemon:
         scheduler.add_job(
             self._in_thread("outbox", self.wake.set),
             "interval",
-            seconds=30,
+            seconds=self.relay.retry_seconds,
             coalesce=True,
             max_instances=1,
         )
         scheduler.start()
-        threads = [
-            threading.Thread(target=self.leadership.campaign, args=(self.stop,), daemon=True),
-            threading.Thread(target=self.runner_loop, name="runner", daemon=True),
-        ]
-        if self.components.mailbox is not None:
-            threads.append(threading.Thread(target=self.watcher_loop, name="imap", daemon=True))
         for thread in threads:
             thread.start()
         gc.freeze()  # start-up objects live for good: keep them out of every GC pass
@@ -159,6 +171,13 @@ class Daemon:
             await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
         self.leadership.release()
         return 0
+
+    def _worker(self, name: str, loop: Callable[[], None]) -> threading.Thread:
+        """A thread running ``loop`` under supervision (see ``supervisor.supervise``)."""
+        state = self.workers[name] = WorkerState(name)
+        return threading.Thread(
+            target=supervise, args=(state, loop, self.stop), name=name, daemon=True
+        )
 
     def _in_thread(self, name: str, job: Callable[[], object]) -> Callable[[], object]:
         async def run() -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from ticketd.daemon.delivery import RelayState
+from ticketd.daemon.supervisor import WorkerState
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
 from ticketd.routing.resend import resend_link
@@ -40,47 +42,90 @@ class OutboxLinkMailer:
                 writer.apply(resend_link(ticket, email, writer.lookup, limit, now))
 
 
+@dataclass(frozen=True)
+class ServiceState:
+    """The running daemon's live parts, as the web sees them (nothing outside ``run``)."""
+
+    watcher: Callable[[], WatcherState | None] = lambda: None
+    role: Callable[[], str] = lambda: "poller"
+    workers: Callable[[], Sequence[WorkerState]] = tuple
+    relay: Callable[[], RelayState | None] = lambda: None
+
+
 @dataclass
 class ServiceHealth:
     """``web.ports.HealthProbe`` and ``MetricsSource``: the database's state and the running
-    daemon's (mailbox watcher, poller role)."""
+    daemon's (mailbox watcher, supervised workers, relay, poller role). ``problems`` names
+    what keeps ticketd from working; any makes ``/healthz`` answer 503."""
 
     engine: Engine
-    watcher: Callable[[], WatcherState | None] = lambda: None
-    role: Callable[[], str] = lambda: "poller"
+    state: ServiceState = field(default_factory=ServiceState)
 
     def health(self) -> Mapping[str, object]:
         found = health.database_health(self.engine)
         if found["database"] != "ok":
             return found
-        state = self.watcher()
-        watcher = None
-        if state is not None:
-            watcher = {
-                "connected": state.connected,
-                "idle": state.idle_supported,
-                "last_poll_at": state.last_poll_at.isoformat() if state.last_poll_at else None,
-                "last_error": state.last_error,
+        problems: list[str] = []
+        workers = {}
+        for worker in self.state.workers():
+            workers[worker.name] = {
+                "running": worker.running,
+                "restarts": worker.restarts,
+                "last_error": worker.last_error,
+                "failed_at": worker.failed_at.isoformat() if worker.failed_at else None,
             }
-        return {**found, "role": self.role(), "watcher": watcher}
+            if not worker.running:
+                problems.append(f"{worker.name} worker down, restarting: {worker.last_error}")
+        watcher = _watcher(self.state.watcher(), problems)
+        relay = _relay(self.state.relay(), problems)
+        return {
+            **found,
+            "role": self.state.role(),
+            "watcher": watcher,
+            "workers": workers,
+            "relay": relay,
+            "problems": problems,
+        }
 
     def counters(self) -> Mapping[str, float]:
         values = health.counters(self.engine)
-        state = self.watcher()
+        state = self.state.watcher()
         if state is not None and state.last_poll_seconds is not None:
             values["poll_latency_seconds"] = state.last_poll_seconds
         return values
 
 
-def build_web_app(
-    components: Components,
-    watcher: Callable[[], WatcherState | None] = lambda: None,
-    role: Callable[[], str] = lambda: "poller",
-) -> Starlette:
+def _watcher(state: WatcherState | None, problems: list[str]) -> dict[str, object] | None:
+    if state is None:
+        return None
+    if state.last_error and not state.connected:
+        problems.append(f"mailbox unreachable: {state.last_error}")
+    return {
+        "connected": state.connected,
+        "idle": state.idle_supported,
+        "last_poll_at": state.last_poll_at.isoformat() if state.last_poll_at else None,
+        "last_error": state.last_error,
+    }
+
+
+def _relay(state: RelayState | None, problems: list[str]) -> dict[str, object] | None:
+    if state is None:
+        return None
+    if state.down_since is not None:
+        problems.append(f"relay unreachable: {state.last_error}")
+    return {
+        "reachable": state.down_since is None,
+        "down_since": state.down_since.isoformat() if state.down_since else None,
+        "last_error": state.last_error or None,
+        "next_probe_at": state.next_probe_at.isoformat() if state.next_probe_at else None,
+    }
+
+
+def build_web_app(components: Components, state: ServiceState | None = None) -> Starlette:
     """The Starlette application wired to the database (and the running daemon)."""
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)
-    probe = ServiceHealth(reader_engine, watcher, role)
+    probe = ServiceHealth(reader_engine, state or ServiceState())
     reader = SqlTicketReader(reader_engine, pages.facts, pages.generation)
     return create_app(
         components.page_renderer.settings,
@@ -115,15 +160,11 @@ class WebServer:
             await asyncio.wait_for(self.task, timeout=5)
 
 
-async def start_web(
-    components: Components,
-    watcher: Callable[[], WatcherState | None] = lambda: None,
-    role: Callable[[], str] = lambda: "poller",
-) -> WebServer:
+async def start_web(components: Components, state: ServiceState) -> WebServer:
     """Start serving ``[web].listen`` inside the running loop."""
     host, _, port = components.config.web.listen.rpartition(":")
     config = uvicorn.Config(
-        build_web_app(components, watcher, role),
+        build_web_app(components, state),
         host=host,
         port=int(port),
         log_level="warning",

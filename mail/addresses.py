@@ -69,17 +69,18 @@ class Mailbox:
     defects: tuple[str, ...]
 
 
-def parse_mailbox(values: Sequence[str], header: str) -> Mailbox:
-    """The one mailbox of a header given as all its raw values (one per occurrence)."""
+def parse_mailbox(values: Sequence[str], header: str, charset: str | None = None) -> Mailbox:
+    """The one mailbox of a header given as all its raw values (one per occurrence); raw
+    8-bit names are read as ``charset`` (see ``charsets.header_charset``)."""
     if not values:
         return Mailbox(None, f"no {header} header", ())
     if len(values) > 1:
-        each = [parse_mailbox([value], header) for value in values]
+        each = [parse_mailbox([value], header, charset) for value in values]
         emails = {m.address.email if m.address else None for m in each}
         if None in emails or len(emails) > 1:
             return Mailbox(None, f"{len(values)} {header} headers", ())
         return Mailbox(each[0].address, "", (f"{header} repeated {len(values)} times",))
-    found = parse_address_list(values[0])
+    found = parse_address_list(values[0], charset)
     problem = ""
     if found.groups:
         problem = f"{header} is a group"
@@ -93,7 +94,7 @@ def parse_mailbox(values: Sequence[str], header: str) -> Mailbox:
     return Mailbox(None if problem else found.addresses[0], problem, defects)
 
 
-def parse_address_list(raw: str) -> AddressList:
+def parse_address_list(raw: str, charset: str | None = None) -> AddressList:
     """Every mailbox of one raw (undecoded) header value, groups flattened."""
     tokens, defects = _tokenize(raw)
     entries, groups = _entries(tokens)
@@ -101,7 +102,7 @@ def parse_address_list(raw: str) -> AddressList:
     rejected: list[str] = []
     mailboxes = 0
     for words in entries:
-        entry = _mailbox(words)
+        entry = _mailbox(words, charset)
         if entry is None:
             if any(t.kind != "comment" for t in words):
                 defects.append("text without an address ignored")
@@ -191,18 +192,18 @@ def _is(token: _Token, *specials: str) -> bool:
     return token.kind == "special" and token.text in specials
 
 
-def _mailbox(entry: list[_Token]) -> _Entry | None:
+def _mailbox(entry: list[_Token], charset: str | None) -> _Entry | None:
     """One mailbox, or None when the entry writes no address at all."""
     words = [t for t in entry if t.kind != "comment"]
     comments = [_Token("quoted", t.text, t.spaced) for t in entry if t.kind == "comment"]
     if not any(_is(t, "<", "@") for t in words):
         return None
     if any(_is(t, "<") for t in words):
-        return _angle_mailbox(words, comments)
-    return _bare_mailbox(words, comments)
+        return _angle_mailbox(words, comments, charset)
+    return _bare_mailbox(words, comments, charset)
 
 
-def _angle_mailbox(words: list[_Token], comments: list[_Token]) -> _Entry:
+def _angle_mailbox(words: list[_Token], comments: list[_Token], charset: str | None) -> _Entry:
     start = next(i for i, t in enumerate(words) if _is(t, "<"))
     end = next((i for i in range(start + 1, len(words)) if _is(words[i], ">")), len(words))
     inner, after = words[start + 1 : end], words[end + 1 :]
@@ -215,11 +216,11 @@ def _angle_mailbox(words: list[_Token], comments: list[_Token]) -> _Entry:
     if email is None:
         return _Entry(None, why)
     defect = "unterminated <" if end == len(words) else "text after <...> ignored" if after else ""
-    name = _display_name(words[:start]) or _display_name(comments)
+    name = _display_name(words[:start], charset) or _display_name(comments, charset)
     return _Entry(Address(email, name), defect=defect)
 
 
-def _bare_mailbox(words: list[_Token], comments: list[_Token]) -> _Entry:
+def _bare_mailbox(words: list[_Token], comments: list[_Token], charset: str | None) -> _Entry:
     """``addr-spec``, or leniently ``words addr-spec`` (no brackets): the unbroken run
     around the single ``@`` is the address, the other words its name."""
     ats = [i for i, t in enumerate(words) if _is(t, "@")]
@@ -227,7 +228,7 @@ def _bare_mailbox(words: list[_Token], comments: list[_Token]) -> _Entry:
         return _Entry(None, "several @ without <>")
     email, why = _addr_spec(words)
     if email is not None:
-        return _Entry(Address(email, _display_name(comments)))
+        return _Entry(Address(email, _display_name(comments, charset)))
     low = high = ats[0]
     while low > 0 and _touch(words[low - 1], words[low]):
         low -= 1
@@ -236,7 +237,9 @@ def _bare_mailbox(words: list[_Token], comments: list[_Token]) -> _Entry:
     email, why = _addr_spec(words[low : high + 1])
     if email is None:
         return _Entry(None, why)
-    name = _display_name([*words[:low], *words[high + 1 :]]) or _display_name(comments)
+    name = _display_name([*words[:low], *words[high + 1 :]], charset) or _display_name(
+        comments, charset
+    )
     return _Entry(Address(email, name), defect="address without <> after other text")
 
 
@@ -283,7 +286,7 @@ def _dotted(tokens: Sequence[_Token], kinds: tuple[_Kind, ...]) -> str | None:
     return "".join(parts)
 
 
-def _display_name(tokens: Sequence[_Token]) -> str:
+def _display_name(tokens: Sequence[_Token], charset: str | None) -> str:
     """The decoded phrase: encoded words only as whole words (also inside quotes, as many
     mailers write them), raw 8-bit text as the Subject's; one line, bidi controls removed.
     Atoms and dots not parted by spaces are one word (sloppy ``=?utf-8?q?J.R.?=`` too)."""
@@ -315,7 +318,7 @@ def _display_name(tokens: Sequence[_Token]) -> str:
             continue
         runs.append((separator, [word], encoded))
     name = "".join(
-        separator + (decode_header_value if encoded else decode_unencoded)("".join(words))
+        separator + (decode_header_value if encoded else decode_unencoded)("".join(words), charset)
         for separator, words, encoded in runs
     )
     return " ".join(_BIDI.sub("", name).split())[:MAX_NAME_CHARS]

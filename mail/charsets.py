@@ -2,12 +2,18 @@
 
 Python maps ``ks_c_5601-1987`` (Outlook) and ``euc-kr`` to EUC-KR, which cannot decode
 cp949 syllables such as 똠, 햏, 뷁; both are decoded as cp949 here.
+
+Raw 8-bit header text carries no label. Its charset is decided once per message
+(``header_charset``): a charset the message labels elsewhere (a text part, an encoded word)
+when it reads plausibly, else the most plausible strict decode among cp949, GBK, Shift_JIS,
+Windows-1252 and Windows-1250 (``guess``), so the Subject and the display names agree.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable, Iterable
 from email.header import decode_header
 
 from charset_normalizer import from_bytes
@@ -36,7 +42,13 @@ ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
 }
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_WORD_CHARSET = re.compile(r"=\?([^?\s*]+)[^?\s]*\?[bBqQ]\?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+WEAK_LABELS = frozenset({"us-ascii", "ascii", "iso-8859-1", "latin1", "utf-8", "utf8"})
+"""Labels that say nothing about 8-bit header text (defaults, or already tried)."""
+SAMPLE_BYTES = 4096
+"""Detection reads at most this much raw text."""
+HINT_PLAUSIBLE = 0.6
 
 
 def codec_for(label: str | None) -> str | None:
@@ -74,43 +86,225 @@ def decode_bytes(data: bytes, label: str | None) -> str:
         return data.decode(codec or "utf-8", errors="replace")
 
 
-def decode_header_value(raw: str) -> str:
-    """Decode a header value: RFC 2047 encoded words and raw 8-bit bytes; never raises."""
+def decode_header_value(raw: str, charset: str | None = None) -> str:
+    """Decode a header value: RFC 2047 encoded words and raw 8-bit bytes (as ``charset``
+    when given, see ``header_charset``); never raises."""
     if "=?" not in raw:
-        return decode_unencoded(raw)
+        return decode_unencoded(raw, charset)
     try:
         parts = decode_header(_join_adjacent_words(raw))
     except Exception:
-        return decode_unencoded(raw)
+        return decode_unencoded(raw, charset)
     text = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            text.append(decode_bytes(chunk, charset))
+    for chunk, label in parts:
+        if isinstance(chunk, str):
+            text.append(_undo_surrogates(chunk, charset))
+        elif label is None:  # text between encoded words, handed back escaped
+            text.append(_undo_surrogates(chunk.decode("raw-unicode-escape"), charset))
         else:
-            text.append(_undo_surrogates(chunk))
+            text.append(decode_bytes(chunk, label))
     return _clean("".join(text))
 
 
-def decode_unencoded(raw: str) -> str:
+def decode_unencoded(raw: str, charset: str | None = None) -> str:
     """Decode header text without looking for encoded words (raw 8-bit bytes only)."""
-    return _clean(_undo_surrogates(raw))
+    return _clean(_undo_surrogates(raw, charset))
+
+
+def header_charset(values: Iterable[str], labels: Iterable[str | None]) -> str | None:
+    """The codec for the raw 8-bit text of one message's headers (``values`` as compat32
+    gives them), or None when there is none or it is UTF-8: the first of ``labels`` (the
+    message's own charset labels) that decodes it plausibly, else ``guess``."""
+    data = b" ".join(_eight_bit(value) for value in values if _escaped(value))[:SAMPLE_BYTES]
+    if not data or _decodes(data, "utf-8") is not None:
+        return None
+    for label in labels:
+        codec = codec_for(label)
+        if codec is None or (label or "").strip().strip('"').lower() in WEAK_LABELS:
+            continue
+        text = _decodes(data, codec)
+        if text is not None and plausibility(text, codec) >= HINT_PLAUSIBLE:
+            return codec
+    return guess(data)
+
+
+def labels_in(value: str) -> list[str]:
+    """The charsets named by the encoded words of a header value."""
+    return _WORD_CHARSET.findall(value)
+
+
+def guess(data: bytes) -> str:
+    """The candidate whose strict decode of ``data`` reads most plausibly (ties: the
+    earlier candidate); Windows-1252 when none decodes."""
+    best, best_score = "cp1252", -1.0
+    for codec in CANDIDATES:
+        text = _decodes(data[:SAMPLE_BYTES], codec)
+        if text is not None and (score := plausibility(text, codec)) > best_score:
+            best, best_score = codec, score
+    return best
+
+
+def plausibility(text: str, codec: str) -> float:
+    """How much ``text`` (decoded as ``codec``) reads like the languages written in that
+    charset, from 0 to 1, judged on its non-ASCII characters."""
+    marks = [index for index, ch in enumerate(text) if not ch.isascii()]
+    if not marks:
+        return 1.0
+    weigh = _CJK.get(codec)
+    if weigh is not None:
+        return sum(weigh(text[index]) for index in marks) / len(marks)
+    languages = [set(letters + letters.upper()) for letters in _LETTERS.get(codec, ())]
+    if not languages:
+        languages = [{text[index] for index in marks if text[index].isalpha()}]
+    best = max(sum(_latin(text, index, letters) for index in marks) for letters in languages)
+    return best / len(marks)
+
+
+def _latin(text: str, index: int, letters: set[str]) -> float:
+    """One non-ASCII character of single-byte text: a letter of the language reads well
+    next to an ASCII letter, less well among other non-ASCII characters (CJK bytes read
+    as Latin give runs of those); punctuation reads well unless it splits a word."""
+    ch = text[index]
+    before = text[index - 1] if index else " "
+    after = text[index + 1] if index + 1 < len(text) else " "
+    if ch in _PUNCTUATION:
+        return 0.0 if before.isalpha() and after.isalpha() else 1.0
+    if ch not in letters or _MISFIT.match(text, index):
+        return 0.0
+    return 1.0 if _ascii_letter(before) or _ascii_letter(after) else 0.6
+
+
+def _ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
 
 
 def _join_adjacent_words(raw: str) -> str:
     return re.sub(r"\?=\s+=\?", "?==?", raw)
 
 
-def _undo_surrogates(text: str) -> str:
-    """compat32 hands 8-bit header bytes over as surrogate escapes: decode them properly."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+def _escaped(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _eight_bit(text: str) -> bytes:
+    return text.encode("utf-8", errors="surrogateescape")
+
+
+def _decodes(data: bytes, codec: str) -> str | None:
+    """``data`` decoded strictly, a sequence cut at the end of a sample forgiven."""
+    try:
+        return codecs.getincrementaldecoder(codec)().decode(data, final=len(data) < SAMPLE_BYTES)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _undo_surrogates(text: str, charset: str | None = None) -> str:
+    """compat32 hands 8-bit header bytes over as surrogate escapes: decode them as UTF-8,
+    else as ``charset``, else as ``guess`` finds."""
+    if not _escaped(text):
         return text
-    data = text.encode("utf-8", errors="surrogateescape")
-    for codec in ("utf-8", "cp949"):
+    data = _eight_bit(text)
+    for codec in filter(None, ("utf-8", charset)):
         try:
             return data.decode(codec)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode("cp1252", errors="replace")
+    return data.decode(guess(data), errors="replace")
+
+
+def _common_cjk(ch: str) -> float:
+    """CJK punctuation and full-width forms read well in any CJK charset."""
+    return 1.0 if "\u3000" <= ch <= "\u303f" or "\uff01" <= ch <= "\uff5e" else 0.1
+
+
+def _han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def _korean(ch: str) -> float:
+    """Hangul of KS X 1001 (the 2,350 common syllables) reads best; cp949's extra
+    syllables and Hanja are rare in mail."""
+    if "\uac00" <= ch <= "\ud7a3":
+        code = _encodes(ch, "cp949") or b"\0\0"
+        return 1.0 if 0xB0 <= code[0] <= 0xC8 and code[1] >= 0xA1 else 0.3
+    return 0.3 if _han(ch) else _common_cjk(ch)
+
+
+def _chinese(ch: str) -> float:
+    """GB2312 level 1 (the 3,755 common hanzi), then level 2; GBK's extra ones are rare."""
+    if not _han(ch):
+        return _common_cjk(ch)
+    code = _encodes(ch, "gb2312")
+    if code is None:
+        return 0.1
+    return 0.9 if code[0] <= 0xD7 else 0.6
+
+
+def _japanese(ch: str) -> float:
+    """Kana, then JIS level 1 kanji, then level 2; half-width katakana are rare."""
+    if "\u3040" <= ch <= "\u30ff":
+        return 1.0
+    if "\uff61" <= ch <= "\uff9f":
+        return 0.2
+    if not _han(ch):
+        return _common_cjk(ch)
+    code = _encodes(ch, "cp932")
+    if code is None:
+        return 0.2
+    value = int.from_bytes(code)
+    return 0.9 if value <= 0x9872 else 0.6 if value <= 0xEAA4 else 0.2
+
+
+def _encodes(ch: str, codec: str) -> bytes | None:
+    try:
+        return ch.encode(codec)
+    except UnicodeEncodeError:
+        return None
+
+
+CANDIDATES = ("cp949", "gb18030", "cp932", "cp1252", "cp1250")
+"""Charsets guessed for unlabelled text, in order of preference on a tie."""
+_CJK: dict[str, Callable[[str], float]] = {
+    "cp949": _korean,
+    "euc_kr": _korean,
+    "johab": _korean,
+    "gb18030": _chinese,
+    "gbk": _chinese,
+    "gb2312": _chinese,
+    "cp932": _japanese,
+    "shift_jis": _japanese,
+    "euc_jp": _japanese,
+}
+_WESTERN = (
+    "àâæçéèêëîïôœùûüÿ",  # French
+    "äöüß",  # German
+    "áéíñóúü",  # Spanish
+    "àèéìíòóùú",  # Italian
+    "àáâãçéêíóôõú",  # Portuguese
+    "éëïóöü",  # Dutch
+    "åäöæøé",  # Nordic
+    "áðéíóúýþæö",  # Icelandic
+)
+_CENTRAL = (
+    "áčďéěíňóřšťúůýž",  # Czech
+    "áäčďéíĺľňóôŕšťúýž",  # Slovak
+    "ąćęłńóśźż",  # Polish
+    "áéíóöőúüű",  # Hungarian
+    "čćđšž",  # Croatian, Slovene
+    "ăâîșşțţ",  # Romanian
+    "äöüß",  # German
+)
+_LETTERS: dict[str, tuple[str, ...]] = {
+    "cp1252": _WESTERN,
+    "iso8859-15": _WESTERN,
+    "cp1250": _CENTRAL,
+    "iso8859-2": _CENTRAL,
+}
+"""The non-ASCII letters of the languages written in each single-byte charset."""
+_MISFIT = re.compile(r"[ìòùÌÒÙ](?=[^\W\d_])|[œŒ](?![uUiI])|(?<![aeiouAEIOU])[ïÏ]")
+"""Western letters out of place (Italian grave accents end words, French œ precedes u or
+i, ï follows a vowel): what Central European text read as Windows-1252 looks like."""
+_PUNCTUATION = frozenset("\u00a0«»“”„‘’‚–—…€°•·§©®™¡¿×")
 
 
 def _clean(text: str) -> str:

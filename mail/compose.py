@@ -1,13 +1,18 @@
 """Building outgoing mail: UTF-8, threaded, RFC 3834-marked, and safe from header injection.
 
 Serialised directly (RFC 5322 + RFC 2047 + RFC 2045), without ``email.policy``: the outbox
-renders thousands of mails per second inside ingest transactions.
+renders thousands of mails per second inside ingest transactions. Text in headers is always
+encoded words, so a mail is plain ASCII unless an address is UTF-8 (``김민수@outside.test``):
+then the addresses, and the UTF-8 Message-IDs it refers to, are written as UTF-8 (RFC 6532)
+and the mail needs a relay that speaks SMTPUTF8 (``OutgoingMessage.needs_smtputf8``). An
+ASCII-only mail leaves out references to UTF-8 Message-IDs so any relay can carry it.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime
@@ -18,7 +23,9 @@ from ticketd.mail.message import Address, Attachment, OutgoingMessage
 MAX_REFERENCES = 20
 ENCODED_WORD_BYTES = 45
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}$")
+_ADDRESS = re.compile(
+    r"^(?:[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f]){1,64}@[A-Za-z0-9.-]{1,253}$"
+)
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")
 _ATOM_PHRASE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
@@ -30,8 +37,9 @@ def clean_header(value: str) -> str:
 
 
 def valid_address(email: str) -> str:
-    """``email`` when it is a plain address; ValueError otherwise (no CR/LF, no spaces)."""
-    if not _ADDRESS.match(email):
+    """``email`` when it is a plain address, its local part possibly UTF-8 (RFC 6531);
+    ValueError otherwise (no CR/LF, no spaces, no invisible characters)."""
+    if not _ADDRESS.match(email) or any(unicodedata.category(c)[0] in "CZ" for c in email):
         raise ValueError(f"not a valid mail address: {email!r}")
     return email
 
@@ -100,6 +108,11 @@ def _attachment_part(attachment: Attachment) -> list[str]:
     ]
 
 
+def _references(message_ids: Sequence[str], utf8: bool) -> list[str]:
+    """``<id>`` for each Message-ID a mail may name: UTF-8 ones only in a UTF-8 mail."""
+    return [f"<{_msgid(m)}>" for m in message_ids if m and (utf8 or m.isascii())]
+
+
 def _body_part(text: str, subtype: str) -> list[str]:
     data = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = data.split("\n")
@@ -138,6 +151,8 @@ def compose(
 ) -> OutgoingMessage:
     """A complete mail; every header value from input is cleaned of CR/LF first."""
     mid = _msgid(message_id)
+    addresses = [from_addr, *to, *([reply_to] if reply_to else [])]
+    utf8 = not all(address.email.isascii() for address in addresses)
     headers = [
         f"From: {_mailbox(from_addr)}",
         "To: " + ",\r\n ".join(_mailbox(a) for a in to),
@@ -151,9 +166,10 @@ def compose(
         f"Date: {format_datetime(date)}",
         f"Message-ID: <{mid}>",
     ]
-    if in_reply_to:
-        headers.append(f"In-Reply-To: <{_msgid(in_reply_to)}>")
-    refs = [f"<{_msgid(r)}>" for r in references if r][-MAX_REFERENCES:]
+    parent = _references([in_reply_to or ""], utf8)
+    if parent:
+        headers.append(f"In-Reply-To: {parent[0]}")
+    refs = _references(references, utf8)[-MAX_REFERENCES:]
     if refs:
         headers.append("References: " + "\r\n ".join(refs))
     if auto_submitted:
@@ -187,7 +203,7 @@ def compose(
             *parts,
             f"--{boundary}--",
         ]
-    data = ("\r\n".join([*headers, *body]) + "\r\n").encode("ascii")
+    data = ("\r\n".join([*headers, *body]) + "\r\n").encode("utf-8" if utf8 else "ascii")
     return OutgoingMessage(
         message_id=mid,
         sender=from_addr.email,

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 IDLE_RENEW_SECONDS = 25 * 60
 IDLE_SLICE_SECONDS = 1.0
+IDLE_EOF_SLICES = 3
 
 
 class TransientImapError(Exception):
@@ -159,16 +160,19 @@ class MailboxWatcher:
         self.state.last_error = None
 
     def _poll(self, checkpoint: Checkpoint | None, start_now: bool) -> Iterator[FetchedBatch]:
+        """From the checkpoint on. Without one, or after the folder's UIDVALIDITY changed
+        (its UIDs renumbered): from the mailbox's end with ``start_now``, else from the
+        first message (the caller skips what it stored before)."""
         client = self._connect()
         uidvalidity, uidnext = self._select(client)
-        if checkpoint is None and start_now:
+        renumbered = checkpoint is not None and checkpoint.uidvalidity != uidvalidity
+        if renumbered:
+            where = "its end" if start_now else "the first message (skipping what is stored)"
+            log.warning("UIDVALIDITY of %s changed: reading from %s", self.settings.folder, where)
+        if start_now and (checkpoint is None or renumbered):
             yield FetchedBatch(uidvalidity, (), max(uidnext - 1, 0))
             return
-        last = 0
-        if checkpoint is not None and checkpoint.uidvalidity == uidvalidity:
-            last = checkpoint.last_uid
-        elif checkpoint is not None:
-            log.warning("UIDVALIDITY of %s changed: re-scanning", self.settings.folder)
+        last = checkpoint.last_uid if checkpoint is not None and not renumbered else 0
         if uidnext and uidnext - 1 <= last:
             return
         uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
@@ -197,8 +201,7 @@ class MailboxWatcher:
             started = time.monotonic()
             try:
                 while not stop.is_set() and time.monotonic() - started < IDLE_RENEW_SECONDS:
-                    responses = client.idle_check(timeout=IDLE_SLICE_SECONDS)
-                    if any(_announces_mail(r) for r in responses):
+                    if any(_announces_mail(r) for r in _idle_responses(client)):
                         break
             finally:
                 client.idle_done()
@@ -221,6 +224,18 @@ class MailboxWatcher:
             client.logout()
         except Exception:
             _discard(client)
+
+
+def _idle_responses(client: IMAPClient) -> list[Any]:
+    """What the server said within one IDLE slice. imapclient hides an end of file (the
+    server went away) as an empty answer at once, slice after slice: a few of those in a
+    row raise ``ConnectionResetError`` instead of spinning until the IDLE renewal."""
+    for _ in range(IDLE_EOF_SLICES):
+        sliced = time.monotonic()
+        responses: list[Any] = client.idle_check(timeout=IDLE_SLICE_SECONDS)
+        if responses or time.monotonic() - sliced >= IDLE_SLICE_SECONDS / 2:
+            return responses
+    raise ConnectionResetError("the server closed the connection during IDLE")
 
 
 def _discard(client: IMAPClient | None) -> None:

@@ -7,6 +7,8 @@ committed the raw message; 451 if storing failed, so the sender retries.
 Sessions are admitted and timed by ``ListenerSettings`` (``mail/smtp_guard.py``), so the
 listener cannot be starved; mail from a peer in ``trusted_relays`` is marked so that its
 Authentication-Results headers are believed (from anyone else, its sender wrote them).
+SMTPUTF8 is offered and honoured: UTF-8 envelope addresses and headers (RFC 6531/6532) are
+stored as received.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ OK_QUEUED = "250 2.0.0 OK: queued"
 OK_RECIPIENT = "250 2.1.5 OK"
 UNKNOWN_RECIPIENT = "550 5.1.1 No such recipient here"
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure storing the message; try again later"
+MAX_LINE_BYTES = 64 * 1024
 
 
 def is_support_recipient(address: str, support_address: str) -> bool:
@@ -98,6 +101,10 @@ class GuardedSMTP(SMTP):
     """aiosmtpd's server within the session limits: over them a connection is answered
     421 and closed; a session is closed with 421 when it sends nothing for
     ``timeout_seconds`` or has lasted ``max_session_seconds``."""
+
+    line_length_limit = MAX_LINE_BYTES
+    """Real mail has long lines (a 10,000-character Message-ID, unfolded HTML); DATA as a
+    whole stays bounded by ``data_size_limit``."""
 
     def __init__(self, handler: InboundSMTPHandler, sessions: Sessions) -> None:
         settings = handler.settings

@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+SYNTHETIC_SUFFIX = "@ticketd.invalid"
+"""Message-IDs ticketd derives itself (for mail without a usable one) end with this."""
+
 
 @dataclass(frozen=True, slots=True)
 class Address:
@@ -133,3 +136,9 @@ class OutgoingMessage:
     recipients: tuple[str, ...]
     data: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """A UTF-8 address or header (RFC 6532) can only travel with SMTPUTF8 (RFC 6531)."""
+        envelope = (self.sender, *self.recipients)
+        return not (all(a.isascii() for a in envelope) and self.data.isascii())

@@ -19,12 +19,20 @@ from itertools import islice
 
 from ticketd.mail.addresses import parse_address_list, parse_mailbox
 from ticketd.mail.attachments import safe_filename
-from ticketd.mail.charsets import decode_bytes, decode_header_value
+from ticketd.mail.charsets import decode_bytes, decode_header_value, header_charset, labels_in
 from ticketd.mail.htmltext import html_to_text
-from ticketd.mail.message import Address, Attachment, DeliveryReport, InboundMessage
+from ticketd.mail.message import (
+    SYNTHETIC_SUFFIX,
+    Address,
+    Attachment,
+    DeliveryReport,
+    InboundMessage,
+)
 from ticketd.mail.quotes import strip_quoted
 
-_MSGID = re.compile(r"<([^<>\s]{1,900})>")
+MAX_ID_CHARS = 900
+"""Longer Message-IDs (and unreadable ones) are kept as a digest (``_digest_id``)."""
+_MSGID = re.compile(r"<([^<>\s]+)>")
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
 _PARSER = BytesParser(policy=compat32)
 AUTO_HEADERS = frozenset(
@@ -47,6 +55,7 @@ AUTO_HEADERS = frozenset(
 )
 """Headers kept in ``InboundMessage.auto_headers``: autoresponders' marks beyond RFC 3834."""
 MAX_PREAMBLE_LINES = 3
+ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class _Body:
     attachment_bytes: int = 0
     defects: list[str] = field(default_factory=list)
     report: DeliveryReport | None = None
+    charsets: list[str] = field(default_factory=list)
 
 
 def parse(data: bytes, *, limits: ParseLimits | None = None) -> InboundMessage:
@@ -77,7 +87,7 @@ def parse(data: bytes, *, limits: ParseLimits | None = None) -> InboundMessage:
         return _parse(data, limits)
     except Exception as exc:
         return InboundMessage(
-            message_id=_synthetic_id(data),
+            message_id=_digest_id(data),
             from_addr=None,
             subject="",
             text="",
@@ -89,21 +99,25 @@ def parse(data: bytes, *, limits: ParseLimits | None = None) -> InboundMessage:
 
 
 def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
-    msg, skipped = _message(data)
-    defects = ["text before the first header skipped"] if skipped else []
-    message_id = _first_id(_header(msg, "Message-ID"))
+    msg, defects, readable = _message(data, limits)
+    raw_id = _header(msg, "Message-ID")
+    message_id = _first_id(raw_id)
     synthesized = message_id is None
     if message_id is None:
-        message_id = _synthetic_id(data)
+        message_id = _digest_id(data)
         defects.append("missing or invalid Message-ID")
-    author = parse_mailbox(_all_headers(msg, "From"), "From")
+    elif message_id.endswith(SYNTHETIC_SUFFIX) and SYNTHETIC_SUFFIX not in raw_id:
+        defects.append(f"Message-ID over {MAX_ID_CHARS} characters or unreadable: digest kept")
+    body = _Body()
+    if readable:
+        _walk(msg, body, limits)
+    charset = _header_charset(msg, body)
+    author = parse_mailbox(_all_headers(msg, "From"), "From", charset)
     defects.extend(author.defects)
     if author.address is None:
         defects.append("missing or invalid From")
-    reply_to, to, cc = (_addresses(msg, h, defects) for h in ("Reply-To", "To", "Cc"))
-    sender = _sender(msg, defects)
-    body = _Body()
-    _walk(msg, body, limits)
+    reply_to, to, cc = (_addresses(msg, h, defects, charset) for h in ("Reply-To", "To", "Cc"))
+    sender = _sender(msg, defects, charset)
     defects.extend(body.defects)
     text = "\n\n".join(t for t in body.plain if t.strip())
     if not text.strip() and body.html:
@@ -112,7 +126,7 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
     return InboundMessage(
         message_id=message_id,
         from_addr=author.address,
-        subject=decode_header_value(_header(msg, "Subject"))[:1000],
+        subject=decode_header_value(_header(msg, "Subject"), charset)[:1000],
         text=text,
         new_text=strip_quoted(text),
         date=_date(_header(msg, "Date")),
@@ -120,8 +134,8 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
         reply_to=reply_to,
         to=to,
         cc=cc,
-        in_reply_to=tuple(_MSGID.findall(_header(msg, "In-Reply-To")))[:20],
-        references=tuple(_MSGID.findall(_header(msg, "References")))[-50:],
+        in_reply_to=_ids(_header(msg, "In-Reply-To"))[:20],
+        references=_ids(_header(msg, "References"))[-50:],
         auto_submitted=_lower(_header(msg, "Auto-Submitted")),
         precedence=_lower(_header(msg, "Precedence")),
         list_id=_header(msg, "List-Id") or None,
@@ -140,22 +154,33 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
     )
 
 
-def _message(data: bytes) -> tuple[Message, bool]:
-    """The parsed message; when stray text before the first header (a few lines at most)
-    hid the From header, the message read from that header on, and True."""
-    msg = _PARSER.parsebytes(data)
+def _message(data: bytes, limits: ParseLimits) -> tuple[Message, list[str], bool]:
+    """The parsed message, its defects so far, and whether its body can be walked. When
+    stray text before the first header (a few lines at most) hid the From header, the
+    message is read from that header on."""
+    msg, defects, readable = _read(data, limits)
     if "From" in msg:
-        return msg, False
+        return msg, defects, readable
     lines = data.split(b"\n", MAX_PREAMBLE_LINES + 1)
     for index, line in enumerate(lines[: MAX_PREAMBLE_LINES + 1]):
         start = line.lstrip()
         if _HEADER_LINE.match(start):
             if index or start != line:
-                retry = _PARSER.parsebytes(b"\n".join([start, *lines[index + 1 :]]))
+                retry, more, ok = _read(b"\n".join([start, *lines[index + 1 :]]), limits)
                 if "From" in retry:
-                    return retry, True
+                    return retry, ["text before the first header skipped", *more], ok
             break
-    return msg, False
+    return msg, defects, readable
+
+
+def _read(data: bytes, limits: ParseLimits) -> tuple[Message, list[str], bool]:
+    """``data`` parsed; a body nested too deep for the (recursive) email parser is left
+    unread, its headers kept, and the defect named."""
+    try:
+        return _PARSER.parsebytes(data), [], True
+    except RecursionError:
+        headers = _PARSER.parsebytes(data, headersonly=True)
+        return headers, [f"MIME nesting deeper than {limits.max_depth}: body not read"], False
 
 
 def _walk(msg: Message, body: _Body, limits: ParseLimits) -> None:
@@ -195,7 +220,10 @@ def _leaf(part: Message, ctype: str, index: int, body: _Body, limits: ParseLimit
         raw = _payload(part, body, index, limits.max_text_chars * 4)
         if raw is None:
             return
-        text = decode_bytes(raw, part.get_content_charset())
+        label = part.get_content_charset()
+        if label:
+            body.charsets.append(label)
+        text = decode_bytes(raw, label)
         (body.plain if ctype == "text/plain" else body.html).append(text)
         return
     if ctype in ("message/delivery-status", "text/rfc822-headers") and not filename:
@@ -335,29 +363,58 @@ def _lower(value: str) -> str | None:
 def _first_id(value: str) -> str | None:
     match = _MSGID.search(value)
     if match:
-        return match.group(1)
+        return _normal_id(match.group(1))
     bare = value.strip()
-    return bare if bare and " " not in bare and "@" in bare and len(bare) < 900 else None
+    return _normal_id(bare) if bare and " " not in bare and "@" in bare else None
 
 
-def _synthetic_id(data: bytes) -> str:
-    return f"sha256-{hashlib.sha256(data).hexdigest()}@ticketd.invalid"
+def _ids(value: str) -> tuple[str, ...]:
+    """Every ``<msg-id>`` of a header (In-Reply-To, References), each as ``_normal_id``."""
+    return tuple(_normal_id(found) for found in _MSGID.findall(value))
 
 
-def _addresses(msg: Message, name: str, defects: list[str]) -> tuple[Address, ...]:
+def _normal_id(found: str) -> str:
+    """A Message-ID as stored and matched: itself when it is readable text (UTF-8 is fine,
+    RFC 6532) of at most ``MAX_ID_CHARS``; otherwise the ``_digest_id`` of its bytes, so a
+    reply naming it in In-Reply-To or References still finds it."""
+    data = found.encode("utf-8", "surrogateescape")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _digest_id(data)
+    return text if len(text) <= MAX_ID_CHARS and text.isprintable() else _digest_id(data)
+
+
+def _digest_id(data: bytes) -> str:
+    """A Message-ID derived from ``data`` (the same bytes always give the same id)."""
+    return f"sha256-{hashlib.sha256(data).hexdigest()}{SYNTHETIC_SUFFIX}"
+
+
+def _header_charset(msg: Message, body: _Body) -> str | None:
+    """The charset of this message's raw 8-bit Subject and names (``header_charset``),
+    the message's own labels tried first: its text parts', then its encoded words'."""
+    values = [_header(msg, "Subject")]
+    values += [v for name in ADDRESS_HEADERS for v in _all_headers(msg, name)]
+    labels = [*body.charsets, *(label for value in values for label in labels_in(value))]
+    return header_charset(values, labels)
+
+
+def _addresses(
+    msg: Message, name: str, defects: list[str], charset: str | None
+) -> tuple[Address, ...]:
     """Every usable address of a header (all its occurrences); the rest named in ``defects``."""
     found: list[Address] = []
     for value in _all_headers(msg, name):
-        parsed = parse_address_list(value)
+        parsed = parse_address_list(value, charset)
         found.extend(parsed.addresses)
         defects.extend(f"{name}: unusable address skipped ({why})" for why in parsed.rejected)
         defects.extend(f"{name}: {defect}" for defect in parsed.defects)
     return tuple(found)
 
 
-def _sender(msg: Message, defects: list[str]) -> Address | None:
+def _sender(msg: Message, defects: list[str], charset: str | None) -> Address | None:
     values = _all_headers(msg, "Sender")
-    found = parse_mailbox(values, "Sender")
+    found = parse_mailbox(values, "Sender", charset)
     if values and found.address is None:
         defects.append(found.problem)
     return found.address

@@ -1,4 +1,9 @@
-"""Outbound transports: SMTP (ssl/starttls/none, auth, verified TLS) and Maildir files."""
+"""Outbound transports: SMTP (ssl/starttls/none, auth, verified TLS) and Maildir files.
+
+A send says per recipient what happened, or that the relay could not be reached at all
+(no session: connection, greeting, TLS or login failed), which is the relay's state and
+not the mail's.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +23,22 @@ from ticketd.mail.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
+NO_SMTPUTF8 = "relay does not support SMTPUTF8"
+
 
 @dataclass(frozen=True)
 class SendResult:
-    """Per-recipient outcome: delivered, temporary failure (retry), permanent failure."""
+    """Per-recipient outcome: delivered, temporary failure (retry), permanent failure; or
+    ``unreachable``: why no session with the relay could be opened (nothing was tried)."""
 
     delivered: tuple[str, ...] = ()
     temporary: dict[str, str] = field(default_factory=dict)
     permanent: dict[str, str] = field(default_factory=dict)
+    unreachable: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.temporary and not self.permanent
+        return not self.temporary and not self.permanent and not self.unreachable
 
     @property
     def retry(self) -> bool:
@@ -95,7 +104,12 @@ class SmtpTransport:
     def send(self, msg: OutgoingMessage) -> SendResult:
         for attempt in range(2):
             try:
-                return self._send_once(msg)
+                client = self._connect()
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                return SendResult(unreachable=_describe(exc))
+            try:
+                return self._send_once(client, msg)
             except smtplib.SMTPServerDisconnected as exc:
                 self.close()
                 if attempt:
@@ -105,10 +119,17 @@ class SmtpTransport:
                 return _classify_exception(msg, exc)
         return _all(msg, temporary="disconnected")
 
-    def _send_once(self, msg: OutgoingMessage) -> SendResult:
-        client = self._connect()
+    def _send_once(self, client: smtplib.SMTP, msg: OutgoingMessage) -> SendResult:
+        options: list[str] = []
+        if msg.needs_smtputf8:
+            client.ehlo_or_helo_if_needed()
+            if not client.has_extn("smtputf8"):
+                return _all(msg, permanent=NO_SMTPUTF8)
+            options.append("SMTPUTF8")
         try:
-            refused = client.sendmail(msg.sender, list(msg.recipients), msg.data)
+            refused = client.sendmail(
+                msg.sender, list(msg.recipients), msg.data, mail_options=options
+            )
         except smtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients
         temporary: dict[str, str] = {}
@@ -130,15 +151,18 @@ class SmtpTransport:
 
 
 def _classify_exception(msg: OutgoingMessage, exc: Exception) -> SendResult:
+    """A failure inside this mail's transaction: 5xx is permanent, anything else temporary."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(code, int) and 500 <= code < 600:
+        return _all(msg, permanent=_describe(exc))
+    return _all(msg, temporary=_describe(exc))
+
+
+def _describe(exc: Exception) -> str:
     code = getattr(exc, "smtp_code", None)
     text = getattr(exc, "smtp_error", b"")
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-    if isinstance(code, int) and 500 <= code < 600:
-        return _all(msg, permanent=f"{code} {detail}")
-    if isinstance(exc, smtplib.SMTPAuthenticationError | ssl.SSLCertVerificationError):
-        return _all(msg, temporary=f"{type(exc).__name__}: {detail or exc}")
-    reason = f"{code} {detail}" if code else f"{type(exc).__name__}: {exc}"
-    return _all(msg, temporary=reason)
+    return f"{code} {detail}" if isinstance(code, int) else f"{type(exc).__name__}: {exc}"
 
 
 def _all(msg: OutgoingMessage, *, temporary: str = "", permanent: str = "") -> SendResult:

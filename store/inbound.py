@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select, update
 
@@ -119,6 +119,26 @@ def stored_uids(
         return set()
     query = select(inbound.c.uid).where(
         inbound.c.mailbox == mailbox, inbound.c.uidvalidity == uidvalidity, inbound.c.uid.in_(uids)
+    )
+    return set(connection.execute(query).scalars())
+
+
+def stored_under_other_uidvalidity(
+    connection: Connection,
+    mailbox: str,
+    uidvalidity: int,
+    column: Literal["raw_sha256", "message_id"],
+    values: Collection[str],
+) -> set[str]:
+    """Which of ``values`` (raw digests or Message-IDs) ``mailbox`` stored under another
+    UIDVALIDITY: the same mail again after the folder's UIDs were renumbered."""
+    if not values:
+        return set()
+    wanted = inbound.c[column]
+    query = select(wanted).where(
+        inbound.c.mailbox == mailbox,
+        inbound.c.uidvalidity != uidvalidity,
+        wanted.in_(list(values)),
     )
     return set(connection.execute(query).scalars())
 

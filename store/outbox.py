@@ -49,14 +49,20 @@ def queue(
     )
 
 
-def due(connection: Connection, now: datetime, limit: int = 200) -> list[QueuedMail]:
-    """Pending mail whose next attempt is due, oldest first."""
-    query = (
-        select(outbox)
-        .where(outbox.c.state == "pending", outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
+def due(
+    connection: Connection,
+    now: datetime,
+    limit: int = 200,
+    *,
+    after: int = 0,
+    ignore_schedule: bool = False,
+) -> list[QueuedMail]:
+    """Pending mail whose next attempt is due (with ``ignore_schedule``: all pending mail),
+    oldest first, from the row after ``after`` on."""
+    query = select(outbox).where(outbox.c.state == "pending", outbox.c.id > after)
+    if not ignore_schedule:
+        query = query.where(outbox.c.next_attempt_at <= now)
+    query = query.order_by(outbox.c.id).limit(limit)
     return [
         QueuedMail(
             id=row.id,
@@ -89,6 +95,11 @@ def mark_retry(connection: Connection, item: QueuedMail, error: str, now: dateti
         .where(outbox.c.id == item.id)
         .values(attempts=item.attempts + 1, last_error=error[:2000], next_attempt_at=now + delay)
     )
+
+
+def note_error(connection: Connection, mail_id: int, error: str) -> None:
+    """Why the mail is still waiting, without moving its schedule."""
+    connection.execute(update(outbox).where(outbox.c.id == mail_id).values(last_error=error[:2000]))
 
 
 def mark_failed(connection: Connection, mail_id: int, error: str) -> None:

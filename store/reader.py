@@ -10,8 +10,9 @@ from sqlalchemy import Connection
 from ticketd.store import inbound, outbox, queries
 from ticketd.store.inbound import Claimed, Position
 from ticketd.store.keyvalue import get_value
+from ticketd.store.outbox import QueuedMail
 
-__all__ = ["Claimed", "Position", "Reader"]
+__all__ = ["Claimed", "Position", "QueuedMail", "Reader"]
 
 
 class Reader:
@@ -58,6 +59,9 @@ class Reader:
         row = queries.quarantined(self.connection, inbound_id)
         return {**dict(row), "received_at": queries.iso(row["received_at"])} if row else None
 
-    def due_mail(self, now: datetime, limit: int = 200) -> list[outbox.QueuedMail]:
-        """Pending mail whose next attempt is due, oldest first."""
-        return outbox.due(self.connection, now, limit)
+    def due_mail(
+        self, now: datetime, limit: int = 200, *, after: int = 0, ignore_schedule: bool = False
+    ) -> list[QueuedMail]:
+        """Pending mail whose next attempt is due (or all of it, ``ignore_schedule``),
+        oldest first, after the row ``after``."""
+        return outbox.due(self.connection, now, limit, after=after, ignore_schedule=ignore_schedule)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
@@ -647,6 +647,18 @@ class Writer:
         """Which of these IMAP UIDs are stored already."""
         return queue.stored_uids(self.connection, mailbox, uidvalidity, uids)
 
+    def stored_under_other_uidvalidity(
+        self,
+        mailbox: str,
+        uidvalidity: int,
+        column: Literal["raw_sha256", "message_id"],
+        values: Collection[str],
+    ) -> set[str]:
+        """Which raw digests or Message-IDs ``mailbox`` stored before its UIDs changed."""
+        return queue.stored_under_other_uidvalidity(
+            self.connection, mailbox, uidvalidity, column, values
+        )
+
     def marked(self, key: str) -> str | None:
         return get_value(self.connection, key)
 
@@ -717,8 +729,15 @@ class Writer:
     def mail_sent(self, item: outbox_rows.QueuedMail) -> None:
         outbox_rows.mark_sent(self.connection, item.id, self.now())
 
-    def mail_deferred(self, item: outbox_rows.QueuedMail, error: str) -> None:
-        outbox_rows.mark_retry(self.connection, item, error, self.now())
+    def mail_deferred(
+        self, item: outbox_rows.QueuedMail, error: str, *, backoff: bool = True
+    ) -> None:
+        """Not sent yet: retried later with the mail's own backoff (its 4xx), or, without
+        ``backoff`` (the relay was unreachable), as soon as the relay answers again."""
+        if backoff:
+            outbox_rows.mark_retry(self.connection, item, error, self.now())
+        else:
+            outbox_rows.note_error(self.connection, item.id, error)
 
     def mail_failed(self, item: outbox_rows.QueuedMail, error: str) -> None:
         """Given up on (5xx): marked failed and recorded on its ticket."""

@@ -288,7 +288,7 @@ class StatusSite:
     async def healthz(self, request: Request) -> Response:
         """Database reachable, mailbox state, outbox backlog."""
         details: Mapping[str, object] = self.health_probe.health()
-        ok = details.get("database") == "ok"
+        ok = details.get("database") == "ok" and not details.get("problems")
         body = {"status": "ok" if ok else "degraded", **details}
         return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
 

@@ -75,9 +75,18 @@ def text_of(mail: EmailMessage) -> str:
 
 
 def write_config(
-    root: Path, *, extra: str = "", mailbox_section: str = "", listener: str = ""
+    root: Path,
+    *,
+    extra: str = "",
+    mailbox_section: str = "",
+    listener: str = "",
+    relay_port: int | None = None,
 ) -> Workspace:
-    """A config with SQLite, Maildir outbound, two engineers and one routing rule."""
+    """A config with SQLite, Maildir outbound (or SMTP to 127.0.0.1:``relay_port``), two
+    engineers and one routing rule."""
+    outbound = 'transport = "maildir"\nmaildir = "var/outbox"'
+    if relay_port is not None:
+        outbound = f'transport = "smtp"\nhost = "127.0.0.1"\nport = {relay_port}\ntimeout = 5'
     config = root / "ticketd.toml"
     database_url = NEW_DATABASE(root)
     config.write_text(
@@ -97,8 +106,7 @@ url = "{database_url}"
 {listener}
 
 [outbound]
-transport = "maildir"
-maildir = "var/outbox"
+{outbound}
 from = "Example Support <{SUPPORT}>"
 
 [web]

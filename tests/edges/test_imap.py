@@ -99,6 +99,17 @@ def test_changed_uidvalidity_rescans(dovecot: DovecotServer) -> None:
     assert len(rescanned) == 3
 
 
+def test_changed_uidvalidity_with_start_now_resumes_from_the_mailbox_end(
+    dovecot: DovecotServer,
+) -> None:
+    dovecot.deliver_many(claim() for _ in range(3))
+    watcher = MailboxWatcher(settings(dovecot))
+    [batch] = list(watcher.poll(Checkpoint(12345, 1), start_now=True))
+    watcher.close()
+    assert batch.messages == () and batch.checkpoint.last_uid == 3
+    assert batch.checkpoint.uidvalidity != 12345
+
+
 def test_mail_stays_unseen(dovecot: DovecotServer) -> None:
     dovecot.deliver(claim())
     watcher = MailboxWatcher(settings(dovecot))
@@ -176,3 +187,23 @@ def test_batches_are_also_bounded_in_bytes(dovecot: DovecotServer) -> None:
     watcher.close()
     assert [len(b.messages) for b in batches] == [1, 3]
     assert [b.checkpoint.last_uid for b in batches] == [1, 4]
+
+
+def test_idle_notices_at_once_a_server_that_goes_away(dovecot: DovecotServer) -> None:
+    watcher = MailboxWatcher(settings(dovecot, poll_interval=60))
+    list(watcher.poll(None))
+    outcome: list[BaseException | bool] = []
+
+    def wait() -> None:
+        try:
+            outcome.append(watcher.wait(threading.Event()))
+        except TransientImapError as exc:
+            outcome.append(exc)
+
+    waiting = threading.Thread(target=wait, daemon=True)
+    waiting.start()
+    time.sleep(0.5)
+    dovecot.stop_process()
+    waiting.join(timeout=10)
+    assert [type(o) for o in outcome] == [TransientImapError]
+    assert not watcher.state.connected and watcher.state.last_error

@@ -12,7 +12,7 @@ from tests.builders import claim
 from tests.edges.test_store import ingestor, raw
 from tests.fixtures.smtp_sink import SmtpSink
 from tests.unit.fakes import FrozenClock
-from ticketd.daemon.delivery import FlushReport, flush_outbox
+from ticketd.daemon.delivery import FlushReport, RelayState, flush_outbox
 from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
 from ticketd.routing.ports import Clock
 from ticketd.store.db import Store
@@ -30,8 +30,10 @@ def queue_claims(engine: Engine, n: int) -> None:
     ingestor(engine).ingest(batch, mailbox="box", checkpoint=Position(1, n))
 
 
-def flush(engine: Engine, transport: Transport, clock: Clock) -> FlushReport:
-    return flush_outbox(Store(engine, clock.now), transport, clock)
+def flush(
+    engine: Engine, transport: Transport, clock: Clock, relay: RelayState | None = None
+) -> FlushReport:
+    return flush_outbox(Store(engine, clock.now), transport, clock, relay=relay)
 
 
 def states(engine: Engine) -> list[str]:
@@ -39,25 +41,66 @@ def states(engine: Engine) -> list[str]:
         return list(connection.execute(select(outbox.c.state).order_by(outbox.c.id)).scalars())
 
 
-def test_outage_keeps_mail_pending_then_delivers_each_exactly_once(
+def pending(engine: Engine) -> list[tuple[int, object]]:
+    """(attempts, next attempt) of every pending mail."""
+    query = select(outbox.c.attempts, outbox.c.next_attempt_at).where(outbox.c.state == "pending")
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(query.order_by(outbox.c.id))]
+
+
+def test_relay_outage_backs_off_no_mail_and_its_return_sends_everything_at_the_next_probe(
     engine: Engine, smtp_sink: SmtpSink
 ) -> None:
     queue_claims(engine, 3)
     clock = FrozenClock()
+    relay = RelayState(retry_seconds=30)
     smtp_sink.stop()
     transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none", timeout=2)
-    report = flush(engine, transport, clock)
-    assert (report.sent, report.retried) == (0, 6)
-    assert states(engine) == ["pending"] * 6
+    report = flush(engine, transport, clock, relay)
+    assert (report.sent, report.retried) == (0, 1) and "refused" in report.relay_down
+    assert pending(engine) == [(0, clock.now())] * 6
     smtp_sink.start()
-    assert flush(engine, transport, clock).sent == 0
-    clock.advance(minutes=2)
-    assert flush(engine, transport, clock).sent == 6
-    clock.advance(hours=2)
-    assert flush(engine, transport, clock).sent == 0
+    clock.advance(seconds=10)
+    assert flush(engine, transport, clock, relay).sent == 0  # not probed before 30 s
+    clock.advance(seconds=20)
+    assert flush(engine, transport, clock, relay).sent == 6
+    assert relay.down_since is None and pending(engine) == []
     transport.close()
     ids = [m["Message-ID"] for m in smtp_sink.messages()]
     assert len(ids) == 6 and len(set(ids)) == 6
+
+
+def test_a_mails_own_4xx_backs_off_only_that_mail(engine: Engine, smtp_sink: SmtpSink) -> None:
+    queue_claims(engine, 2)
+    clock = FrozenClock()
+    relay = RelayState()
+    smtp_sink.fail("RCPT", "452 4.2.2 Mailbox full")
+    transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none")
+    report = flush(engine, transport, clock, relay)
+    assert (report.sent, report.retried, report.relay_down) == (3, 1, "")
+    [(attempts, due)] = pending(engine)
+    assert attempts == 1 and due > clock.now()
+    assert flush(engine, transport, clock, relay).sent == 0
+    clock.at = due
+    assert flush(engine, transport, clock, relay).sent == 1
+    transport.close()
+
+
+def test_ignoring_the_schedule_attempts_every_pending_mail_now(
+    engine: Engine, smtp_sink: SmtpSink
+) -> None:
+    """``run --once`` flushes this way: mail backed off after its 4xx goes now."""
+    queue_claims(engine, 1)
+    clock = FrozenClock()
+    smtp_sink.fail("RCPT", "451 4.7.1 Try again later")
+    smtp_sink.fail("RCPT", "451 4.7.1 Try again later")
+    transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none")
+    assert flush(engine, transport, clock).retried == 2
+    assert all(due > clock.now() for _, due in pending(engine))  # type: ignore[operator]
+    assert flush(engine, transport, clock).sent == 0
+    report = flush_outbox(Store(engine, clock.now), transport, clock, ignore_schedule=True)
+    assert report.sent == 2 and pending(engine) == []
+    transport.close()
 
 
 def test_temporary_failure_retries_and_permanent_failure_is_recorded(
@@ -83,17 +126,21 @@ def test_temporary_failure_retries_and_permanent_failure_is_recorded(
     assert len(failures) == 1 and "550" in failures[0]
 
 
-def test_backoff_grows_between_attempts(engine: Engine, tmp_path: Path) -> None:
+def test_backoff_of_a_mail_refused_for_now_grows_between_attempts(
+    engine: Engine, smtp_sink: SmtpSink
+) -> None:
     queue_claims(engine, 1)
     clock = FrozenClock()
-    dead = SmtpTransport("127.0.0.1", SmtpSink().port, "none", timeout=1)
+    transport = SmtpTransport("127.0.0.1", smtp_sink.port, "none")
     delays = []
     for _ in range(4):
-        flush(engine, dead, clock)
-        with engine.connect() as connection:
-            due = connection.execute(select(outbox.c.next_attempt_at)).scalars().first()
+        smtp_sink.fail("RCPT", "451 4.7.1 Try again later")
+        smtp_sink.fail("RCPT", "451 4.7.1 Try again later")
+        flush(engine, transport, clock)
+        due = min(due for _, due in pending(engine))  # type: ignore[type-var]
         delays.append(due - clock.now())
         clock.at = due
+    transport.close()
     assert delays == sorted(delays) and delays[-1] > delays[0] >= timedelta(minutes=1)
 
 

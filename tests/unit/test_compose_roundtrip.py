@@ -75,10 +75,42 @@ def test_header_injection_in_display_name_adds_no_header() -> None:
     assert parsed["To"].addresses[0].addr_spec == "kim@acme.co.kr"
 
 
-@pytest.mark.parametrize("bad", ["kim@acme.co.kr\r\nBcc: x@y", "not an address", "a b@c.d"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "kim@acme.co.kr\r\nBcc: x@y",
+        "not an address",
+        "a b@c.d",
+        "김\u2028민수@x.kr",
+        "김@도메인.kr",
+    ],
+)
 def test_invalid_addresses_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         build(to=[Address(bad)])
+
+
+def test_a_utf8_address_makes_a_utf8_mail_that_needs_smtputf8() -> None:
+    """RFC 6532: the address is written as UTF-8 (names and Subject stay encoded words),
+    and so is a UTF-8 Message-ID it refers to; nothing else changes."""
+    out, _ = build(
+        to=[Address("김민수@outside.test", "김민수")],
+        in_reply_to="메시지.1@acme.co.kr",
+        references=["메시지.1@acme.co.kr"],
+    )
+    head = out.data.split(b"\r\n\r\n", 1)[0].decode("utf-8")
+    assert "To: =?utf-8?b?6rmA66+87IiY?= <김민수@outside.test>" in head.split("\r\n")
+    assert "In-Reply-To: <메시지.1@acme.co.kr>" in head
+    assert out.recipients == ("김민수@outside.test",) and out.needs_smtputf8
+    assert not build()[0].needs_smtputf8
+
+
+def test_an_ascii_mail_leaves_out_references_to_utf8_message_ids() -> None:
+    out, parsed = build(
+        in_reply_to="메시지.1@acme.co.kr", references=["메시지.1@acme.co.kr", "a@x"]
+    )
+    assert out.data.isascii() and not out.needs_smtputf8
+    assert parsed["In-Reply-To"] is None and parsed["References"] == "<a@x>"
 
 
 @given(st.text(max_size=300), st.text(max_size=2000))

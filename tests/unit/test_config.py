@@ -29,6 +29,7 @@ def test_the_example_loads_and_resolves_paths_against_its_folder() -> None:
     config = load_config(EXAMPLE, {})
     assert config.database.url == f"sqlite:///{ROOT / 'var' / 'ticketd.db'}"
     assert config.outbound.maildir == ROOT / "var" / "outbox"
+    assert config.outbound.retry_seconds == 30
     assert config.support_address == "support@example.com"
     assert config.smtp_listener is not None and config.mailbox is None
     assert [e.email for e in config.engineers] == ["alice@example.com", "bob@example.com"]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.builders import claim
+from tests.fixtures.charsets import CHARSETS
+from tests.fixtures.charsets import EXPECTED as CHARSET_EXPECTED
 from ticketd.mail.parse import ParseLimits, parse
 from ticketd.mail.quotes import strip_quoted
 from ticketd.mail.subject import normalize_subject
@@ -168,3 +171,56 @@ def test_parse_never_raises_on_damaged_real_mail(position: int, junk: bytes) -> 
 def test_subject_normalisation_is_idempotent(subject: str) -> None:
     once = normalize_subject(subject)
     assert normalize_subject(once) == once
+
+
+@pytest.mark.parametrize("name", sorted(CHARSET_EXPECTED))
+def test_unlabelled_8bit_subject_and_name_read_as_written(name: str) -> None:
+    """GBK, Shift_JIS, Windows-1250 and cp949 raw headers: the Subject and the display
+    name are decoded the same way, by detection or by the charset the body is labelled."""
+    msg = parse((CHARSETS / name).read_bytes())
+    assert msg.from_addr is not None
+    assert (msg.subject, msg.from_addr.name) == CHARSET_EXPECTED[name]
+
+
+def test_raw_8bit_text_between_encoded_words_is_decoded() -> None:
+    raw = b"From: a@b.kr\r\nSubject: =?utf-8?b?" + base64.b64encode("문의".encode())
+    raw += b"?= " + "김민수 드림".encode("cp949") + b"\r\n\r\nx"
+    assert parse(raw).subject == "문의 김민수 드림"
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("메시지.1@acme.co.kr", True),
+        ("x" * 10_000 + "@acme.co.kr", False),
+        ("\udcb1\udce8@cp949.bytes", False),
+    ],
+    ids=["utf-8", "10000-characters", "undecodable-bytes"],
+)
+def test_any_message_id_is_stored_readable_bounded_and_matched_by_replies(
+    written: str, kept: bool
+) -> None:
+    """A UTF-8 (RFC 6532), overlong or undecodable Message-ID is kept within 900
+    characters as valid text, and a reply naming it finds the same id."""
+    header = written.encode("utf-8", "surrogateescape")
+    claim_mail = b"From: a@b.kr\r\nMessage-ID: <" + header + b">\r\n\r\nhello"
+    reply = b"From: a@b.kr\r\nIn-Reply-To: <" + header + b">\r\nReferences: <x@y> <"
+    reply += header + b">\r\nMessage-ID: <r@b.kr>\r\n\r\nmore"
+    msg, answer = parse(claim_mail), parse(reply)
+    assert len(msg.message_id) <= 900 and msg.message_id.encode("utf-8")
+    assert not msg.message_id_synthesized
+    assert answer.in_reply_to == (msg.message_id,)
+    assert answer.references == ("x@y", msg.message_id)
+    assert parse(claim_mail).message_id == msg.message_id
+    assert (msg.message_id == written) is kept
+
+
+def test_mime_nested_deeper_than_the_parser_keeps_from_and_subject() -> None:
+    deep = "From: Kim <kim@acme.co.kr>\r\nSubject: deep claim\r\nMessage-ID: <d@acme>\r\n"
+    for level in range(2000):
+        deep += f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'
+    deep += "Content-Type: text/plain\r\n\r\nbottom\r\n"
+    msg = parse(deep.encode())
+    assert msg.from_addr is not None and msg.from_addr.email == "kim@acme.co.kr"
+    assert msg.subject == "deep claim" and msg.message_id == "d@acme"
+    assert "MIME nesting deeper than 10: body not read" in msg.defects

@@ -91,9 +91,13 @@ class FakeMailer:
         self.calls.append((tracking, email))
 
 
+@dataclass
 class Health:
+    problems: tuple[str, ...] = ()
+
     def health(self) -> Mapping[str, object]:
-        return {"database": "ok", "outbox_backlog": 3, "mailbox": []}
+        found: dict[str, object] = {"database": "ok", "outbox_backlog": 3, "mailbox": []}
+        return {**found, "problems": list(self.problems)} if self.problems else found
 
     def counters(self) -> Mapping[str, float]:
         return {"tickets_created": 42, "outbox_backlog": 3}
@@ -113,6 +117,7 @@ def client(
     clock: Clock | None = None,
     attachments: FakeAttachments | None = None,
     raise_server_exceptions: bool = True,
+    health: Health | None = None,
     **settings: object,
 ) -> TestClient:
     values: dict[str, object] = {
@@ -129,7 +134,7 @@ def client(
         reader or FakeReader(),
         attachments=attachments or FakeAttachments(),
         mailer=mailer or FakeMailer(),
-        health=Health(),
+        health=health or Health(),
         metrics=Health(),
         clock=clock or Clock(),
     )
@@ -395,6 +400,14 @@ def test_bidi_controls_in_names_subjects_and_texts_never_reach_the_page() -> Non
         html = c.get(path).text
         assert not BIDI_CONTROLS & set(html)
     assert "Invoice fdp.exe" in html and "see txt.exe file" in html and "photogpj.exe" in html
+
+
+def test_health_is_503_while_something_keeps_ticketd_from_working() -> None:
+    answer = client(health=Health(("imap worker down, restarting: OperationalError",))).get(
+        "/healthz"
+    )
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "degraded" and answer.json()["database"] == "ok"
 
 
 def test_health_and_metrics() -> None:
