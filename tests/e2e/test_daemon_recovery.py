@@ -148,7 +148,7 @@ def test_a_watcher_killed_by_a_database_restart_is_restarted(
     shown down, restarted with backoff, and picks the mail up once the database is back."""
     url = own_postgres.create_database("recovery")
     ws = write_config(tmp_path, mailbox_section=mailbox_section(dovecot))
-    ws.config.write_text(ws.config.read_text().replace("sqlite:///var/ticketd.db", url))
+    ws.config.write_text(ws.config.read_text().replace(ws.database_url, url))
     assert ws.subprocess("init").returncode == 0
     with running(ws) as port:
         dovecot.deliver(claim(subject="Before", body="first"))

@@ -19,6 +19,7 @@ from tests.netutil import free_port
 from ticketd.daemon.config import load_config
 from ticketd.daemon.wiring import build
 from ticketd.mail.listener import InboundSMTPHandler, make_controller
+from ticketd.mail.smtp_guard import ListenerSettings
 
 Capsys = pytest.CaptureFixture[str]
 KIM = "김민수@outside.test"
@@ -74,7 +75,7 @@ def listener(ws: Workspace) -> Iterator[int]:
     handler = InboundSMTPHandler(
         "support@example.com",
         components.ingestor.enqueue,
-        max_message_size=10_000_000,
+        settings=ListenerSettings(max_message_size=10_000_000),
         clock=lambda: datetime.now(UTC),
     )
     port = free_port()
