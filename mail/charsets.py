@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from email.header import decode_header
 
 from charset_normalizer import from_bytes
@@ -36,6 +37,9 @@ ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
 }
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_OPEN_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\??$")
+_COMMON_HANGUL = re.compile(rb"[\xb0-\xc8][\xa1-\xfe]")
+"""Bytes of the 2,350 common Hangul syllables (KS X 1001): Korean text always has some."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -54,6 +58,11 @@ def codec_for(label: str | None) -> str | None:
 def decode_bytes(data: bytes, label: str | None) -> str:
     """Decode ``data`` labelled ``label``; unknown or wrong labels fall back to detection."""
     codec = codec_for(label)
+    if codec == "cp1252" and not data.isascii():
+        try:
+            return data.decode("utf-8")  # UTF-8 labelled Latin-1 (web forms); never the reverse
+        except UnicodeDecodeError:
+            pass
     if codec:
         try:
             return data.decode(codec)
@@ -79,7 +88,7 @@ def decode_header_value(raw: str) -> str:
     if "=?" not in raw:
         return decode_unencoded(raw)
     try:
-        parts = decode_header(_join_adjacent_words(raw))
+        parts = decode_header(_join_adjacent_words(_close_last_word(raw)))
     except Exception:
         return decode_unencoded(raw)
     text = []
@@ -96,6 +105,12 @@ def decode_unencoded(raw: str) -> str:
     return _clean(_undo_surrogates(raw))
 
 
+def _close_last_word(raw: str) -> str:
+    """An encoded word cut off at the end of the value (its ``?=`` lost) closed again."""
+    last = _OPEN_WORD.search(raw)
+    return raw[: last.start()] + last.group().rstrip("?") + "?=" if last else raw
+
+
 def _join_adjacent_words(raw: str) -> str:
     return re.sub(r"\?=\s+=\?", "?==?", raw)
 
@@ -107,12 +122,16 @@ def _undo_surrogates(text: str) -> str:
     data = text.encode("utf-8", errors="surrogateescape")
     for codec in ("utf-8", "cp949"):
         try:
-            return data.decode(codec)
+            decoded = data.decode(codec)
         except UnicodeDecodeError:
             continue
+        if codec == "utf-8" or _COMMON_HANGUL.search(data):
+            return decoded  # else Latin-1 that happens to pair up: Müßig, not M廻ig
     return data.decode("cp1252", errors="replace")
 
 
 def _clean(text: str) -> str:
+    """One line, no control characters, composed (NFC): decomposed Hangul from a Mac reads
+    and searches like any other."""
     text = text.replace("\r", " ").replace("\n", " ")
-    return " ".join(_CONTROL.sub("", text).split())
+    return unicodedata.normalize("NFC", " ".join(_CONTROL.sub("", text).split()))
