@@ -19,7 +19,14 @@ from itertools import islice
 
 from ticketd.mail.addresses import parse_address_list, parse_mailbox
 from ticketd.mail.attachments import safe_filename
-from ticketd.mail.charsets import decode_bytes, decode_header_value, header_charset, labels_in
+from ticketd.mail.charsets import (
+    decode_bytes,
+    decode_header_value,
+    decode_unencoded,
+    header_charset,
+    labels_in,
+)
+from ticketd.mail.flowed import unflow
 from ticketd.mail.htmltext import html_to_text
 from ticketd.mail.message import (
     SYNTHETIC_SUFFIX,
@@ -34,6 +41,9 @@ MAX_ID_CHARS = 900
 """Longer Message-IDs (and unreadable ones) are kept as a digest (``_digest_id``)."""
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+_HEADER_END = re.compile(rb"\n\r?\n")
+_BARE_CR = re.compile(rb"\r(?!\n)")
+_PARAM_HEADERS = ("content-type", "content-disposition")
 _PARSER = BytesParser(policy=compat32)
 AUTO_HEADERS = frozenset(
     {
@@ -158,6 +168,7 @@ def _message(data: bytes, limits: ParseLimits) -> tuple[Message, list[str], bool
     """The parsed message, its defects so far, and whether its body can be walked. When
     stray text before the first header (a few lines at most) hid the From header, the
     message is read from that header on."""
+    data = _without_bare_crs(data)
     msg, defects, readable = _read(data, limits)
     if "From" in msg:
         return msg, defects, readable
@@ -181,6 +192,18 @@ def _read(data: bytes, limits: ParseLimits) -> tuple[Message, list[str], bool]:
     except RecursionError:
         headers = _PARSER.parsebytes(data, headersonly=True)
         return headers, [f"MIME nesting deeper than {limits.max_depth}: body not read"], False
+
+
+def _without_bare_crs(data: bytes) -> bytes:
+    """A CR alone inside the header is not a line break (the parser would end the header
+    there and read the rest as body): it reads as a space. Mail whose lines all end in a
+    bare CR is left alone."""
+    if b"\n" not in data:
+        return data
+    end = _HEADER_END.search(data)
+    cut = end.end() if end else len(data)
+    head = data[:cut]
+    return _BARE_CR.sub(b" ", head) + data[cut:] if _BARE_CR.search(head) else data
 
 
 def _walk(msg: Message, body: _Body, limits: ParseLimits) -> None:
@@ -224,6 +247,8 @@ def _leaf(part: Message, ctype: str, index: int, body: _Body, limits: ParseLimit
         if label:
             body.charsets.append(label)
         text = decode_bytes(raw, label)
+        if ctype == "text/plain" and _param(part, "format") == "flowed":
+            text = unflow(text, delsp=_param(part, "delsp") == "yes")
         (body.plain if ctype == "text/plain" else body.html).append(text)
         return
     if ctype in ("message/delivery-status", "text/rfc822-headers") and not filename:
@@ -270,14 +295,45 @@ def _payload(
     return raw
 
 
+def _param(part: Message, name: str) -> str:
+    """A Content-Type parameter, lower-cased ("" when absent)."""
+    value = part.get_param(name)
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
 def _filename(part: Message) -> str | None:
+    """The file name a person reads: RFC 2231 (its charset through the Korean aliases),
+    RFC 2047, or raw 8-bit bytes, from ``filename`` or else ``name``."""
     try:
-        name = part.get_filename()
+        params = _readable_params(part)
+        value = params.get_param("filename", None, "content-disposition")
+        if value is None:
+            value = params.get_param("name", None, "content-type")
+        if isinstance(value, tuple):
+            value = _rfc2231(value[0], value[2])
     except Exception:
         return "attachment"
-    if name is None:
-        return None
-    return decode_header_value(str(name))
+    return None if value is None else decode_header_value(value)
+
+
+def _rfc2231(charset: str | None, text: str) -> str:
+    """An RFC 2231 value: its percent-decoded bytes read in the charset it names."""
+    try:
+        return decode_bytes(text.encode("latin-1"), charset or None)
+    except UnicodeEncodeError:
+        return text  # raw 8-bit text inside the value, already decoded
+
+
+def _readable_params(part: Message) -> Message:
+    """The part itself, or when its Content-Type or Content-Disposition has raw 8-bit bytes,
+    those headers with the bytes decoded (the stdlib would read them as U+FFFD)."""
+    raw = [(key, str(value)) for key, value in part.raw_items() if key.lower() in _PARAM_HEADERS]
+    if all(value.isascii() for _, value in raw):
+        return part
+    headers = Message()
+    for key, value in raw:
+        headers[key] = decode_unencoded(value)
+    return headers
 
 
 def _parts(payload: object) -> list[Message]:

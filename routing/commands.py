@@ -86,7 +86,7 @@ class CommandBlock:
 def parse_duration(text: str) -> int | None:
     """Minutes in ``45m``, ``1h30m``, ``2h``, ``1.5h`` or a bare number of minutes."""
     cleaned = text.strip().lower().replace(" ", "")
-    if cleaned.isdigit():
+    if cleaned.isascii() and cleaned.isdigit():
         minutes = int(cleaned)
     else:
         match = _DURATION.match(cleaned)

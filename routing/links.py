@@ -69,7 +69,7 @@ def verify_reply_token(secret: str, engineer: str, tracking: str, token: str, to
     """True when ``token`` was issued to ``engineer`` for ``tracking`` and is unexpired."""
     _, _, rest = token.partition(".")
     expires_text, _, _ = rest.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < today:
+    if not (expires_text.isascii() and expires_text.isdigit()) or int(expires_text) < today:
         return False
     expected = reply_token(secret, engineer, tracking, int(expires_text))
     return _same(expected, token)

@@ -46,6 +46,16 @@ def test_raw_8bit_cp949_and_euc_kr_labelled_headers() -> None:
     assert msg.text == "햏 본문"
 
 
+def test_raw_8bit_korean_with_hanja_stays_korean_and_latin_1_stays_latin_1() -> None:
+    raw = "From: 김민수 <kim@acme.co.kr>\r\nSubject: [緊急] 서버 장애\r\n\r\nx".encode("cp949")
+    assert parse(raw).subject == "[緊急] 서버 장애"
+    raw = b"From: Dieter G\xf6\xdfmann <d@example.de>\r\nSubject: \xc4nderung\r\n"
+    raw += b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nSch\xf6ne Gr\xfc\xdfe"
+    msg = parse(raw)
+    assert msg.from_addr is not None and msg.from_addr.name == "Dieter Gößmann"
+    assert (msg.subject, msg.text) == ("Änderung", "Schöne Grüße")
+
+
 def test_html_only_mail_becomes_readable_text() -> None:
     html = "<html><style>p{}</style><p>안녕하세요</p><ul><li>첫째</li></ul><a href='https://x.kr'>링크</a><script>x</script>"
     raw = (
