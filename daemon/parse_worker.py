@@ -10,18 +10,15 @@ parent dies (Linux) and watches its parent's pid besides (elsewhere).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import logging
 import multiprocessing
 import os
-import signal
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from ticketd.daemon.orphans import follow_parent
 from ticketd.mail.message import InboundMessage
 from ticketd.mail.parse import ParseLimits, parse
 
@@ -29,25 +26,6 @@ log = logging.getLogger(__name__)
 
 MIN_PARALLEL = 32
 CHUNK = 8
-PR_SET_PDEATHSIG = 1
-PARENT_CHECK_SECONDS = 0.5
-
-
-def follow_parent(parent: int) -> None:
-    """In a worker: end this process when ``parent`` is gone."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name and hasattr(signal, "SIGKILL"):
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # it died before the kernel was asked
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            threading.Event().wait(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class BatchParser:

@@ -78,7 +78,7 @@ def test_sigkill_of_the_daemon_takes_its_parse_worker_along(
         assert workers, "the daemon never started a parse worker"
         os.kill(daemon.pid, signal.SIGKILL)
         daemon.wait(timeout=10)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline and any(alive(pid) for pid in workers):
             time.sleep(0.1)
         survivors = [pid for pid in workers if alive(pid)]
