@@ -4,6 +4,7 @@ identical to a live render, never served stale, refreshed after a change of sett
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,9 +41,15 @@ def desk(ws: Workspace) -> Iterator[Components]:
     components.close()
 
 
-def reader_for(components: Components) -> SqlTicketReader:
+@contextmanager
+def reader_for(components: Components) -> Iterator[SqlTicketReader]:
+    """The web's page reader on the components' database, its connections closed after."""
     pages = components.pages
-    return SqlTicketReader(components.engine, pages.facts, pages.generation)
+    reader = SqlTicketReader(components.engine, pages.facts, pages.generation)
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
 def number_of(ws: Workspace, capsys: Capsys) -> str:
@@ -62,11 +69,11 @@ def test_a_new_ticket_is_published_exactly_as_the_web_would_render_it(
     ws: Workspace, desk: Components, capsys: Capsys
 ) -> None:
     number = number_of(ws, capsys)
-    reader = reader_for(desk)
-    page = reader.ticket_page(number)
-    assert page is not None
-    live = desk.page_renderer.ticket(page, "ko", conversation=False)
-    assert reader.published_page(number, "ko") == live.encode()
+    with reader_for(desk) as reader:
+        page = reader.ticket_page(number)
+        assert page is not None
+        live = desk.page_renderer.ticket(page, "ko", conversation=False)
+        assert reader.published_page(number, "ko") == live.encode()
     assert "Cannot log in" not in live
     with TestClient(build_web_app(desk)) as web:  # type: ignore[arg-type]
         assert web.get(f"/t/{number}").text == live
@@ -103,14 +110,14 @@ def test_copies_from_other_settings_are_never_served_and_are_republished(
     ws.config.write_text(text.replace("[web]\n", team), encoding="utf-8")
     components = build(load_config(ws.config))
     try:
-        reader = reader_for(components)
-        assert reader.published_page(number, "ko") is None
-        with TestClient(build_web_app(components)) as web:  # type: ignore[arg-type]
-            assert "Example Care Team" in web.get(f"/t/{number}").text
-        code, out, err = ws.cli(capsys, "run", "--once")
-        assert code == 0, err
-        assert "pages=1" in out + err
-        refreshed = reader.published_page(number, "ko")
+        with reader_for(components) as reader:
+            assert reader.published_page(number, "ko") is None
+            with TestClient(build_web_app(components)) as web:  # type: ignore[arg-type]
+                assert "Example Care Team" in web.get(f"/t/{number}").text
+            code, out, err = ws.cli(capsys, "run", "--once")
+            assert code == 0, err
+            assert "pages=1" in out + err
+            refreshed = reader.published_page(number, "ko")
     finally:
         components.close()
     assert refreshed is not None and "Example Care Team" in refreshed.decode()
