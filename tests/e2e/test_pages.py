@@ -92,7 +92,8 @@ def test_the_published_page_follows_every_change_of_the_ticket(
     assert code == 0, err
     components = build(load_config(ws.config))
     try:
-        published = reader_for(components).published_page(number, "ko")
+        with reader_for(components) as reader:
+            published = reader.published_page(number, "ko")
         with TestClient(build_web_app(components)) as web:  # type: ignore[arg-type]
             served = web.get(f"/t/{number}").text
     finally:
