@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+import unicodedata
 from email.quoprimime import header_encode
 
 import pytest
@@ -253,8 +254,10 @@ def encoded_words(text: str, cut: int, q: bool) -> str:
 
 
 def expected_name(text: str) -> str:
+    """The name as a person reads it: one line, no controls or bidi overrides, composed."""
     text = _CONTROL.sub("", text.replace("\r", " ").replace("\n", " "))
-    return " ".join(re.sub(f"[{BIDI}]", "", " ".join(text.split())).split())[:200]
+    text = " ".join(re.sub(f"[{BIDI}]", "", " ".join(text.split())).split())
+    return unicodedata.normalize("NFC", text)[:200]
 
 
 @settings(max_examples=400)
