@@ -40,7 +40,8 @@ def numbered(n: int) -> tuple[str, bytes]:
     subject = f"Claim number {n}"
     sender = f"c{n % CLIENTS}@acme.co.kr"
     mid = f"<claim-{n}@acme.co.kr>"
-    return subject, claim(subject=subject, body=f"Order {n} is lost.", sender=sender, message_id=mid)
+    data = claim(subject=subject, body=f"Order {n} is lost.", sender=sender, message_id=mid)
+    return subject, data
 
 
 def send(port: int, data: bytes) -> str:
