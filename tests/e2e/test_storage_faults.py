@@ -15,14 +15,27 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from starlette.testclient import TestClient
 
-from tests.builders import claim
-from tests.e2e.support import Workspace, listening_config, running
+from tests.builders import SUPPORT, claim
+from tests.e2e.support import Workspace, listening_config, running, write_config
 from tests.e2e.test_daemon_recovery import eventually, healthz, healthz_when, mailbox_section
 from tests.fixtures.dovecot import DovecotServer
+from tests.netutil import free_port
+from ticketd.daemon.config import load_config
+from ticketd.daemon.web_server import build_web_app
+from ticketd.daemon.wiring import build
+from ticketd.mail.listener import InboundSMTPHandler, make_controller
+from ticketd.mail.message import RawMessage, Source
+from ticketd.mail.smtp_guard import ListenerSettings
+from ticketd.store.db import make_engine
+from ticketd.store.reader import Position, Reader
 
 pytestmark = pytest.mark.slow
 
@@ -163,3 +176,65 @@ def test_a_full_disk_is_unhealthy_refuses_mail_with_451_and_everything_resumes(
             assert max(found.values()) == 1
             body = healthz_when(web_port, 200, timeout=20)
             assert body["problems"] == [] and last_uid(web_port) == before + 1
+
+
+def test_refused_writes_are_unhealthy_answered_451_and_never_move_the_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """Any write the database refuses (an I/O error, a read-only file, the server gone) —
+    here the driver's own error raised on every write — on either backend."""
+    ws = write_config(tmp_path)
+    assert ws.subprocess("init").returncode == 0
+    components = build(load_config(ws.config))
+    refusing = threading.Event()
+    driver = components.engine.dialect.loaded_dbapi
+
+    def refuse(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if refusing.is_set() and not statement.lstrip().upper().startswith(("SELECT", "PRAGMA")):
+            raise driver.OperationalError("disk I/O error")
+
+    event.listen(components.engine, "before_cursor_execute", refuse)
+    handler = InboundSMTPHandler(
+        SUPPORT, components.ingestor.enqueue, settings=ListenerSettings(), clock=utc_now
+    )
+    port = free_port()
+    listener = make_controller(handler, "127.0.0.1", port)
+    listener.start()
+
+    def imap(uid: int) -> int:
+        raw = RawMessage(claim(subject=f"IMAP {uid}"), Source.IMAP, utc_now(), uid=uid)
+        report = components.ingestor.ingest([raw], mailbox="box", checkpoint=Position(7, uid))
+        return report.messages
+
+    reader = make_engine(ws.database_url, read_only=True)
+
+    def position() -> Position | None:
+        with reader.connect() as connection:
+            return Reader(connection).position("box")
+
+    try:
+        with TestClient(build_web_app(components)) as web:
+            assert imap(1) == 1 and web.get("/healthz").status_code == 200
+            refusing.set()
+            kept = claim(subject="Over SMTP", message_id="<kept@acme.co.kr>")
+            assert send(port, kept) == "451"
+            with pytest.raises(OperationalError):
+                imap(2)
+            assert position() == Position(7, 1)
+            answer = web.get("/healthz")
+            assert answer.status_code == 503
+            assert any("disk I/O error" in problem for problem in answer.json()["problems"])
+            refusing.clear()
+            assert web.get("/healthz").status_code == 200
+            assert send(port, kept) == "250"
+            assert imap(2) == 1 and position() == Position(7, 2)
+            components.ingestor.process_pending()
+    finally:
+        listener.stop()
+        reader.dispose()
+        components.close()
+    assert tickets_by_subject(ws) == Counter({"IMAP 1": 1, "IMAP 2": 1, "Over SMTP": 1})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
