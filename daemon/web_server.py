@@ -20,7 +20,7 @@ from ticketd.mail.imap import WatcherState
 from ticketd.routing.resend import resend_link
 from ticketd.store import health
 from ticketd.store.attachments import SqlAttachmentReader
-from ticketd.store.db import make_engine
+from ticketd.store.db import Store, make_engine
 from ticketd.store.pages import SqlTicketReader
 from ticketd.web.app import create_app
 
@@ -56,16 +56,22 @@ class ServiceState:
 class ServiceHealth:
     """``web.ports.HealthProbe`` and ``MetricsSource``: the database's state and the running
     daemon's (mailbox watcher, supervised workers, relay, poller role). ``problems`` names
-    what keeps ticketd from working; any makes ``/healthz`` answer 503."""
+    what keeps ticketd from working; any makes ``/healthz`` answer 503. Storage faults are
+    among them: a read-only or full disk under SQLite, and any write ``store`` had refused
+    until a probe write commits again."""
 
     engine: Engine
     state: ServiceState = field(default_factory=ServiceState)
+    store: Store | None = None
 
     def health(self) -> Mapping[str, object]:
         found = health.database_health(self.engine)
         if found["database"] != "ok":
             return found
-        problems: list[str] = []
+        problems = health.storage_problems(self.engine)
+        refused = self.store.write_problem() if self.store is not None else None
+        if refused is not None:
+            problems.append(f"database writes failing: {refused}")
         workers = {}
         for worker in self.state.workers():
             workers[worker.name] = {
@@ -125,7 +131,7 @@ def build_web_app(components: Components, state: ServiceState | None = None) -> 
     """The Starlette application wired to the database (and the running daemon)."""
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)
-    probe = ServiceHealth(reader_engine, state or ServiceState())
+    probe = ServiceHealth(reader_engine, state or ServiceState(), components.store)
     reader = SqlTicketReader(reader_engine, pages.facts, pages.generation)
     return create_app(
         components.page_renderer.settings,

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from ticketd.store.reader import Reader
 from ticketd.store.writer import BuildNotice, Publish, Writer
@@ -69,9 +70,16 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+PROBE_KEY = "storage-probe"
+
+
 class Store:
     """The database as the rest of ticketd uses it: short read transactions, and write
-    transactions that hand out the single ``Writer``."""
+    transactions that hand out the single ``Writer``.
+
+    A write the database refuses (``OperationalError``: a read-only or full disk, an I/O
+    error, the server gone) is remembered as ``write_failure`` until ``write_problem``
+    proves writes commit again."""
 
     def __init__(
         self,
@@ -87,20 +95,37 @@ class Store:
         self.build_notice = build_notice
         self.notify = notify
         self.publish = publish
+        self.write_failure: str | None = None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Writer]:
         """One transaction; everything the writer did commits when the block ends."""
-        with self.engine.begin() as connection:
-            writer = Writer(
-                connection,
-                self.now,
-                build_notice=self.build_notice,
-                notify=self.notify,
-                publish=self.publish,
-            )
-            yield writer
-            writer.finish()
+        try:
+            with self.engine.begin() as connection:
+                writer = Writer(
+                    connection,
+                    self.now,
+                    build_notice=self.build_notice,
+                    notify=self.notify,
+                    publish=self.publish,
+                )
+                yield writer
+                writer.finish()
+        except OperationalError as exc:
+            self.write_failure = f"{self.now().isoformat()}: {exc.orig or exc}"
+            raise
+
+    def write_problem(self) -> str | None:
+        """The last refused write, unless a small write now commits (then None)."""
+        if self.write_failure is None:
+            return None
+        try:
+            with self.write() as writer:
+                writer.mark(PROBE_KEY, self.now().isoformat())
+        except OperationalError:
+            return self.write_failure
+        self.write_failure = None
+        return None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Select, func, select, text
@@ -35,6 +37,30 @@ def database_health(engine: Engine) -> dict[str, object]:
             for b in boxes
         ],
     }
+
+
+MIN_FREE_BYTES = 1024 * 1024
+"""Below this much free space on an SQLite database's filesystem, writes are failing or about
+to (a message, its WAL frames and its indexes take more)."""
+
+
+def storage_problems(engine: Engine) -> list[str]:
+    """What keeps an SQLite database file from taking writes: a read-only file or folder, a
+    full filesystem. Nothing for PostgreSQL (its server reports its own faults as errors)."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return []
+    path = Path(database)
+    problems = [
+        f"database read-only: {where} is not writable"
+        for where in (path, path.parent)
+        if where.exists() and not os.access(where, os.W_OK)
+    ]
+    space = os.statvfs(path.parent)
+    free = space.f_bavail * space.f_frsize
+    if free < MIN_FREE_BYTES:
+        problems.append(f"disk full: {free} bytes free for the database in {path.parent}")
+    return problems
 
 
 def _count_of(where: Any) -> Select[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -286,8 +287,9 @@ class StatusSite:
         return JSONResponse(body, headers=NO_STORE)
 
     async def healthz(self, request: Request) -> Response:
-        """Database reachable, mailbox state, outbox backlog."""
-        details: Mapping[str, object] = self.health_probe.health()
+        """Database reachable and writable, mailbox state, outbox backlog (probed in a
+        thread: a probe write may wait for the write lock)."""
+        details: Mapping[str, object] = await run_in_threadpool(self.health_probe.health)
         ok = details.get("database") == "ok" and not details.get("problems")
         body = {"status": "ok" if ok else "degraded", **details}
         return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
