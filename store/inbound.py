@@ -54,6 +54,7 @@ class Claimed:
         if self.source == Source.IMPORT:
             return msg.received or msg.date or self.received_at
         return self.received_at
+
     authres_trusted: bool
 
 
