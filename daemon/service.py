@@ -59,10 +59,14 @@ class Daemon:
                 return True
         return False
 
+    def halted(self) -> bool:
+        """Stopping, or no longer the poller: the work in hand ends between two steps."""
+        return self.stop.is_set() or not self.leadership.elected.is_set()
+
     def process(self) -> None:
         """Process queued mail and flush the outbox (serialised: one runner at a time)."""
         with self.lock:
-            once.process_and_flush(self.components, self.stop.is_set, self.relay)
+            once.process_and_flush(self.components, self.halted, self.relay)
 
     def safely(self, name: str, job: Callable[[], object]) -> None:
         """The per-job catch-all: a failing job is logged and retried on its next run."""
@@ -75,7 +79,7 @@ class Daemon:
 
     def runner_loop(self) -> None:
         while self.await_election():
-            while self.leadership.elected.is_set() and not self.stop.is_set():
+            while not self.halted():
                 self.safely("process", self.process)
                 self.wake.wait(PROCESS_INTERVAL)
                 self.wake.clear()
@@ -148,7 +152,7 @@ class Daemon:
         )
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
-            self._in_thread("jobs", lambda: once.jobs(self.components, self.stop.is_set)),
+            self._in_thread("jobs", lambda: once.jobs(self.components, self.halted)),
             "interval",
             minutes=5,
             coalesce=True,
