@@ -75,7 +75,7 @@ class Leadership:
         if self.elected.is_set():
             return True
         if self.shared:
-            connection = self.store.engine.connect()
+            connection, got = self.store.engine.connect(), False
             try:
                 got = bool(connection.execute(select(func.pg_try_advisory_lock(LOCK_KEY))).scalar())
                 connection.commit()

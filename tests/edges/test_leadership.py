@@ -27,7 +27,9 @@ def test_a_poller_whose_term_is_over_commits_no_batch_and_no_checkpoint(engine: 
     leadership = Leadership(worker.store)
     try:
         assert leadership.try_acquire()
-        worker.ingest([raw(claim(subject="first"), uid=1)], mailbox="box", checkpoint=Position(1, 1))
+        worker.ingest(
+            [raw(claim(subject="first"), uid=1)], mailbox="box", checkpoint=Position(1, 1)
+        )
         with Store(engine, FrozenClock().now).write() as writer:
             writer.begin_term("elsewhere:4242")  # another process was elected meanwhile
         with pytest.raises(LostLeadership):
@@ -69,8 +71,10 @@ def test_a_poller_whose_session_was_killed_stops_within_seconds(postgres_url: st
     try:
         assert leadership.try_acquire() and leadership.heartbeat()
         with engine.connect() as connection:
-            holder = select(text("pid")).select_from(text("pg_locks")).where(
-                text("locktype = 'advisory' AND granted AND objid = :key")
+            holder = (
+                select(text("pid"))
+                .select_from(text("pg_locks"))
+                .where(text("locktype = 'advisory' AND granted AND objid = :key"))
             )
             pid = connection.execute(holder, {"key": LOCK_KEY}).scalar_one()
             connection.execute(select(func.pg_terminate_backend(pid)))

@@ -99,7 +99,9 @@ def test_ignoring_the_schedule_attempts_every_pending_mail_now(
     assert flush(engine, transport, clock).retried == 2
     assert all(due > clock.now() for _, due in pending(engine))  # type: ignore[operator]
     assert flush(engine, transport, clock).sent == 0
-    report = flush_outbox(Store(engine, clock.now), transport, clock, claimer="test", ignore_schedule=True)
+    report = flush_outbox(
+        Store(engine, clock.now), transport, clock, claimer="test", ignore_schedule=True
+    )
     assert report.sent == 2 and pending(engine) == []
     transport.close()
 
