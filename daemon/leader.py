@@ -75,19 +75,26 @@ class Leadership:
         if self.elected.is_set():
             return True
         if self.shared:
-            connection, got = self.store.engine.connect(), False
+            connection = self.store.engine.connect()
             try:
                 got = bool(connection.execute(select(func.pg_try_advisory_lock(LOCK_KEY))).scalar())
                 connection.commit()
                 if got:
-                    self._begin(connection)
-            finally:
-                if not got:
-                    connection.close()
-            return got
+                    self._connection = connection
+                    self._begin()
+                    return True
+            except BaseException:
+                self._close(connection)
+                raise
+            connection.close()
+            return False
         if self.lock_path is not None and not self._lock_file(self.lock_path):
             return False
-        self._begin(None)
+        try:
+            self._begin()
+        except BaseException:
+            self._close()
+            raise
         return True
 
     def _lock_file(self, path: Path) -> bool:
@@ -103,15 +110,14 @@ class Leadership:
         self._file = handle
         return True
 
-    def _begin(self, connection: Connection | None) -> None:
+    def _begin(self) -> None:
         """Raise the term while holding the lock (on the lock's session when shared)."""
-        if connection is None:
+        if self._connection is None:
             with self.store.write() as writer:
                 self.term = writer.begin_term(self.holder)
         else:
-            with self.store.write_on(connection) as writer:
+            with self.store.write_on(self._connection) as writer:
                 self.term = writer.begin_term(self.holder)
-            self._connection = connection
         self.term_over.clear()
         self.elected.set()
         log.warning("elected as the poller (term %d)", self.term)
@@ -168,8 +174,10 @@ class Leadership:
         self.term_over.set()
         self._close()
 
-    def _close(self) -> None:
-        connection, self._connection = self._connection, None
+    def _close(self, connection: Connection | None = None) -> None:
+        """End the lock's session (which frees the lock) and close the lock file."""
+        connection = connection or self._connection
+        self._connection = None
         if connection is not None:
             connection.invalidate()
             connection.close()
