@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
+from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
 from ticketd.daemon.once import run_once
 from ticketd.daemon.runner import IngestReport
-from ticketd.daemon.wiring import build
+from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
@@ -58,7 +59,12 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("init", help="create or migrate the database").set_defaults(handler=_init)
     run = commands.add_parser("run", help="the daemon: mailbox, SMTP listener, scheduler, web")
-    run.add_argument("--once", action="store_true", help="one full cycle, then exit")
+    run.add_argument(
+        "--once",
+        action="store_true",
+        help="one full cycle, then exit; refused (exit 1) while another ticketd run "
+        "is the poller for the database",
+    )
     run.set_defaults(handler=_run)
     imp = commands.add_parser("import", help="ingest an mbox file or a Maildir folder")
     imp.add_argument("path", type=Path)
@@ -134,13 +140,27 @@ def _run(args: argparse.Namespace) -> int:
     components = build(config)
     try:
         if args.once:
-            print(run_once(components))
-            return 0
+            return _run_once(components)
         from ticketd.daemon.service import run_forever
 
         return run_forever(components)
     finally:
         components.close()
+
+
+def _run_once(components: Components) -> int:
+    """One cycle as a one-shot poller: refused while another process is the poller."""
+    leadership = Leadership(components.store)
+    if not leadership.try_acquire():
+        raise CliError(
+            f"ticketd run ({leadership.holder_now()}) is the poller for this database; "
+            "run --once refused (the running poller does this work)"
+        )
+    try:
+        print(run_once(components))
+    finally:
+        leadership.release()
+    return 0
 
 
 def _import(args: argparse.Namespace) -> int:

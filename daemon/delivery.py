@@ -62,14 +62,16 @@ def flush_outbox(
     transport: Transport,
     clock: Clock,
     *,
+    claimer: str,
     relay: RelayState | None = None,
     ignore_schedule: bool = False,
     stop: Callable[[], bool] = lambda: False,
 ) -> FlushReport:
     """Send every due mail (every pending one with ``ignore_schedule``), oldest first, each
-    at most once, unless ``relay`` says it is down and not yet due for a probe. Each mail is
-    marked right after its transport call returns, so a crash in between can resend at most
-    that one mail, with the same Message-ID."""
+    at most once, unless ``relay`` says it is down and not yet due for a probe. Mail is
+    claimed for ``claimer`` in small batches (another flusher skips it) and each mail is
+    marked right after its transport call returns, so a crash in between can resend at
+    most that one mail, with the same Message-ID; a batch's untried rest is given back."""
     relay = relay or RelayState()
     report = FlushReport()
     if not relay.may_try(clock.now()):
@@ -77,16 +79,23 @@ def flush_outbox(
         return report
     after = 0
     while not stop():
-        with store.read() as reader:
-            batch = reader.due_mail(clock.now(), after=after, ignore_schedule=ignore_schedule)
+        with store.write(poller=True) as writer:
+            batch = writer.claim_mail(claimer, after=after, ignore_schedule=ignore_schedule)
         if not batch:
             return report
-        for item in batch:
-            if stop():
-                return report
-            after = item.id
-            if not _deliver(store, transport, clock, relay, item, report):
-                return report
+        tried = 0
+        try:
+            for item in batch:
+                if stop():
+                    return report
+                tried += 1
+                if not _deliver(store, transport, clock, relay, item, report):
+                    return report
+                after = item.id
+        finally:
+            if tried < len(batch):
+                with store.write() as writer:
+                    writer.mail_unclaimed(batch[tried:])
     return report
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ticketd.daemon.delivery import FlushReport, RelayState, flush_outbox
+from ticketd.daemon.leader import this_process
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.scheduler import JobReport, run_jobs
 from ticketd.daemon.wiring import Components
@@ -103,6 +104,7 @@ def flush(
             components.store,
             transport,
             components.clock,
+            claimer=this_process(),
             relay=relay,
             ignore_schedule=ignore_schedule,
             stop=stop,

@@ -105,13 +105,13 @@ class Ingestor:
         batch = Batch(raws, mailbox, checkpoint)
         mark = batch.in_flight_mark()
         if mark is not None:
-            with self.store.write() as writer:
+            with self.store.write(poller=True) as writer:
                 if writer.marked(mark[0]) == mark[1]:
                     log.warning("a batch from %s died before; queueing it", batch.mailbox)
                     return self._queue(writer, batch, mark[0])
                 writer.mark(*mark)
         report = IngestReport()
-        with self.store.write() as writer:
+        with self.store.write(poller=True) as writer:
             fresh = self._fresh(writer, batch, report)
             parsed = self.parser.parse_all([raw.data for raw in fresh])
             for raw, msg in self._unseen(writer, batch, zip(fresh, parsed, strict=True), report):
@@ -201,12 +201,12 @@ class Ingestor:
         until none is left or ``stop()`` says so between two batches."""
         report = IngestReport()
         while not stop():
-            with self.store.write() as writer:
+            with self.store.write(poller=True) as writer:
                 claimed = writer.claim(released, PROCESS_BATCH)
             released = ()
             if not claimed:
                 return report
-            with self.store.write() as writer:
+            with self.store.write(poller=True) as writer:
                 for item in claimed:
                     outcome = self._process(writer, item)
                     report.counts[outcome] += 1

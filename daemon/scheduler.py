@@ -75,7 +75,7 @@ def run_jobs(
     """Whatever scheduled work is due, a chunk per transaction, then stale status pages."""
     report = JobReport()
     while not stop():
-        with store.write() as writer:
+        with store.write(poller=True) as writer:
             chunk = run_due_jobs(writer, settings, clock, JOB_CHUNK)
         report.add(chunk)
         if chunk.actions == 0:

@@ -31,6 +31,7 @@ from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
 from ticketd.mail.listener import InboundSMTPHandler, start_server
 from ticketd.mail.message import RawMessage
+from ticketd.store.leadership import LostLeadership
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Daemon:
         self.wake = threading.Event()
         self.lock = threading.Lock()
         self.watcher: MailboxWatcher | None = None
-        self.leadership = Leadership(components.engine)
+        self.leadership = Leadership(components.store)
         self.workers: dict[str, WorkerState] = {}
         self.relay = RelayState(components.config.outbound.retry_seconds)
 
@@ -58,29 +59,40 @@ class Daemon:
                 return True
         return False
 
+    def halted(self) -> bool:
+        """Stopping, or no longer the poller: the work in hand ends between two steps."""
+        return self.stop.is_set() or not self.leadership.elected.is_set()
+
     def process(self) -> None:
         """Process queued mail and flush the outbox (serialised: one runner at a time)."""
         with self.lock:
-            once.process_and_flush(self.components, self.stop.is_set, self.relay)
+            once.process_and_flush(self.components, self.halted, self.relay)
 
     def safely(self, name: str, job: Callable[[], object]) -> None:
         """The per-job catch-all: a failing job is logged and retried on its next run."""
         try:
             job()
+        except LostLeadership as exc:
+            log.warning("job %s stopped before committing: %s", name, exc)
         except Exception:
             log.exception("job %s failed", name)
 
     def runner_loop(self) -> None:
-        if not self.await_election():
-            return
-        while not self.stop.is_set():
-            self.safely("process", self.process)
-            self.wake.wait(PROCESS_INTERVAL)
-            self.wake.clear()
+        while self.await_election():
+            while not self.halted():
+                self.safely("process", self.process)
+                self.wake.wait(PROCESS_INTERVAL)
+                self.wake.clear()
 
     def watcher_loop(self) -> None:
-        if not self.await_election():
-            return
+        while self.await_election():
+            try:
+                self.watch_term()
+            except LostLeadership as exc:
+                log.warning("mailbox batch not committed: %s", exc)
+
+    def watch_term(self) -> None:
+        """Watch the mailbox until this process stops being the poller (or stops)."""
         components = self.components
         box = components.mailbox
         assert box is not None
@@ -98,7 +110,7 @@ class Daemon:
                 watcher,
                 lambda: once.checkpoint(components),
                 handle,
-                self.stop,
+                self.leadership.term_over,
                 start_now=box.start == "now",
             )
         finally:
@@ -140,7 +152,7 @@ class Daemon:
         )
         scheduler = AsyncIOScheduler()
         scheduler.add_job(
-            self._in_thread("jobs", lambda: once.jobs(self.components, self.stop.is_set)),
+            self._in_thread("jobs", lambda: once.jobs(self.components, self.halted)),
             "interval",
             minutes=5,
             coalesce=True,

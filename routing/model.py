@@ -79,6 +79,8 @@ REVIEWABLE: frozenset[InboundState] = frozenset({InboundState.QUARANTINED, Inbou
 
 class OutboxState(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
+    """Claimed by one flusher, which hands it to the relay and records the result."""
     SENT = "sent"
     FAILED = "failed"
 

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -21,6 +21,14 @@ from ticketd.store.reader import Reader
 from ticketd.store.writer import BuildNotice, Publish, Writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+POSTGRES_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+}
+"""TCP keepalives: a session whose server or path went away fails within half a minute
+instead of hanging (the poller's lock connection above all)."""
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
@@ -31,7 +39,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, future=True, connect_args=POSTGRES_KEEPALIVES)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -96,24 +104,43 @@ class Store:
         self.notify = notify
         self.publish = publish
         self.write_failure: str | None = None
+        self.term: Callable[[], int | None] | None = None
+        """The term this process polls for (None: not elected); set by the election, it
+        fences the poller's writes."""
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Writer]:
-        """One transaction; everything the writer did commits when the block ends."""
+    def write(self, *, poller: bool = False) -> Iterator[Writer]:
+        """One transaction; everything the writer did commits when the block ends.
+
+        ``poller`` marks the poller's work (the queue, the checkpoint, jobs, outbox
+        claims): when this process takes part in the election, the transaction first
+        checks that its term still holds and raises ``LostLeadership`` if not. A write the
+        database refuses is remembered for ``write_problem``."""
         try:
             with self.engine.begin() as connection:
-                writer = Writer(
-                    connection,
-                    self.now,
-                    build_notice=self.build_notice,
-                    notify=self.notify,
-                    publish=self.publish,
-                )
-                yield writer
-                writer.finish()
+                yield from self._writing(connection, poller)
         except OperationalError as exc:
             self.write_failure = f"{self.now().isoformat()}: {exc.orig or exc}"
             raise
+
+    @contextlib.contextmanager
+    def write_on(self, connection: Connection) -> Iterator[Writer]:
+        """One transaction on a connection the caller holds (the election's own)."""
+        with connection.begin():
+            yield from self._writing(connection, False)
+
+    def _writing(self, connection: Connection, poller: bool) -> Iterator[Writer]:
+        writer = Writer(
+            connection,
+            self.now,
+            build_notice=self.build_notice,
+            notify=self.notify,
+            publish=self.publish,
+        )
+        if poller and self.term is not None:
+            writer.fence(self.term())
+        yield writer
+        writer.finish()
 
     def write_problem(self) -> str | None:
         """The last refused write, unless a small write now commits (then None)."""

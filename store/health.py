@@ -73,7 +73,9 @@ COUNTERS: Mapping[str, Select[Any]] = {
     "duplicates": _count_of(events.c.type == EventKind.DUPLICATE),
     "commands": _count_of(inbound.c.disposition == "command"),
     "commands_rejected": _count_of(events.c.type == EventKind.COMMAND_REJECTED),
-    "outbox_backlog": _count_of(outbox_table.c.state == OutboxState.PENDING),
+    "outbox_backlog": _count_of(
+        outbox_table.c.state.in_((OutboxState.PENDING, OutboxState.SENDING))
+    ),
     "outbox_failures": _count_of(outbox_table.c.state == OutboxState.FAILED),
     "quarantined": _count_of(inbound.c.state.in_(REVIEWABLE)),
 }

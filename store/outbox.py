@@ -1,16 +1,26 @@
-"""The transactional outbox: mail is queued with the change that caused it, sent later."""
+"""The transactional outbox: mail is queued with the change that caused it, sent later.
+
+A flusher claims due mail (``claim_due``): in the claiming transaction the rows become
+``sending``, so another flusher (another process, ``run --once``) skips them; on PostgreSQL
+the claim locks with ``FOR UPDATE SKIP LOCKED``, on SQLite ``BEGIN IMMEDIATE`` serialises
+claimers. A mail left ``sending`` by a process that died is claimable again after
+``CLAIM_TIMEOUT``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 
 from ticketd.mail.message import OutgoingMessage
+from ticketd.routing.model import OutboxState
 from ticketd.store.schema import outbox
 
 MAX_BACKOFF = timedelta(hours=1)
+CLAIM_TIMEOUT = timedelta(minutes=10)
+"""A claimed mail not marked after this long was abandoned by a dead flusher."""
 INSERT = insert(outbox)
 
 
@@ -42,48 +52,76 @@ def queue(
             "recipients": ",".join(mail.recipients),
             "automatic": automatic,
             "data": mail.data,
-            "state": "pending",
+            "state": OutboxState.PENDING,
             "created_at": now,
             "next_attempt_at": now,
         },
     )
 
 
-def due(
+def claim_due(
     connection: Connection,
     now: datetime,
-    limit: int = 200,
+    claimer: str,
+    limit: int = 50,
     *,
     after: int = 0,
     ignore_schedule: bool = False,
 ) -> list[QueuedMail]:
-    """Pending mail whose next attempt is due (with ``ignore_schedule``: all pending mail),
-    oldest first, from the row after ``after`` on."""
-    query = select(outbox).where(outbox.c.state == "pending", outbox.c.id > after)
+    """Take pending mail whose next attempt is due (with ``ignore_schedule``: all pending
+    mail) and abandoned claims, oldest first from the row after ``after`` on, marking it
+    ``sending`` by ``claimer``; rows another flusher holds are skipped."""
+    pending = outbox.c.state == OutboxState.PENDING
     if not ignore_schedule:
-        query = query.where(outbox.c.next_attempt_at <= now)
-    query = query.order_by(outbox.c.id).limit(limit)
-    return [
-        QueuedMail(
-            id=row.id,
-            ticket_id=row.ticket_id,
-            attempts=row.attempts,
-            mail=OutgoingMessage(
-                message_id=row.message_id,
-                sender=row.sender,
-                recipients=tuple((row.recipients or row.recipient).split(",")),
-                data=row.data,
-            ),
+        pending = and_(pending, outbox.c.next_attempt_at <= now)
+    abandoned = and_(
+        outbox.c.state == OutboxState.SENDING, outbox.c.claimed_at < now - CLAIM_TIMEOUT
+    )
+    query = (
+        select(outbox)
+        .where(or_(pending, abandoned), outbox.c.id > after)
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(connection.execute(query))
+    if rows:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([row.id for row in rows]))
+            .values(state=OutboxState.SENDING, claimed_at=now, claimer=claimer[:300])
         )
-        for row in connection.execute(query)
-    ]
+    return [_queued(row) for row in rows]
+
+
+def _queued(row: Row[Any]) -> QueuedMail:
+    return QueuedMail(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        attempts=row.attempts,
+        mail=OutgoingMessage(
+            message_id=row.message_id,
+            sender=row.sender,
+            recipients=tuple((row.recipients or row.recipient).split(",")),
+            data=row.data,
+        ),
+    )
+
+
+def unclaim(connection: Connection, mail_ids: list[int]) -> None:
+    """Give claimed mail back untried (the flush stopped before it)."""
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(mail_ids), outbox.c.state == OutboxState.SENDING)
+        .values(state=OutboxState.PENDING)
+    )
 
 
 def mark_sent(connection: Connection, mail_id: int, now: datetime) -> None:
     connection.execute(
         update(outbox)
         .where(outbox.c.id == mail_id)
-        .values(state="sent", sent_at=now, attempts=outbox.c.attempts + 1)
+        .values(state=OutboxState.SENT, sent_at=now, attempts=outbox.c.attempts + 1)
     )
 
 
@@ -93,24 +131,34 @@ def mark_retry(connection: Connection, item: QueuedMail, error: str, now: dateti
     connection.execute(
         update(outbox)
         .where(outbox.c.id == item.id)
-        .values(attempts=item.attempts + 1, last_error=error[:2000], next_attempt_at=now + delay)
+        .values(
+            state=OutboxState.PENDING,
+            attempts=item.attempts + 1,
+            last_error=error[:2000],
+            next_attempt_at=now + delay,
+        )
     )
 
 
 def note_error(connection: Connection, mail_id: int, error: str) -> None:
     """Why the mail is still waiting, without moving its schedule."""
-    connection.execute(update(outbox).where(outbox.c.id == mail_id).values(last_error=error[:2000]))
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == mail_id)
+        .values(state=OutboxState.PENDING, last_error=error[:2000])
+    )
 
 
 def mark_failed(connection: Connection, mail_id: int, error: str) -> None:
     connection.execute(
         update(outbox)
         .where(outbox.c.id == mail_id)
-        .values(state="failed", last_error=error[:2000], attempts=outbox.c.attempts + 1)
+        .values(state=OutboxState.FAILED, last_error=error[:2000], attempts=outbox.c.attempts + 1)
     )
 
 
 def backlog(connection: Connection) -> int:
     """How many mails wait to be sent."""
-    query = select(func.count()).where(outbox.c.state == "pending")
+    waiting = (OutboxState.PENDING, OutboxState.SENDING)
+    query = select(func.count()).where(outbox.c.state.in_(waiting))
     return int(connection.execute(query).scalar() or 0)

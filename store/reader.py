@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from ticketd.store import inbound, outbox, queries
+from ticketd.store import inbound, leadership, queries
 from ticketd.store.inbound import Claimed, Position
 from ticketd.store.keyvalue import get_value
 from ticketd.store.outbox import QueuedMail
@@ -59,9 +58,10 @@ class Reader:
         row = queries.quarantined(self.connection, inbound_id)
         return {**dict(row), "received_at": queries.iso(row["received_at"])} if row else None
 
-    def due_mail(
-        self, now: datetime, limit: int = 200, *, after: int = 0, ignore_schedule: bool = False
-    ) -> list[QueuedMail]:
-        """Pending mail whose next attempt is due (or all of it, ``ignore_schedule``),
-        oldest first, after the row ``after``."""
-        return outbox.due(self.connection, now, limit, after=after, ignore_schedule=ignore_schedule)
+    def poller(self) -> str | None:
+        """The last elected poller (``host:pid``), or None."""
+        return leadership.holder(self.connection)
+
+    def term(self) -> int | None:
+        """The poller's current term, or None before the first election."""
+        return leadership.current_term(self.connection)

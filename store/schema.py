@@ -191,6 +191,8 @@ outbox = Table(
     _at("created_at"),
     _at("next_attempt_at"),
     _at("sent_at", True),
+    _at("claimed_at", True),
+    Column("claimer", String(300), nullable=False, server_default=""),
     Index("ix_outbox_state_next", "state", "next_attempt_at"),
     Index("ix_outbox_recipient", "recipient", "created_at"),
 )
@@ -227,3 +229,13 @@ settings = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+leadership = Table(
+    "leadership",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("term", BigInteger, nullable=False),
+    Column("holder", String(300), nullable=False),
+    _at("elected_at"),
+)
+"""One row: the poller's term (raised at each election), who holds it, when it was elected."""

@@ -51,8 +51,8 @@ from ticketd.routing.model import OPEN_STATUSES, EventKind, InboundState, Status
 from ticketd.routing.schedule import Window
 from ticketd.routing.views import NoticeContext
 from ticketd.store import inbound as queue
+from ticketd.store import leadership, queries
 from ticketd.store import outbox as outbox_rows
-from ticketd.store import queries
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
 from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
@@ -724,7 +724,31 @@ class Writer:
     def unmark(self, key: str) -> None:
         drop_value(self.connection, key)
 
+    # --- leadership --------------------------------------------------------------------
+
+    def fence(self, term: int | None) -> None:
+        """Go on only as the poller of ``term`` (else ``LostLeadership``, see
+        ``store.leadership``)."""
+        leadership.fence(self.connection, term)
+
+    def begin_term(self, holder: str) -> int:
+        """A new poller was elected: its term (held by ``holder``, ``host:pid``)."""
+        return leadership.begin_term(self.connection, holder, self.now())
+
     # --- the outbox --------------------------------------------------------------------
+
+    def claim_mail(
+        self, claimer: str, *, after: int = 0, ignore_schedule: bool = False
+    ) -> list[outbox_rows.QueuedMail]:
+        """Take the next due mail for ``claimer`` to send (see ``store.outbox.claim_due``)."""
+        return outbox_rows.claim_due(
+            self.connection, self.now(), claimer, after=after, ignore_schedule=ignore_schedule
+        )
+
+    def mail_unclaimed(self, items: Sequence[outbox_rows.QueuedMail]) -> None:
+        """Claimed mail the flush did not try, pending again."""
+        if items:
+            outbox_rows.unclaim(self.connection, [item.id for item in items])
 
     def mail_sent(self, item: outbox_rows.QueuedMail) -> None:
         outbox_rows.mark_sent(self.connection, item.id, self.now())

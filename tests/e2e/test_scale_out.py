@@ -20,18 +20,24 @@ from tests.netutil import free_port, wait_for_port
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-def instance(root: Path, url: str) -> tuple[Workspace, int, int, subprocess.Popen[str]]:
+def instance(
+    root: Path, url: str, relay_port: int | None = None
+) -> tuple[Workspace, int, int, subprocess.Popen[str]]:
+    """A ``ticketd run`` on ``url`` (sending through 127.0.0.1:``relay_port`` if given):
+    its workspace, SMTP and web ports, and process."""
     root.mkdir()
     smtp, web = free_port(), free_port()
-    ws = write_config(root, listener=f'[smtp_listener]\nlisten = "127.0.0.1:{smtp}"\n')
+    listener = f'[smtp_listener]\nlisten = "127.0.0.1:{smtp}"\n'
+    ws = write_config(root, listener=listener, relay_port=relay_port)
     text = ws.config.read_text()
     text = text.replace(f'url = "{ws.database_url}"', f'url = "{url}"')
     text = text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web}"')
     ws.config.write_text(text)
-    process = subprocess.Popen(
-        ["ticketd", "--config", str(ws.config), "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    with (root / "stderr.log").open("w") as log:
+        process = subprocess.Popen(
+            ["ticketd", "--config", str(ws.config), "run"],
+            stdout=subprocess.DEVNULL, stderr=log, text=True,
+        )  # fmt: skip
     wait_for_port(smtp)
     wait_for_port(web)
     return ws, smtp, web, process
