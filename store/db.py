@@ -4,6 +4,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,11 +12,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ticketd.store.reader import Reader
 from ticketd.store.writer import BuildNotice, Publish, Writer
@@ -29,6 +28,7 @@ POSTGRES_KEEPALIVES = {
 }
 """TCP keepalives: a session whose server or path went away fails within half a minute
 instead of hanging (the poller's lock connection above all)."""
+_REVISION = re.compile(r"^(revision|down_revision)\s*=\s*(?:\"([^\"]*)\"|None)", re.MULTILINE)
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
@@ -69,8 +69,35 @@ def _sqlite_begin_deferred(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the migration files' headers (without
+    Alembic: ``run --once`` checks the schema at every start)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value:
+                (revisions if name == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: no schema yet)."""
+    with engine.connect() as connection:
+        try:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            return None
+
+
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest revision (idempotent)."""
+    """Create or upgrade the schema to the newest revision (idempotent; a database already
+    at the newest revision costs one query and Alembic is not loaded)."""
+    head = head_revision()
+    if head is not None and current_revision(engine) == head:
+        return
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
@@ -171,11 +198,8 @@ class SchemaBehind(Exception):
 
 def require_current(engine: Engine) -> None:
     """Raise ``SchemaBehind`` unless the database is at the newest revision."""
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    head = head_revision()
+    current = current_revision(engine)
     if current != head:
         raise SchemaBehind(
             f"the database is at schema revision {current or 'none'}, not {head}: "
