@@ -65,6 +65,8 @@ AUTO_HEADERS = frozenset(
 )
 """Headers kept in ``InboundMessage.auto_headers``: autoresponders' marks beyond RFC 3834."""
 MAX_PREAMBLE_LINES = 3
+MAX_ADDRESSES = 1000
+"""Addresses read from one header (To, Cc, Reply-To), all its occurrences together."""
 ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 
 
@@ -461,8 +463,11 @@ def _addresses(
     """Every usable address of a header (all its occurrences); the rest named in ``defects``."""
     found: list[Address] = []
     for value in _all_headers(msg, name):
+        if len(found) >= MAX_ADDRESSES:
+            defects.append(f"{name}: over {MAX_ADDRESSES} addresses, the rest ignored")
+            break
         parsed = parse_address_list(value, charset)
-        found.extend(parsed.addresses)
+        found.extend(parsed.addresses[: MAX_ADDRESSES - len(found)])
         defects.extend(f"{name}: unusable address skipped ({why})" for why in parsed.rejected)
         defects.extend(f"{name}: {defect}" for defect in parsed.defects)
     return tuple(found)
