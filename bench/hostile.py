@@ -17,16 +17,18 @@ corpus), and the latency and failures of ``/healthz`` and a status page polled e
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import json
 import random
+import shutil
 import smtplib
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.request
 import zipfile
@@ -35,6 +37,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from bench.ingest import _ticketd, write_config
+from tests.netutil import free_port, wait_for_port
+from ticketd.mail.parse import parse
 
 SUPPORT = "support@example.com"
 MIB = 1024 * 1024
@@ -154,8 +160,6 @@ def _zip_bomb() -> bytes:
 
 
 def _attachment_mail(seq: int, name: str, ctype: str, payload: bytes) -> bytes:
-    import base64
-
     encoded = base64.encodebytes(payload).decode().replace("\n", "\r\n")
     return (
         _head(seq, content_type="multipart/mixed; boundary=a")
@@ -327,16 +331,12 @@ def _feed(port: int, messages: Iterator[Hostile], refused: Counter[str]) -> int:
 
 
 def _json(config: Path, *args: str) -> list[dict[str, object]]:
-    from bench.ingest import _ticketd
-
     done = subprocess.run(_ticketd(config, *args, "--json"), capture_output=True, check=True)
     return list(json.loads(done.stdout))
 
 
 def _max_parse_cpu(count: int, seed: int) -> tuple[float, str]:
     """The most CPU one message's ``mail.parse.parse`` takes, in this process, and its family."""
-    from ticketd.mail.parse import parse
-
     worst = (0.0, "")
     for item in generate(count, seed):
         started = time.process_time()
@@ -347,11 +347,6 @@ def _max_parse_cpu(count: int, seed: int) -> tuple[float, str]:
 
 def run(count: int, seed: int, workdir: Path) -> int:
     """The bench (see the module docstring); 1 when the daemon crashed or mail went missing."""
-    import tomllib
-
-    from bench.ingest import _ticketd, write_config
-    from tests.netutil import free_port, wait_for_port
-
     config = write_config(workdir, {"transport": "maildir", "maildir": "outbox"}, None)
     smtp_port = free_port()
     with config.open("a") as out:
@@ -410,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="keep the work dir (its path is printed)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work dir (its path is printed)"
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="hostile-"))
     print(f"work dir {workdir}")
@@ -418,8 +415,6 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.messages, args.seed, workdir)
     finally:
         if not args.keep:
-            import shutil
-
             shutil.rmtree(workdir, ignore_errors=True)
 
 
