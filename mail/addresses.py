@@ -98,11 +98,14 @@ def parse_mailbox(values: Sequence[str], header: str, charset: str | None = None
     return Mailbox(None if problem else found.addresses[0], problem, defects)
 
 
-def parse_address_list(raw: str, charset: str | None = None) -> AddressList:
-    """Every mailbox of one raw (undecoded) header value, groups flattened; past
-    ``MAX_LIST_CHARS`` (cut at an address boundary) the value is ignored."""
+def parse_address_list(
+    raw: str, charset: str | None = None, *, bounded: bool = False
+) -> AddressList:
+    """Every mailbox of one raw (undecoded) header value, groups flattened; ``bounded``
+    (a list header: To, Cc, Reply-To): past ``MAX_LIST_CHARS``, cut at an address boundary,
+    the value is ignored."""
     cut: list[str] = []
-    if len(raw) > MAX_LIST_CHARS:
+    if bounded and len(raw) > MAX_LIST_CHARS:
         comma = raw.rfind(",", 0, MAX_LIST_CHARS)
         raw = raw[: comma if comma > 0 else MAX_LIST_CHARS]
         cut.append(f"over {MAX_LIST_CHARS} characters: the rest ignored")

@@ -466,7 +466,7 @@ def _addresses(
         if len(found) >= MAX_ADDRESSES:
             defects.append(f"{name}: over {MAX_ADDRESSES} addresses, the rest ignored")
             break
-        parsed = parse_address_list(value, charset)
+        parsed = parse_address_list(value, charset, bounded=True)
         found.extend(parsed.addresses[: MAX_ADDRESSES - len(found)])
         defects.extend(f"{name}: unusable address skipped ({why})" for why in parsed.rejected)
         defects.extend(f"{name}: {defect}" for defect in parsed.defects)

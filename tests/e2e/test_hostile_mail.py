@@ -16,7 +16,7 @@ from bench.hostile import FAMILIES, Hostile, generate, write_mbox
 from tests.e2e.support import Workspace, write_config
 from ticketd.mail.parse import parse
 
-SLICE = 300
+SLICE = 200
 SEED = 7
 MAX_PARSE_CPU_SECONDS = 2.0
 MAX_RSS_MIB = 400
