@@ -134,7 +134,7 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
     text = "\n\n".join(t for t in body.plain if t.strip())
     if not text.strip() and body.html:
         text = "\n\n".join(html_to_text(h) for h in body.html)
-    text = text[: limits.max_text_chars].replace("\r\n", "\n").strip()
+    text = text[: limits.max_text_chars].replace("\r\n", "\n").replace("\x00", "").strip()
     return InboundMessage(
         message_id=message_id,
         from_addr=author.address,

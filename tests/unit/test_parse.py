@@ -264,3 +264,8 @@ def test_forty_thousand_from_headers_are_cheap_and_no_sender() -> None:
     spent, msg = _cpu_parse(froms.encode() + claim())
     assert spent < 1.0
     assert msg.from_addr is None
+
+
+def test_nul_bytes_never_reach_the_text() -> None:
+    msg = parse(claim(body="before\x00after"))
+    assert msg.text == "beforeafter"
