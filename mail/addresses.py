@@ -18,6 +18,10 @@ from ticketd.mail.message import Address
 
 MAX_NAME_CHARS = 200
 MAX_PHRASE_CHARS = 8000  # raw text read for a name (encoded words are ~12 chars a character)
+MAX_REPEATS = 10
+"""Occurrences of a one-mailbox header (From, Sender) read; they must all agree."""
+MAX_LIST_CHARS = 20_000
+"""Raw text of one address header read (some hundreds of addresses); the rest is ignored."""
 _SPECIALS = frozenset("<>,:;@.")
 _ATOM = re.compile(r'[^\s()<>\[\]:;@\\,."]+')
 _ENCODED_WORDS = re.compile(r"(?:=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)+")
@@ -75,7 +79,7 @@ def parse_mailbox(values: Sequence[str], header: str, charset: str | None = None
     if not values:
         return Mailbox(None, f"no {header} header", ())
     if len(values) > 1:
-        each = [parse_mailbox([value], header, charset) for value in values]
+        each = [parse_mailbox([value], header, charset) for value in values[:MAX_REPEATS]]
         emails = {m.address.email if m.address else None for m in each}
         if None in emails or len(emails) > 1:
             return Mailbox(None, f"{len(values)} {header} headers", ())
@@ -94,9 +98,19 @@ def parse_mailbox(values: Sequence[str], header: str, charset: str | None = None
     return Mailbox(None if problem else found.addresses[0], problem, defects)
 
 
-def parse_address_list(raw: str, charset: str | None = None) -> AddressList:
-    """Every mailbox of one raw (undecoded) header value, groups flattened."""
+def parse_address_list(
+    raw: str, charset: str | None = None, *, bounded: bool = False
+) -> AddressList:
+    """Every mailbox of one raw (undecoded) header value, groups flattened; ``bounded``
+    (a list header: To, Cc, Reply-To): past ``MAX_LIST_CHARS``, cut at an address boundary,
+    the value is ignored."""
+    cut: list[str] = []
+    if bounded and len(raw) > MAX_LIST_CHARS:
+        comma = raw.rfind(",", 0, MAX_LIST_CHARS)
+        raw = raw[: comma if comma > 0 else MAX_LIST_CHARS]
+        cut.append(f"over {MAX_LIST_CHARS} characters: the rest ignored")
     tokens, defects = _tokenize(raw)
+    defects[:0] = cut
     entries, groups = _entries(tokens)
     addresses: list[Address] = []
     rejected: list[str] = []

@@ -65,6 +65,8 @@ AUTO_HEADERS = frozenset(
 )
 """Headers kept in ``InboundMessage.auto_headers``: autoresponders' marks beyond RFC 3834."""
 MAX_PREAMBLE_LINES = 3
+MAX_ADDRESSES = 1000
+"""Addresses read from one header (To, Cc, Reply-To), all its occurrences together."""
 ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 
 
@@ -132,7 +134,7 @@ def _parse(data: bytes, limits: ParseLimits) -> InboundMessage:
     text = "\n\n".join(t for t in body.plain if t.strip())
     if not text.strip() and body.html:
         text = "\n\n".join(html_to_text(h) for h in body.html)
-    text = text[: limits.max_text_chars].replace("\r\n", "\n").strip()
+    text = text[: limits.max_text_chars].replace("\r\n", "\n").replace("\x00", "").strip()
     return InboundMessage(
         message_id=message_id,
         from_addr=author.address,
@@ -461,8 +463,11 @@ def _addresses(
     """Every usable address of a header (all its occurrences); the rest named in ``defects``."""
     found: list[Address] = []
     for value in _all_headers(msg, name):
-        parsed = parse_address_list(value, charset)
-        found.extend(parsed.addresses)
+        if len(found) >= MAX_ADDRESSES:
+            defects.append(f"{name}: over {MAX_ADDRESSES} addresses, the rest ignored")
+            break
+        parsed = parse_address_list(value, charset, bounded=True)
+        found.extend(parsed.addresses[: MAX_ADDRESSES - len(found)])
         defects.extend(f"{name}: unusable address skipped ({why})" for why in parsed.rejected)
         defects.extend(f"{name}: {defect}" for defect in parsed.defects)
     return tuple(found)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.builders import claim
 from tests.fixtures.charsets import CHARSETS
 from tests.fixtures.charsets import EXPECTED as CHARSET_EXPECTED
+from ticketd.mail.message import InboundMessage
 from ticketd.mail.parse import ParseLimits, parse
 from ticketd.mail.quotes import strip_quoted
 from ticketd.mail.subject import normalize_subject
@@ -234,3 +235,37 @@ def test_mime_nested_deeper_than_the_parser_keeps_from_and_subject() -> None:
     assert msg.from_addr is not None and msg.from_addr.email == "kim@acme.co.kr"
     assert msg.subject == "deep claim" and msg.message_id == "d@acme"
     assert "MIME nesting deeper than 10: body not read" in msg.defects
+
+
+def _cpu_parse(data: bytes) -> tuple[float, InboundMessage]:
+    started = time.process_time()
+    msg = parse(data)
+    return time.process_time() - started, msg
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "Cc: " + ",\n ".join(f"c{i}@x{i}.test" for i in range(60_000)) + "\n",
+        "".join(f"Cc: c{i}@x{i}.test\n" for i in range(40_000)),
+    ],
+    ids=["one-giant-cc", "40000-cc-headers"],
+)
+def test_tens_of_thousands_of_cc_addresses_are_cut_and_cheap(extra: str) -> None:
+    spent, msg = _cpu_parse(claim(headers={"X-Pad": "1"}).replace(b"X-Pad: 1\n", extra.encode()))
+    assert spent < 1.0
+    assert len(msg.cc) == 1000
+    assert msg.from_addr is not None and msg.from_addr.email == "kim@acme.co.kr"
+    assert any(d.startswith("Cc: over") for d in msg.defects)
+
+
+def test_forty_thousand_from_headers_are_cheap_and_no_sender() -> None:
+    froms = "".join(f"From: f{i % 2}@x.test\n" for i in range(40_000))
+    spent, msg = _cpu_parse(froms.encode() + claim())
+    assert spent < 1.0
+    assert msg.from_addr is None
+
+
+def test_nul_bytes_never_reach_the_text() -> None:
+    msg = parse(claim(body="before\x00after"))
+    assert msg.text == "beforeafter"
