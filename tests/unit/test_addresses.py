@@ -310,7 +310,7 @@ def test_any_display_name_in_a_real_header_leaves_the_addr_spec(
 
 
 def test_a_huge_display_name_stays_cheap() -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     msg = parse(mail("From: " + "=?utf-8?q?a?= " * 100_000 + "<a@x.test>"))
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2  # the CPU budget of one message
     assert msg.from_addr == Address("a@x.test", "a" * 200)

@@ -113,9 +113,9 @@ def test_mime_bombs_stop_quickly_with_a_defect() -> None:
     for level in range(50):
         deep += f"Content-Type: multipart/mixed; boundary=b{level}\r\n\r\n--b{level}\r\n"
     deep += "Content-Type: text/plain\r\n\r\nbottom\r\n"
-    started = time.perf_counter()
+    started = time.process_time()
     wide_msg, deep_msg = parse(wide.encode()), parse(deep.encode())
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2  # the CPU budget of one message
     assert any("too many MIME parts" in d for d in wide_msg.defects)
     assert any("nesting" in d for d in deep_msg.defects)
 
@@ -253,7 +253,7 @@ def _cpu_parse(data: bytes) -> tuple[float, InboundMessage]:
 )
 def test_tens_of_thousands_of_cc_addresses_are_cut_and_cheap(extra: str) -> None:
     spent, msg = _cpu_parse(claim(headers={"X-Pad": "1"}).replace(b"X-Pad: 1\n", extra.encode()))
-    assert spent < 1.0
+    assert spent < 2.0  # the CPU budget of one message
     assert len(msg.cc) == 1000
     assert msg.from_addr is not None and msg.from_addr.email == "kim@acme.co.kr"
     assert any(d.startswith("Cc: over") for d in msg.defects)
