@@ -18,6 +18,7 @@ import pytest
 
 from tests.builders import SUPPORT
 from tests.fixtures.database import sqlite_database
+from tests.fixtures.smtp_sink import Received, SmtpSink
 from tests.netutil import free_port, wait_for_port
 from ticketd.daemon.cli import main
 
@@ -190,3 +191,22 @@ def write_mbox(path: Path, messages: Iterable[bytes]) -> Path:
         box.unlock()
         box.close()
     return path
+
+
+class ImportDesk:
+    """ticketd fed by ``import``, its outbox flushed by ``run --once`` to a real SMTP sink."""
+
+    def __init__(self, ws: Workspace, sink: SmtpSink, capsys: pytest.CaptureFixture[str]) -> None:
+        self.ws, self.sink, self.capsys = ws, sink, capsys
+        self.batches = 0
+
+    def feed(self, *mails: bytes) -> None:
+        self.batches += 1
+        mbox = write_mbox(self.ws.root / f"in-{self.batches}.mbox", mails)
+        code, _, err = self.ws.cli(self.capsys, "import", str(mbox))
+        assert code == 0, err
+        code, _, err = self.ws.cli(self.capsys, "run", "--once")
+        assert code == 0, err
+
+    def sent_to(self, address: str) -> list[Received]:
+        return [r for r in self.sink.received if address in r.rcpt_tos]

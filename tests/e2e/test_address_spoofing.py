@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.builders import SUPPORT
-from tests.e2e.support import Workspace, text_of, write_config, write_mbox
-from tests.fixtures.smtp_sink import Received, SmtpSink
+from tests.e2e.support import ImportDesk, text_of, write_config
+from tests.fixtures.smtp_sink import SmtpSink
 
 Capsys = pytest.CaptureFixture[str]
 VICTIM = "victim@evil.test"
@@ -21,26 +21,11 @@ ALICE = "alice@example.com"
 KIM = "kim@acme.co.kr"
 
 
-class Desk:
-    """ticketd fed by ``import``, its outbox flushed by ``run --once`` to the sink."""
-
-    def __init__(self, ws: Workspace, sink: SmtpSink, capsys: Capsys) -> None:
-        self.ws, self.sink, self.capsys = ws, sink, capsys
-        self.batches = 0
-
-    def feed(self, *mails: bytes) -> None:
-        self.batches += 1
-        mbox = write_mbox(self.ws.root / f"in-{self.batches}.mbox", mails)
-        code, _, err = self.ws.cli(self.capsys, "import", str(mbox))
-        assert code == 0, err
-        code, _, err = self.ws.cli(self.capsys, "run", "--once")
-        assert code == 0, err
+class Desk(ImportDesk):
+    """The shared import desk, with this file's reads."""
 
     def json(self, *args: str) -> list[dict[str, object]]:
         return self.ws.cli_json(self.capsys, *args)  # type: ignore[no-any-return]
-
-    def sent_to(self, address: str) -> list[Received]:
-        return [r for r in self.sink.received if address in r.rcpt_tos]
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.builders import SUPPORT
-from tests.e2e.support import Workspace, text_of, write_config, write_mbox
-from tests.fixtures.smtp_sink import Received, SmtpSink
+from tests.e2e.support import ImportDesk, Workspace, text_of, write_config
+from tests.fixtures.smtp_sink import SmtpSink
 
 Capsys = pytest.CaptureFixture[str]
 DKIM_PASS = "mx.example.com; dkim=pass header.d=example.com"
@@ -56,23 +56,8 @@ def mail(
     return bytes(msg)
 
 
-class Desk:
-    """ticketd fed by ``import``, its outbox flushed by ``run --once`` to the sink."""
-
-    def __init__(self, ws: Workspace, sink: SmtpSink, capsys: Capsys) -> None:
-        self.ws, self.sink, self.capsys = ws, sink, capsys
-        self.batches = 0
-
-    def feed(self, *mails: bytes) -> None:
-        self.batches += 1
-        mbox = write_mbox(self.ws.root / f"in-{self.batches}.mbox", mails)
-        code, _, err = self.ws.cli(self.capsys, "import", str(mbox))
-        assert code == 0, err
-        code, _, err = self.ws.cli(self.capsys, "run", "--once")
-        assert code == 0, err
-
-    def sent_to(self, address: str) -> list[Received]:
-        return [r for r in self.sink.received if address in r.rcpt_tos]
+class Desk(ImportDesk):
+    """The shared import desk, with this file's reads."""
 
     def last_to(self, address: str) -> EmailMessage:
         return self.sent_to(address)[-1].message
