@@ -1,0 +1,159 @@
+"""What the staff workspace shows: the queue, search results and the whole ticket, as
+frozen values the store builds and the web renders (staff only: addresses, notes and
+every event included)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ticketd.routing.model import Priority, Role, Status
+
+OPEN_STATUSES = (Status.OPEN, Status.PENDING, Status.WAITING)
+
+
+class Tab(enum.StrEnum):
+    """The queue's tabs. ``teams``: open tickets owned by anyone sharing a team with the
+    viewer; ``open``: every open, pending or waiting ticket; ``resolved``: resolved or
+    closed in the last 7 days."""
+
+    MINE = "mine"
+    UNOWNED = "unowned"
+    TEAMS = "teams"
+    OPEN = "open"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+
+
+class Sort(enum.StrEnum):
+    """``age``: oldest first; ``sla``: soonest due first (tickets without a due time last);
+    ``activity``: most recently updated first."""
+
+    AGE = "age"
+    SLA = "sla"
+    ACTIVITY = "activity"
+
+
+class SlaState(enum.StrEnum):
+    """The badge of a ticket's running first-response clock (none once answered)."""
+
+    NONE = "none"
+    OK = "ok"
+    SOON = "soon"
+    BREACHED = "breached"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """A signed-in engineer (from the config's ``[[engineers]]``)."""
+
+    email: str
+    name: str
+    role: Role
+    teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    """One view of the queue. ``requester`` is an address or ``@domain``; ``since`` and
+    ``until`` bound the creation time; ``cursor`` is the opaque ``next`` of a previous page."""
+
+    tab: Tab = Tab.MINE
+    status: tuple[Status, ...] = ()
+    owner: str | None = None
+    priority: Priority | None = None
+    type: str | None = None
+    requester: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: Sort = Sort.AGE
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One ticket in a list (the queue, search results, a customer's history)."""
+
+    tracking: str
+    subject: str
+    status: Status
+    priority: Priority
+    type: str | None
+    requester: str
+    requester_name: str
+    owner: str | None
+    created_at: datetime
+    updated_at: datetime
+    duplicate_count: int = 0
+    sla_due: datetime | None = None
+    sla_state: SlaState = SlaState.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """A page of rows, the cursor of the next one (None at the end) and every tab's count
+    for the same viewer and filters."""
+
+    rows: tuple[QueueRow, ...]
+    next: str | None
+    counts: Mapping[Tab, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A ticket found by a search, with a short excerpt around the first match."""
+
+    row: QueueRow
+    excerpt: str
+    where: str  # "subject" | "message" | "note"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAttachment:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffEvent:
+    """One step of the timeline: every kind (messages, notes, status and owner changes,
+    duplicates, bounces, automatic mail, rejected commands). ``text`` is the message or
+    note's full text when there is one."""
+
+    id: int
+    kind: str
+    at: datetime
+    actor: str
+    public: bool
+    summary: str
+    text: str | None = None
+    attachments: tuple[StaffAttachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffTicket:
+    """The whole ticket for staff. ``version`` changes whenever anything is recorded on it
+    (the id of its newest event); ``history``: the requester's and the requester's company
+    domain's other tickets, newest first."""
+
+    row: QueueRow
+    language: str
+    version: int
+    events: tuple[StaffEvent, ...]
+    followers: tuple[Follower, ...]
+    minutes_worked: int
+    first_response_at: datetime | None
+    merged_into: str | None
+    history: tuple[QueueRow, ...]
+    domain: str

@@ -1,0 +1,1 @@
+"""The staff workspace: sign-in, the queue, search, the whole ticket and its actions."""

@@ -1,0 +1,31 @@
+"""What the staff workspace needs from the rest of ticketd (implemented on the database)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from ticketd.routing.views import AttachmentFile
+from ticketd.routing.workspace import QueuePage, QueueQuery, SearchHit, StaffTicket, StaffUser
+
+
+class StaffReader(Protocol):
+    """Read-only views of the whole inbox for signed-in engineers."""
+
+    def queue(self, viewer: StaffUser, query: QueueQuery, now: datetime) -> QueuePage:
+        """One page of the queue as ``viewer`` sees it, with every tab's count."""
+
+    def ticket(self, tracking: str, now: datetime) -> StaffTicket | None:
+        """The whole ticket (any status, merged ones included), or None."""
+
+    def attachment(self, tracking: str, attachment_id: int) -> AttachmentFile | None:
+        """Any attachment of the ticket (internal messages included), or None."""
+
+
+class Searcher(Protocol):
+    """Full-text search over subjects, message texts and notes (Korean substrings too)."""
+
+    def search(
+        self, query: str, cursor: str | None, limit: int, now: datetime
+    ) -> tuple[tuple[SearchHit, ...], str | None]:
+        """Tickets matching every word of ``query``, best first, and the next cursor."""
