@@ -25,7 +25,7 @@ from ticketd.mail.message import InboundMessage, RawMessage
 from ticketd.mail.parse import ParseLimits, parse
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
-from ticketd.store.db import Store
+from ticketd.store.db import StorageFault, Store
 from ticketd.store.reader import Claimed, Position
 from ticketd.store.writer import Incoming, Writer
 
@@ -88,6 +88,7 @@ class Ingestor:
         self.rng = rng
         self.limits = limits or ParseLimits()
         self.parser = BatchParser(self.limits, parse_workers)
+        self._refund: tuple[int, ...] = ()
 
     def close(self) -> None:
         """Release the parse worker, if any."""
@@ -202,14 +203,18 @@ class Ingestor:
         report = IngestReport()
         while not stop():
             with self.store.write(poller=True) as writer:
-                claimed = writer.claim(released, PROCESS_BATCH)
-            released = ()
+                claimed = writer.claim(released, PROCESS_BATCH, self._refund)
+            released, self._refund = (), ()
             if not claimed:
                 return report
-            with self.store.write(poller=True) as writer:
-                for item in claimed:
-                    outcome = self._process(writer, item)
-                    report.counts[outcome] += 1
+            try:
+                with self.store.write(poller=True) as writer:
+                    for item in claimed:
+                        outcome = self._process(writer, item)
+                        report.counts[outcome] += 1
+            except StorageFault:
+                self._refund = tuple(item.inbound_id for item in claimed)
+                raise
         return report
 
     def _process(self, writer: Writer, item: Claimed, *, msg: InboundMessage | None = None) -> str:
@@ -231,6 +236,8 @@ class Ingestor:
                     authres_trusted=item.authres_trusted,
                 )
                 ticket_id = writer.apply(decision, Incoming(inbound_id, msg))
+        except StorageFault:
+            raise
         except Exception as exc:
             message_id = msg.message_id if msg else "?"
             reason = f"processing failed (attempt {attempts}): {type(exc).__name__}: {exc}"

@@ -106,6 +106,9 @@ def migrate(engine: Engine) -> None:
 
 
 PROBE_KEY = "storage-probe"
+StorageFault = OperationalError
+"""A write or read the database refused (a read-only or full disk, an I/O error, the
+server gone): the storage's fault, never the message's."""
 
 
 class Store:

@@ -144,9 +144,20 @@ def stored_under_other_uidvalidity(
     return set(connection.execute(query).scalars())
 
 
-def claim(connection: Connection, released: Sequence[int], limit: int) -> list[Claimed]:
+def claim(
+    connection: Connection, released: Sequence[int], limit: int, refund: Sequence[int] = ()
+) -> list[Claimed]:
     """Take the next batch, counting the attempt (the caller commits it at once). A message
-    a dead run left in processing is taken alone: it may be what killed that run."""
+    a dead run left in processing is taken alone: it may be what killed that run.
+    ``refund``: messages this process claimed when the database refused the batch's
+    commit; that attempt was the storage's fault, not theirs, so it is given back and
+    they queue again as before."""
+    if refund:
+        connection.execute(
+            update(inbound)
+            .where(inbound.c.id.in_(refund), inbound.c.state == InboundState.PROCESSING)
+            .values(state=InboundState.PENDING, attempts=inbound.c.attempts - 1)
+        )
     rows = _orphan(connection)
     if not rows:
         claimable = inbound.c.state.in_((InboundState.PENDING, InboundState.RETRY))

@@ -689,9 +689,11 @@ class Writer:
         """Record the Message-ID a queued message turned out to have."""
         queue.update_row(self.connection, inbound_id, message_id=message_id[:998])
 
-    def claim(self, released: Sequence[int], limit: int) -> list[queue.Claimed]:
+    def claim(
+        self, released: Sequence[int], limit: int, refund: Sequence[int] = ()
+    ) -> list[queue.Claimed]:
         """Take the next batch to process (see ``store.inbound.claim``)."""
-        return queue.claim(self.connection, released, limit)
+        return queue.claim(self.connection, released, limit, refund)
 
     def failed(self, inbound_id: int, attempts: int, reason: str) -> InboundState:
         """A message whose processing raised: retried later, or quarantined at the last."""

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from tests.builders import claim
 from tests.fixtures.database import NewDatabase
@@ -23,7 +23,7 @@ from ticketd.daemon.runner import Ingestor
 from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.notices import NoticeFactory, NoticeSettings
 from ticketd.notifications.render import Renderer
-from ticketd.store.db import MIGRATIONS, Store, make_engine, migrate
+from ticketd.store.db import MIGRATIONS, StorageFault, Store, make_engine, migrate
 from ticketd.store.inbound import MAX_ATTEMPTS, Position
 from ticketd.store.pages import PageFacts, PagePublisher, SqlTicketReader
 from ticketd.store.schema import inbound, mailbox_state, metadata, outbox, tickets
@@ -314,6 +314,30 @@ def test_a_failing_message_is_retried_then_quarantined_without_blocking_others(
     assert "template exploded" in reason
     runner.process_pending()
     assert count(engine, tickets) == 1
+
+
+def test_refused_commits_never_count_against_the_message(engine: Engine) -> None:
+    """A database that refuses the batch's commit again and again (a full disk) is the
+    storage's fault: once it accepts writes again the message is a ticket, not quarantined."""
+    runner = ingestor(engine)
+    runner.enqueue(RawMessage(claim(subject="innocent"), Source.SMTP, datetime.now(UTC)))
+    driver = engine.dialect.loaded_dbapi
+
+    def refuse(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TICKETS"):
+            raise driver.OperationalError("database or disk is full")
+
+    event.listen(engine, "before_cursor_execute", refuse)
+    try:
+        for _ in range(MAX_ATTEMPTS + 2):
+            with pytest.raises(StorageFault):
+                runner.process_pending()
+    finally:
+        event.remove(engine, "before_cursor_execute", refuse)
+    assert runner.process_pending().counts == {"new": 1}
+    with engine.connect() as connection:
+        state, attempts = connection.execute(select(inbound.c.state, inbound.c.attempts)).one()
+    assert (state, attempts) == ("done", 1)
 
 
 def test_smtp_enqueue_is_durable_before_processing(engine: Engine) -> None:
