@@ -332,9 +332,15 @@ def _predicate(term: str, fts: bool) -> ColumnElement[bool]:
 def _hits(
     term: str, index: int, fts: bool, within: Select[tuple[int]] | None
 ) -> Select[tuple[int, int, int]]:
+    """The documents ``term`` (the query's ``index``-th word) matches, restricted to the
+    tickets ``within`` found; PostgreSQL (no ``fts``) gets those as an array, which its
+    planner looks up by ticket instead of scanning."""
     where = [_predicate(term, fts)]
-    if within is not None:
+    if within is not None and fts:
         where.append(search_documents.c.ticket_id.in_(within))
+    elif within is not None:
+        found = func.array(within.scalar_subquery())
+        where.append(search_documents.c.ticket_id == func.any(found))
     return select(
         search_documents.c.ticket_id,
         (_RANK * _SPAN + search_documents.c.id).label("key"),
