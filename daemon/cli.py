@@ -22,8 +22,10 @@ from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
 from ticketd.store.db import SchemaBehind, Store, make_engine, migrate, require_current
+from ticketd.store.search import SOURCES
 
 IMPORT_BATCH = 250
+REINDEX_BATCH = 1000
 
 
 class CliError(Exception):
@@ -86,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_ticket_list)
 
+    reindex = commands.add_parser(
+        "reindex", help="rebuild the search index from the stored texts (safe while running)"
+    )
+    reindex.set_defaults(handler=_reindex)
     quarantine = commands.add_parser("quarantine", help="mail that could not be processed")
     q_cmds = quarantine.add_subparsers(dest="quarantine_command", required=True)
     q_list = q_cmds.add_parser("list")
@@ -275,6 +281,23 @@ def _ticket_list(args: argparse.Namespace) -> int:
         for item in data
     ]
     return _emit(args.json, data, lines, f"{len(data)} tickets")
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    """Empty the search index, then index every stored text again, one batch per
+    transaction (the daemon's writes go on between them and index themselves)."""
+    with _reading(args) as (_, store):
+        with store.write() as writer:
+            writer.clear_search_index()
+        total = 0
+        for source in SOURCES:
+            after: int | None = 0
+            while after is not None:
+                with store.write() as writer:
+                    count, after = writer.index_stored(source, after, REINDEX_BATCH)
+                total += count
+    print(f"indexed {total} documents")
+    return 0
 
 
 def _quarantine_list(args: argparse.Namespace) -> int:

@@ -239,3 +239,17 @@ leadership = Table(
     _at("elected_at"),
 )
 """One row: the poller's term (raised at each election), who holds it, when it was elected."""
+
+search_documents = Table(
+    "search_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
+    Column("message_ref", Integer, ForeignKey("messages.id"), unique=True),
+    Column("kind", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_search_documents_ticket", "ticket_id", "kind"),
+)
+"""The search index's documents: a ticket's subject (no ``message_ref``), a message's text
+or a note, NFKC-normalised and case-folded (``store.search``; SQLite adds an FTS5 table,
+PostgreSQL a trigram index, both outside this metadata)."""

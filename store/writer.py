@@ -51,7 +51,7 @@ from ticketd.routing.model import OPEN_STATUSES, EventKind, InboundState, Status
 from ticketd.routing.schedule import Window
 from ticketd.routing.views import NoticeContext
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, queries
+from ticketd.store import leadership, queries, search
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
@@ -288,6 +288,7 @@ class Writer:
         }
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
+        search.add(self.connection, ticket_id, "subject", row["subject"])
         self._tickets[ticket_id] = {
             **row,
             "id": ticket_id,
@@ -361,10 +362,14 @@ class Writer:
 
     def _insert_message(self, values: dict[str, Any]) -> int:
         result = self.connection.execute(INSERT_MESSAGE, values)
+        message_ref = new_id(result)
+        ticket_id = values["ticket_id"]
+        kind: search.Kind = "note" if values["direction"] == "note" else "message"
+        search.add(self.connection, ticket_id, kind, values["body"], message_ref)
         self.cache.seen[values["message_id"]] = True
-        if values["ticket_id"] in self._threads:
-            self._threads[values["ticket_id"]].append((values["message_id"], values["public"]))
-        return new_id(result)
+        if ticket_id in self._threads:
+            self._threads[ticket_id].append((values["message_id"], values["public"]))
+        return message_ref
 
     def _update(self, ticket_id: int, **values: Any) -> None:
         values.setdefault("updated_at", self.now())
@@ -725,6 +730,24 @@ class Writer:
 
     def unmark(self, key: str) -> None:
         drop_value(self.connection, key)
+
+    # --- the search index -----------------------------------------------------------
+
+    def clear_search_index(self) -> None:
+        """Empty the search index (a rebuild's first step, see ``store.search.clear``)."""
+        search.clear(self.connection)
+
+    def index_stored(self, source: search.Source, after: int, limit: int) -> tuple[int, int | None]:
+        """Index a batch of stored texts that have no document (``store.search.fill``)."""
+        return search.fill(self.connection, source, after, limit)
+
+    def forget_search(
+        self, *, ticket_ids: Collection[int] = (), message_ids: Collection[int] = ()
+    ) -> int:
+        """Delete the search documents of these tickets and messages (a purge)."""
+        return search.delete_documents(
+            self.connection, ticket_ids=ticket_ids, message_ids=message_ids
+        )
 
     # --- leadership --------------------------------------------------------------------
 
