@@ -121,7 +121,7 @@ def _pump(source: socket.socket, target: socket.socket, forward: Callable[[bytes
 
 
 def until(
-    condition: Callable[[], object], seconds: float = 60, what: str = "", every: float = 0.3
+    condition: Callable[[], object], seconds: float = 120, what: str = "", every: float = 0.3
 ) -> None:
     """Poll ``condition`` every ``every`` seconds until it holds; fail after ``seconds``."""
     deadline = time.monotonic() + seconds
