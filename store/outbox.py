@@ -3,8 +3,10 @@
 A flusher claims due mail (``claim_due``): in the claiming transaction the rows become
 ``sending``, so another flusher (another process, ``run --once``) skips them; on PostgreSQL
 the claim locks with ``FOR UPDATE SKIP LOCKED``, on SQLite ``BEGIN IMMEDIATE`` serialises
-claimers. A mail left ``sending`` by a process that died is claimable again after
-``CLAIM_TIMEOUT``."""
+claimers. Only the poller flushes, so mail left ``sending`` by an earlier poller (SIGKILLed,
+or cut off from the database and fenced) is given back when the next one is elected
+(``release_claims``); a claim not marked after ``CLAIM_TIMEOUT`` is claimable again in any
+case."""
 
 from __future__ import annotations
 
@@ -113,6 +115,17 @@ def unclaim(connection: Connection, mail_ids: list[int]) -> None:
     connection.execute(
         update(outbox)
         .where(outbox.c.id.in_(mail_ids), outbox.c.state == OutboxState.SENDING)
+        .values(state=OutboxState.PENDING)
+    )
+
+
+def release_claims(connection: Connection, keep: str) -> None:
+    """Every claim not held by ``keep`` pending again (a new poller was elected: the
+    claimers are gone). The one mail a dead poller had handed to the relay may go twice,
+    with its Message-ID."""
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.state == OutboxState.SENDING, outbox.c.claimer != keep[:300])
         .values(state=OutboxState.PENDING)
     )
 

@@ -757,8 +757,11 @@ class Writer:
         leadership.fence(self.connection, term)
 
     def begin_term(self, holder: str) -> int:
-        """A new poller was elected: its term (held by ``holder``, ``host:pid``)."""
-        return leadership.begin_term(self.connection, holder, self.now())
+        """A new poller was elected: its term (held by ``holder``, ``host:pid``); the mail
+        earlier pollers had claimed is theirs to send now."""
+        term = leadership.begin_term(self.connection, holder, self.now())
+        outbox_rows.release_claims(self.connection, holder)  # after the term row's lock
+        return term
 
     # --- the outbox --------------------------------------------------------------------
 

@@ -82,12 +82,15 @@ def write_config(
     mailbox_section: str = "",
     listener: str = "",
     relay_port: int | None = None,
+    relay_retry_seconds: float | None = None,
 ) -> Workspace:
-    """A config with SQLite, Maildir outbound (or SMTP to 127.0.0.1:``relay_port``), two
-    engineers and one routing rule."""
+    """A config with SQLite, Maildir outbound (or SMTP to 127.0.0.1:``relay_port``, probed
+    every ``relay_retry_seconds`` while down), two engineers and one routing rule."""
     outbound = 'transport = "maildir"\nmaildir = "var/outbox"'
     if relay_port is not None:
         outbound = f'transport = "smtp"\nhost = "127.0.0.1"\nport = {relay_port}\ntimeout = 5'
+    if relay_retry_seconds is not None:
+        outbound += f"\nretry_seconds = {relay_retry_seconds}"
     config = root / "ticketd.toml"
     database_url = NEW_DATABASE(root)
     config.write_text(

@@ -174,9 +174,7 @@ def test_mail_waiting_for_the_relay_goes_at_the_first_probe_after_it_returns(
         tmp_path,
         listener=f'[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n',
         relay_port=sink.port,
-    )
-    ws.config.write_text(
-        ws.config.read_text().replace("timeout = 5", "timeout = 5\nretry_seconds = 2")
+        relay_retry_seconds=2,
     )
     with running(ws) as port:
         wait_for_port(smtp_port)

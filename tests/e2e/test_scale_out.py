@@ -21,14 +21,26 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def instance(
-    root: Path, url: str, relay_port: int | None = None
+    root: Path,
+    url: str,
+    relay_port: int | None = None,
+    *,
+    mailbox_section: str = "",
+    relay_retry_seconds: float | None = None,
 ) -> tuple[Workspace, int, int, subprocess.Popen[str]]:
-    """A ``ticketd run`` on ``url`` (sending through 127.0.0.1:``relay_port`` if given):
-    its workspace, SMTP and web ports, and process."""
+    """A ``ticketd run`` on ``url`` (sending through 127.0.0.1:``relay_port`` if given,
+    watching the mailbox of ``mailbox_section`` if given): its workspace, SMTP and web
+    ports, and process."""
     root.mkdir()
     smtp, web = free_port(), free_port()
     listener = f'[smtp_listener]\nlisten = "127.0.0.1:{smtp}"\n'
-    ws = write_config(root, listener=listener, relay_port=relay_port)
+    ws = write_config(
+        root,
+        listener=listener,
+        relay_port=relay_port,
+        mailbox_section=mailbox_section,
+        relay_retry_seconds=relay_retry_seconds,
+    )
     text = ws.config.read_text()
     text = text.replace(f'url = "{ws.database_url}"', f'url = "{url}"')
     text = text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{web}"')

@@ -1,5 +1,6 @@
 """Outbox mail is claimed by one flusher: concurrent flushes hand each mail to the relay once,
-and a claim abandoned by a dead flusher is taken again after ``CLAIM_TIMEOUT``."""
+and a claim abandoned by a dead flusher is taken again at the next election (at the latest
+after ``CLAIM_TIMEOUT``)."""
 
 from __future__ import annotations
 
@@ -76,5 +77,22 @@ def test_a_claim_left_by_a_dead_flusher_is_sent_after_the_timeout(
         assert len(writer.claim_mail("dead:1")) == 3
     assert flush(engine, smtp_sink.port, "alive:2", clock).sent == 0
     clock.advance(seconds=CLAIM_TIMEOUT.total_seconds() + 1)
+    assert flush(engine, smtp_sink.port, "alive:2", clock).sent == 3
+    assert len(smtp_sink.messages()) == 3
+
+
+def test_a_claim_left_by_a_dead_poller_is_sent_as_soon_as_the_next_poller_is_elected(
+    engine: Engine, smtp_sink: SmtpSink
+) -> None:
+    """Only the poller flushes, so a claim older than the current term was left by a poller
+    that is gone (SIGKILLed) or can no longer commit: its mail goes at once, not ten
+    minutes later."""
+    pending(engine, 3)
+    clock = FrozenClock(datetime.now(UTC))
+    with Store(engine, clock.now).write() as writer:
+        writer.begin_term("dead:1")
+        assert len(writer.claim_mail("dead:1")) == 3
+    with Store(engine, clock.now).write() as writer:
+        writer.begin_term("alive:2")
     assert flush(engine, smtp_sink.port, "alive:2", clock).sent == 3
     assert len(smtp_sink.messages()) == 3
