@@ -18,7 +18,9 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.links import reply_token, status_token
 from ticketd.routing.model import TicketView
+from ticketd.routing.signin import LINK_LIFETIME
 from ticketd.routing.views import NoticeContext
+from ticketd.routing.workspace import StaffUser
 
 REFERENCES_KEPT = 20
 REPLY_ADDRESS_DAYS = 30
@@ -131,6 +133,28 @@ class NoticeFactory:
             extra_headers={"X-Ticketd-Tracking": ticket.tracking},
             date=self.now(),
             attachments=attached,
+        )
+
+    def sign_in_link(self, user: StaffUser, url: str) -> OutgoingMessage:
+        """The staff workspace's sign-in mail to ``user`` (in the service's language)."""
+        language = self.settings.default_language
+        values = {
+            "service_name": self.settings.service_name,
+            "recipient_name": user.name or user.email,
+            "sign_in_url": url,
+            "minutes": int(LINK_LIFETIME.total_seconds() // 60),
+        }
+        rendered = self.renderer.render(NoticeKind.SIGN_IN_LINK.value, language, values)
+        domain = self.settings.support_address.rpartition("@")[2]
+        return compose(
+            from_addr=self.settings.sender,
+            to=[Address(user.email, user.name)],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=None,
+            message_id=make_message_id(self.token_bytes, domain),
+            auto_submitted="auto-generated",
+            date=self.now(),
         )
 
     def _files(
