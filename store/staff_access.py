@@ -53,7 +53,9 @@ class SqlStaffAccess:
         with self.store.write() as writer:
             recent = links_since(writer.connection, user.email, now - timedelta(hours=1))
             if may_mail_link(recent):
-                writer.add_sign_in_link(secret_digest(secret), user.email, safe_next(next_path), mail)
+                writer.add_sign_in_link(
+                    secret_digest(secret), user.email, safe_next(next_path), mail
+                )
 
     def sign_in(self, token: str) -> SignIn | str:
         with self.store.write() as writer:

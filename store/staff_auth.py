@@ -54,9 +54,7 @@ def add_link(
 def spend_link(connection: Connection, digest: str, now: datetime) -> tuple[str, str] | str:
     """Mark the link used (once, of two racing exactly one wins): its engineer and next
     path, or a ``LinkState``."""
-    row = connection.execute(
-        select(sign_in_links).where(sign_in_links.c.digest == digest)
-    ).first()
+    row = connection.execute(select(sign_in_links).where(sign_in_links.c.digest == digest)).first()
     if row is None or not hmac.compare_digest(row.digest, digest):
         return LinkState.UNKNOWN
     spent = connection.execute(
@@ -125,9 +123,7 @@ def links_since(connection: Connection, email: str, since: datetime) -> int:
 
 def list_tokens(connection: Connection) -> list[TokenInfo]:
     rows = connection.execute(select(api_tokens).order_by(api_tokens.c.id)).all()
-    return [
-        TokenInfo(r.id, r.email, r.created_at, r.last_used_at, r.revoked_at) for r in rows
-    ]
+    return [TokenInfo(r.id, r.email, r.created_at, r.last_used_at, r.revoked_at) for r in rows]
 
 
 def found(connection: Connection, query: Any, digest: str) -> Any:
