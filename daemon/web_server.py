@@ -164,7 +164,7 @@ def staff_site(components: Components, reader: StaffReader, searcher: Searcher) 
     config = components.config
     access = SqlStaffAccess(
         components.store,
-        lambda: config.engineers,
+        lambda: components.config.engineers,
         components.rng.token_bytes,
         components.notices.sign_in_link,
         config.web.base_url,

@@ -127,7 +127,8 @@ class StaffSite:
         response = self.render.page(
             request,
             "login.html",
-            status=status,
+            None,
+            status,
             form_token=self.forms.token(nonce),
             next_path=safe_next(next_path or request.query_params.get("next")),
             **context,
