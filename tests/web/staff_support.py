@@ -74,7 +74,7 @@ class MemoryWorkspace:
 
     def queue(self, viewer: StaffUser, query: QueueQuery, now: datetime) -> QueuePage:
         self.queries.append((viewer, query))
-        start = int(query.cursor or 0)
+        start = int(query.cursor) if (query.cursor or "").isdigit() else 0
         shown = self.rows[start : start + query.limit]
         more = start + query.limit < len(self.rows)
         counts = {tab: len(self.rows) if tab == query.tab else 0 for tab in Tab}

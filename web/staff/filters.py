@@ -46,7 +46,8 @@ def _day(text: str | None, problem: str, problems: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text) if len(text) == 10 else None
+        if len(text) == 10:
+            return date.fromisoformat(text)
     except ValueError:
         pass
     problems.append(problem)
