@@ -58,6 +58,11 @@ class NoticeFactory:
         self.token_bytes = token_bytes
         self.now = now
 
+    @property
+    def staff_url(self) -> str:
+        """The workspace's home; a ticket is at ``{staff_url}t/{TRACKING}``."""
+        return f"{self.settings.base_url.rstrip('/')}/staff/"
+
     def status_url(self, tracking: str) -> str:
         """The customer's status link, with its signed key."""
         key = status_token(self.settings.secret_key, tracking)
@@ -87,7 +92,8 @@ class NoticeFactory:
             "subject": ticket.subject,
             "status": ticket.status.value,
             "status_url": self.status_url(ticket.tracking),
-            "workspace_url": f"{self.settings.base_url.rstrip('/')}/staff/t/{ticket.tracking}",
+            "workspace_url": f"{self.staff_url}t/{ticket.tracking}",
+            "staff_url": self.staff_url,
             "first_response_hours": _hours(self.settings.first_response_hours),
             "requester_name": requester.name or requester.email,
             "requester": str(requester),

@@ -59,6 +59,7 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.COMMAND_RESULT,
         NoticeKind.COMMAND_REJECTED,
         NoticeKind.HELP,
+        NoticeKind.SIGN_IN_LINK,
     }
 )
 
