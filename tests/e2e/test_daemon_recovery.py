@@ -188,9 +188,11 @@ def test_mail_waiting_for_the_relay_goes_at_the_first_probe_after_it_returns(
                     claim(subject=f"Claim {i}", sender=f"c{i}@acme.co.kr"),
                 )
         status, body = eventually(
-            lambda: (answer := healthz(port))[1].get("outbox_backlog") == 6
-            and not answer[1]["relay"]["reachable"]
-            and answer
+            lambda: (
+                (answer := healthz(port))[1].get("outbox_backlog") == 6
+                and not answer[1]["relay"]["reachable"]
+                and answer
+            )
         )
         assert status == 503 and any("relay" in p for p in body["problems"])
         sink.start()

@@ -105,11 +105,18 @@ def test_a_link_works_once_and_for_fifteen_minutes(d: Desk) -> None:
     assert "사용할 수 없는 로그인 링크" in unknown.text
 
 
-def test_each_sign_in_gets_a_new_session_id(d: Desk) -> None:
+def test_each_sign_in_gets_a_new_session_id_and_ends_the_one_before(d: Desk) -> None:
     d.sign_in()
     first = d.client.cookies["ticketd_staff"]
     d.sign_in()
-    assert d.client.cookies["ticketd_staff"] != first
+    second = d.client.cookies["ticketd_staff"]
+    assert second != first
+    d.client.cookies.clear()
+    d.client.cookies.set("ticketd_staff", first, path="/staff")
+    assert d.client.get("/staff/").status_code == 303
+    d.client.cookies.clear()
+    d.client.cookies.set("ticketd_staff", second, path="/staff")
+    assert d.client.get("/staff/").status_code == 200
 
 
 def test_sign_in_links_are_rate_limited_per_address_and_per_client(d: Desk) -> None:

@@ -27,7 +27,7 @@ from ticketd.web.ports import WebSettings
 from ticketd.web.ratelimit import RateLimiter
 from ticketd.web.staff.access import StaffAccess
 from ticketd.web.staff.api import ticket_object
-from ticketd.web.staff.auth import NO_STORE, StaffAuth, Viewer
+from ticketd.web.staff.auth import NO_STORE, SESSION_COOKIE, StaffAuth, Viewer
 from ticketd.web.staff.filters import Filters, matches, read_filters
 from ticketd.web.staff.ports import Searcher, StaffReader
 from ticketd.web.staff.render import StaffRenderer
@@ -157,13 +157,17 @@ class StaffSite:
         return response
 
     async def sign_in(self, request: Request) -> Response:
-        """Spend the link and open a session (a new id at every sign-in)."""
+        """Spend the link and open a session: a new id at every sign-in, and the session
+        this browser had before (if any) ended."""
         token = request.path_params["token"][:100]
         opened = await run_in_threadpool(self.access.sign_in, token)
         if isinstance(opened, str):
             problem = "link_spent" if opened == LinkState.SPENT else "link_unknown"
             status = 410 if opened == LinkState.SPENT else 400
             return self.login_page(request, status, problem=problem)
+        previous = request.cookies.get(SESSION_COOKIE, "")[:100]
+        if previous:
+            await run_in_threadpool(self.access.sign_out, previous)
         response = RedirectResponse(opened.next_path, 303, headers=NO_STORE)
         self.auth.remember(response, opened.session_id)
         return response
