@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -21,8 +22,11 @@ from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
+from ticketd.routing.links import secret_digest
+from ticketd.routing.signin import staff_user
 from ticketd.store.db import SchemaBehind, Store, make_engine, migrate, require_current
 from ticketd.store.search import SOURCES
+from ticketd.store.staff_auth import new_secret
 
 IMPORT_BATCH = 250
 REINDEX_BATCH = 1000
@@ -105,6 +109,17 @@ def _parser() -> argparse.ArgumentParser:
         sub = q_cmds.add_parser(name, help=text)
         sub.add_argument("id", type=int)
         sub.set_defaults(handler=handler)
+    token = commands.add_parser("token", help="API tokens for the staff JSON API")
+    token_cmds = token.add_subparsers(dest="token_command", required=True)
+    create = token_cmds.add_parser("create", help="a new token acting as that engineer")
+    create.add_argument("email")
+    create.set_defaults(handler=_token_create)
+    t_list = token_cmds.add_parser("list", help="every token (never the token itself)")
+    t_list.add_argument("--json", action="store_true")
+    t_list.set_defaults(handler=_token_list)
+    revoke = token_cmds.add_parser("revoke", help="the token stops working at once")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=_token_revoke)
     return parser
 
 
@@ -361,3 +376,50 @@ def _quarantine_drop(args: argparse.Namespace) -> int:
             raise _nothing_held(args.id)
     print(f"dropped {args.id}")
     return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    with _reading(args) as (config, store):
+        user = staff_user(args.email, config.engineers)
+        if user is None:
+            raise CliError(f"{args.email} is not a configured engineer ([[engineers]])")
+        token = new_secret(secrets.token_bytes)
+        with store.write() as writer:
+            token_id = writer.add_api_token(secret_digest(token), user.email)
+    print(f"token {token_id} for {user.email}; it is shown this once, keep it safe:")
+    print(token)
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    with _reading(args) as (_, store), store.read() as reader:
+        found = reader.api_tokens()
+    data = [
+        {
+            "id": t.id,
+            "engineer": t.email,
+            "created_at": _iso(t.created_at),
+            "last_used_at": _iso(t.last_used_at),
+            "revoked_at": _iso(t.revoked_at),
+        }
+        for t in found
+    ]
+    lines = [
+        f"{t.id:5} {t.email:32} created {_iso(t.created_at)}  "
+        f"last used {_iso(t.last_used_at) or '-'}  "
+        + (f"revoked {_iso(t.revoked_at)}" if t.revoked_at else "active")
+        for t in found
+    ]
+    return _emit(args.json, data, lines, f"{len(data)} tokens")
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    with _reading(args) as (_, store), store.write() as writer:
+        if not writer.revoke_api_token(args.id):
+            raise CliError(f"no active token with id {args.id}")
+    print(f"revoked token {args.id}")
+    return 0
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else None

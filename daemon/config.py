@@ -98,6 +98,7 @@ class WebConfig:
     show_owner: str = "person"
     team_name: str = ""
     rate_limit_per_minute: int = 60
+    staff_session_hours: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -476,6 +477,7 @@ def _web(s: _Section, reader: _Reader) -> WebConfig:
         show_owner=s.choice("show_owner", ("person", "team"), "person"),
         team_name=s.string("team_name", ""),
         rate_limit_per_minute=s.integer("rate_limit_per_minute", 60, 1, 100_000),
+        staff_session_hours=s.number("staff_session_hours", 12.0, 0.25),
     )
     s.finish()
     return config

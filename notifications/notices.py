@@ -18,7 +18,9 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.links import reply_token, status_token
 from ticketd.routing.model import TicketView
+from ticketd.routing.signin import LINK_LIFETIME
 from ticketd.routing.views import NoticeContext
+from ticketd.routing.workspace import StaffUser
 
 REFERENCES_KEPT = 20
 REPLY_ADDRESS_DAYS = 30
@@ -56,6 +58,11 @@ class NoticeFactory:
         self.token_bytes = token_bytes
         self.now = now
 
+    @property
+    def staff_url(self) -> str:
+        """The workspace's home; a ticket is at ``{staff_url}t/{TRACKING}``."""
+        return f"{self.settings.base_url.rstrip('/')}/staff/"
+
     def status_url(self, tracking: str) -> str:
         """The customer's status link, with its signed key."""
         key = status_token(self.settings.secret_key, tracking)
@@ -85,7 +92,8 @@ class NoticeFactory:
             "subject": ticket.subject,
             "status": ticket.status.value,
             "status_url": self.status_url(ticket.tracking),
-            "workspace_url": f"{self.settings.base_url.rstrip('/')}/staff/t/{ticket.tracking}",
+            "workspace_url": f"{self.staff_url}t/{ticket.tracking}",
+            "staff_url": self.staff_url,
             "first_response_hours": _hours(self.settings.first_response_hours),
             "requester_name": requester.name or requester.email,
             "requester": str(requester),
@@ -131,6 +139,28 @@ class NoticeFactory:
             extra_headers={"X-Ticketd-Tracking": ticket.tracking},
             date=self.now(),
             attachments=attached,
+        )
+
+    def sign_in_link(self, user: StaffUser, url: str) -> OutgoingMessage:
+        """The staff workspace's sign-in mail to ``user`` (in the service's language)."""
+        language = self.settings.default_language
+        values = {
+            "service_name": self.settings.service_name,
+            "recipient_name": user.name or user.email,
+            "sign_in_url": url,
+            "minutes": int(LINK_LIFETIME.total_seconds() // 60),
+        }
+        rendered = self.renderer.render(NoticeKind.SIGN_IN_LINK.value, language, values)
+        domain = self.settings.support_address.rpartition("@")[2]
+        return compose(
+            from_addr=self.settings.sender,
+            to=[Address(user.email, user.name)],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=None,
+            message_id=make_message_id(self.token_bytes, domain),
+            auto_submitted="auto-generated",
+            date=self.now(),
         )
 
     def _files(

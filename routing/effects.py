@@ -42,6 +42,7 @@ class NoticeKind(enum.StrEnum):
     COMMAND_REJECTED = "command_rejected"
     HELP = "help"
     MERGED = "merged"
+    SIGN_IN_LINK = "sign_in_link"
 
 
 HUMAN_NOTICES = frozenset({NoticeKind.PUBLIC_REPLY})
@@ -58,6 +59,7 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.COMMAND_RESULT,
         NoticeKind.COMMAND_REJECTED,
         NoticeKind.HELP,
+        NoticeKind.SIGN_IN_LINK,
     }
 )
 

@@ -73,3 +73,19 @@ def verify_reply_token(secret: str, engineer: str, tracking: str, token: str, to
         return False
     expected = reply_token(secret, engineer, tracking, int(expires_text))
     return _same(expected, token)
+
+
+def csrf_token(secret: str, session_id: str) -> str:
+    """The CSRF token of a staff session (forms' hidden field, the ``X-CSRF-Token`` header):
+    bound to the session, so it changes at every sign-in and dies with the session."""
+    return _b32(_mac(secret, "csrf", session_id)[:16])
+
+
+def verify_csrf_token(secret: str, session_id: str, token: str) -> bool:
+    """True when ``token`` is the CSRF token of ``session_id`` (constant-time compare)."""
+    return _same(csrf_token(secret, session_id), token)
+
+
+def secret_digest(secret: str) -> str:
+    """What the database keeps of a sign-in link, session id or API token: its SHA-256."""
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ticketd.store import inbound, leadership, queries
+from ticketd.store import inbound, leadership, queries, staff_auth
 from ticketd.store.inbound import Claimed, Position
 from ticketd.store.keyvalue import get_value
 from ticketd.store.outbox import QueuedMail
@@ -65,3 +65,7 @@ class Reader:
     def term(self) -> int | None:
         """The poller's current term, or None before the first election."""
         return leadership.current_term(self.connection)
+
+    def api_tokens(self) -> list[staff_auth.TokenInfo]:
+        """Every staff API token, oldest first (their digests left out)."""
+        return staff_auth.list_tokens(self.connection)

@@ -253,3 +253,40 @@ search_documents = Table(
 """The search index's documents: a ticket's subject (no ``message_ref``), a message's text
 or a note, NFKC-normalised and case-folded (``store.search``; SQLite adds an FTS5 table,
 PostgreSQL a trigram index, both outside this metadata)."""
+
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("email", String(320), nullable=False),
+    Column("next_path", Text, nullable=False, server_default=""),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("used_at", nullable=True),
+    Index("ix_sign_in_links_email_created", "email", "created_at"),
+)
+"""Single-use sign-in links to the staff workspace (only their SHA-256 is kept)."""
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("ended_at", nullable=True),
+)
+"""Signed-in browsers (the SHA-256 of the session cookie)."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("email", String(320), nullable=False),
+    _at("created_at"),
+    _at("last_used_at", nullable=True),
+    _at("revoked_at", nullable=True),
+)
+"""Bearer tokens of the staff JSON API (``ticketd token``), kept as their SHA-256."""

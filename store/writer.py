@@ -51,7 +51,7 @@ from ticketd.routing.model import OPEN_STATUSES, EventKind, InboundState, Status
 from ticketd.routing.schedule import Window
 from ticketd.routing.views import NoticeContext
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, queries, search
+from ticketd.store import leadership, queries, search, staff_auth
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
@@ -796,3 +796,35 @@ class Writer:
         outbox_rows.mark_failed(self.connection, item.id, error)
         if item.ticket_id is not None:
             self._event(item.ticket_id, EventKind.DELIVERY_FAILED, error, SYSTEM_ACTOR)
+
+    # --- the staff workspace's sign-in and API tokens ----------------------------------
+
+    def add_sign_in_link(
+        self, digest: str, email: str, next_path: str, mail: OutgoingMessage
+    ) -> None:
+        """Keep a new sign-in link (its digest) and queue the mail that carries it."""
+        now = self.now()
+        staff_auth.add_link(self.connection, digest, email, next_path, now)
+        kind = NoticeKind.SIGN_IN_LINK.value
+        outbox_rows.queue(self.connection, mail, None, kind, True, now)
+
+    def spend_sign_in_link(self, digest: str) -> tuple[str, str] | str:
+        """Use a link once: its engineer and next path, or why not (``LinkState``)."""
+        return staff_auth.spend_link(self.connection, digest, self.now())
+
+    def open_session(self, digest: str, email: str, hours: float) -> None:
+        staff_auth.open_session(self.connection, digest, email, self.now(), hours)
+
+    def end_session(self, digest: str) -> None:
+        staff_auth.end_session(self.connection, digest, self.now())
+
+    def add_api_token(self, digest: str, email: str) -> int:
+        """Keep a new API token's digest; returns its id."""
+        return staff_auth.add_token(self.connection, digest, email, self.now())
+
+    def revoke_api_token(self, token_id: int) -> bool:
+        """False when there is no such unrevoked token."""
+        return staff_auth.revoke_token(self.connection, token_id, self.now())
+
+    def api_token_used(self, token_id: int) -> None:
+        staff_auth.touch_token(self.connection, token_id, self.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -332,9 +332,11 @@ def create_app(
     metrics: MetricsSource,
     clock: Callable[[], float] = time.monotonic,
     close: Callable[[], None] = lambda: None,
+    staff: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The Starlette application with an explicit route table; ``close`` releases the
-    ports' resources when the application shuts down."""
+    """The Starlette application with an explicit route table; ``staff`` adds the
+    workspace's routes (``web.staff.app.staff_mount``); ``close`` releases the ports'
+    resources when the application shuts down."""
     site = StatusSite(settings, reader, attachments, mailer, health, metrics, clock)
     routes: list[BaseRoute] = [
         Route("/t/{tracking}", site.ticket, methods=["GET"]),
@@ -347,5 +349,6 @@ def create_app(
         Route("/metrics", site.metrics, methods=["GET"]),
         Route("/openapi.json", site.openapi, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *staff,
     ]
     return StatusApp(routes, site.requests, close)

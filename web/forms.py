@@ -32,6 +32,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def from_own_site(request: Request, origin: str) -> bool:
+    """False when the browser says the request comes from another site: cross-site fetch
+    metadata, or an ``Origin`` (other than ``null``) that is neither ``origin`` nor ours."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site.lower() not in _SAME_SITE:
+        return False
+    given = request.headers.get("origin")
+    own = {origin, _origin(str(request.base_url))}
+    return given is None or given == "null" or given.lower() in own
+
+
 class FormGuard:
     """Issues form tokens bound to a cookie and checks posted forms."""
 
@@ -67,12 +78,7 @@ class FormGuard:
     def allows(self, request: Request, token: str) -> bool:
         """True when the post comes from our own pages: no cross-site fetch metadata or
         foreign ``Origin``, and a token that matches the cookie (constant-time)."""
-        site = request.headers.get("sec-fetch-site")
-        if site is not None and site.lower() not in _SAME_SITE:
-            return False
-        origin = request.headers.get("origin")
-        own = {self.origin, _origin(str(request.base_url))}
-        if origin is not None and origin != "null" and origin.lower() not in own:
+        if not from_own_site(request, self.origin):
             return False
         nonce = request.cookies.get(COOKIE, "")
         return bool(_NONCE.fullmatch(nonce)) and verify_form_token(self.secret, nonce, token)

@@ -138,6 +138,11 @@ def test_every_route_answers_without_a_server_error(daemon: tuple[Site, str]) ->
     assert "/api/tickets/{tracking}" in schema["paths"]
     site.get("/static/style.css", 200)
     site.get("/static/missing.css", 404)
+    site.get("/static/staff.css", 200)
+    site.get("/staff/login", 200)
+    site.get("/staff/", 303)
+    site.get("/staff/login/unknown", 400)
+    site.get("/staff/api/tickets", 401)
     for probe in ("/livez", "/readyz"):
         site.request(probe)
 

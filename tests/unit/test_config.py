@@ -184,3 +184,13 @@ def test_bad_trusted_relays_and_limits_name_their_key(tmp_path: Path) -> None:
     assert "smtp_listener.trusted_relays: expected a list of strings, got '127.0.0.1'" in problems(
         listener_config(tmp_path, 'trusted_relays = "127.0.0.1"')
     )
+
+
+def test_staff_session_hours_defaults_to_12_and_is_checked(tmp_path: Path) -> None:
+    assert load_config(EXAMPLE, {}).web.staff_session_hours == 12
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "ticketd.toml"
+    path.write_text(text.replace("staff_session_hours = 12", "staff_session_hours = 1.5"))
+    assert load_config(path, {}).web.staff_session_hours == 1.5
+    path.write_text(text.replace("staff_session_hours = 12", "staff_session_hours = 0"))
+    assert any("web.staff_session_hours" in p for p in problems(path))

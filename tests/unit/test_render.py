@@ -26,6 +26,9 @@ CONTEXT = {
     "reason": "least-loaded engineer on duty",
     "text": "답변 본문",
     "workspace_url": "http://127.0.0.1:8080/staff/t/SUP-7K2M-9QXA",
+    "staff_url": "http://127.0.0.1:8080/staff/",
+    "sign_in_url": "http://127.0.0.1:8080/staff/login/abc",
+    "minutes": 15,
     "original_text": "처음 문의: 로그인이 안 됩니다",
     "notes": ["내부 메모 하나"],
     "sender": "김민수 <kim@acme.co.kr>",
@@ -42,6 +45,39 @@ def test_every_notice_renders(kind: NoticeKind, language: str) -> None:
     assert mail.text.strip()
     if kind not in ENGINEER_NOTICES or kind == NoticeKind.OWNER_ASSIGNED:
         assert "SUP-7K2M-9QXA" in mail.subject
+
+
+OWNER_NOTICES = (
+    NoticeKind.OWNER_ASSIGNED,
+    NoticeKind.UNOWNED,
+    NoticeKind.CUSTOMER_WROTE,
+    NoticeKind.THIRD_PARTY_WROTE,
+    NoticeKind.SLA_REMINDER,
+    NoticeKind.SLA_BREACHED,
+    NoticeKind.COMMAND_RESULT,
+)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("kind", OWNER_NOTICES)
+def test_owner_notices_link_the_ticket_in_the_workspace(kind: NoticeKind, language: str) -> None:
+    text = Renderer.default().render(kind.value, language, CONTEXT).text
+    assert "http://127.0.0.1:8080/staff/t/SUP-7K2M-9QXA" in text
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_folded_new_tickets_link_each_ticket_in_the_workspace(language: str) -> None:
+    text = Renderer.default().render("new_tickets", language, CONTEXT).text
+    assert "http://127.0.0.1:8080/staff/t/SUP-0000-0000" in text
+    assert "http://127.0.0.1:8080/staff/t/SUP-7K2M-9QXA" in text
+
+
+def test_the_sign_in_mail_carries_the_link_and_its_limits() -> None:
+    ko = Renderer.default().render("sign_in_link", "ko", CONTEXT)
+    assert ko.subject == "Example 고객지원 업무 화면 로그인 링크"
+    assert "http://127.0.0.1:8080/staff/login/abc" in ko.text and "15분 동안" in ko.text
+    en = Renderer.default().render("sign_in_link", "en", CONTEXT)
+    assert "within 15 minutes" in en.text and "/staff/login/abc" in en.text
 
 
 def test_acknowledgement_has_number_link_and_promise() -> None:
