@@ -439,10 +439,10 @@ class Writer:
         self._event(target_id, EventKind.DUPLICATE, f"{tracking} merged into this ticket", actor)
 
     def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
-        self._store_message(incoming, ticket_id, public=False)
+        ref = self._store_message(incoming, ticket_id, public=False)
         self._update(ticket_id, duplicate_count=tickets.c.duplicate_count + 1)
         author = incoming.msg.from_addr.email if incoming.msg.from_addr else ""
-        self._event(ticket_id, EventKind.DUPLICATE, reason, actor=author)
+        self._event(ticket_id, EventKind.DUPLICATE, reason, actor=author, message_ref=ref)
 
     def _store_message(self, incoming: Incoming, ticket_id: int, public: bool) -> int:
         msg = incoming.msg
