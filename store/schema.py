@@ -64,8 +64,8 @@ QUEUE_SORTS = {"created": "created_at", "due": "first_response_due_at", "updated
 
 def queue_indexes() -> list[Index]:
     """The indexes each tab and sort of the staff queue reads in order: the open tickets
-    (all, or by owner), tickets by status, a customer's and a domain's history, and the
-    recently resolved."""
+    (all, or by owner), their counts by owner and status, tickets by status, a customer's
+    and a domain's history, and the recently resolved."""
     found = []
     for name, column in QUEUE_SORTS.items():
         found += [
@@ -75,6 +75,7 @@ def queue_indexes() -> list[Index]:
         ]
     return [
         *found,
+        _queued("ix_tickets_queue_load", "owner", "status"),
         Index("ix_tickets_requester", "requester_email", "created_at", "id"),
         Index("ix_tickets_domain", "requester_domain", "created_at", "id"),
         Index("ix_tickets_resolved_at", "resolved_at"),

@@ -213,22 +213,23 @@ def _counts(
     now: datetime,
 ) -> dict[Tab, int]:
     filters = _filters(query)
-    owner = tickets.c.owner
-    team = owner.in_(mates) if mates else false()
-    queued = connection.execute(
-        select(
-            func.count().filter(owner == viewer.email),
-            func.count().filter(owner.is_(None)),
-            func.count().filter(team),
-            func.count(),
-            func.count().filter(tickets.c.status == Status.WAITING.value),
-        ).where(text(QUEUED), *filters)
-    ).one()
-    resolved = connection.execute(
+    load = connection.execute(
+        select(tickets.c.owner, tickets.c.status, func.count())
+        .where(text(QUEUED), *filters)
+        .group_by(tickets.c.owner, tickets.c.status)
+    ).all()
+    team = set(mates)
+    counts = dict.fromkeys(Tab, 0)
+    for owner, state, found in load:
+        counts[Tab.OPEN] += found
+        counts[Tab.MINE] += found if owner == viewer.email else 0
+        counts[Tab.UNOWNED] += found if owner is None else 0
+        counts[Tab.TEAMS] += found if owner in team else 0
+        counts[Tab.WAITING] += found if state == Status.WAITING.value else 0
+    counts[Tab.RESOLVED] = connection.execute(
         select(func.count()).where(_tab(Tab.RESOLVED, viewer, mates, now), *filters)
     ).scalar_one()
-    tabs = (Tab.MINE, Tab.UNOWNED, Tab.TEAMS, Tab.OPEN, Tab.WAITING)
-    return {**dict(zip(tabs, map(int, queued), strict=True)), Tab.RESOLVED: int(resolved)}
+    return counts
 
 
 def _encode(sort: Sort, row: Row[Any]) -> str:

@@ -46,6 +46,7 @@ def upgrade() -> None:
             f"ix_tickets_queue_owner_{name}", "tickets", ["owner", column, "id"], **where
         )
         op.create_index(f"ix_tickets_status_{name}", "tickets", ["status", column, "id"])
+    op.create_index("ix_tickets_queue_load", "tickets", ["owner", "status"], **where)
     op.create_index("ix_tickets_requester", "tickets", ["requester_email", "created_at", "id"])
     op.create_index("ix_tickets_domain", "tickets", ["requester_domain", "created_at", "id"])
     op.create_index("ix_tickets_resolved_at", "tickets", ["resolved_at"])
@@ -88,7 +89,7 @@ def downgrade() -> None:
             f"ix_tickets_status_{name}",
         ):
             op.drop_index(index, table_name="tickets")
-    for index in ("ix_tickets_requester", "ix_tickets_domain", "ix_tickets_resolved_at"):
+    for index in ("ix_tickets_queue_load", "ix_tickets_requester", "ix_tickets_domain", "ix_tickets_resolved_at"):
         op.drop_index(index, table_name="tickets")
     with op.batch_alter_table("tickets") as batch:
         batch.drop_column("requester_domain")
