@@ -261,7 +261,7 @@ def _reading(args: argparse.Namespace) -> Iterator[tuple[Config, Store]]:
 def _ticket_show(args: argparse.Namespace) -> int:
     with _reading(args) as (config, store), store.read() as reader:
         number = tracking.parse(args.tracking, config.service.tracking_prefix)
-        data = reader.ticket(number) if number else None
+        data = reader.ticket(number, datetime.now(UTC)) if number else None
     if data is None:
         raise CliError(f"no ticket {args.tracking}")
     if args.json:

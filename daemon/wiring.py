@@ -23,6 +23,7 @@ from ticketd.routing.labels import LANGUAGES
 from ticketd.routing.pipeline import RoutingContext
 from ticketd.routing.ports import Clock, Rng
 from ticketd.routing.schedule import ScheduleSettings
+from ticketd.routing.sla import SlaPolicy
 from ticketd.store.db import Store, make_engine, migrate
 from ticketd.store.pages import PageFacts, PagePublisher
 from ticketd.web.pages import PageRenderer
@@ -169,7 +170,12 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
     )
     pages, page_renderer = page_publisher(config)
     store = Store(
-        engine, clock.now, build_notice=notices.build, notify=notify, publish=pages.publish
+        engine,
+        clock.now,
+        build_notice=notices.build,
+        notify=notify,
+        publish=pages.publish,
+        sla=SlaPolicy(config.sla.first_response_hours),
     )
     ingestor = Ingestor(
         store,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from ticketd.routing.model import Priority
 
 REMINDER_FRACTION = 0.75
 
@@ -45,3 +48,21 @@ def auto_close_due(
         return False
     quiet_since = max(resolved_at, last_customer_at or resolved_at)
     return now - quiet_since >= timedelta(days=days)
+
+
+DEFAULT_FIRST_RESPONSE_HOURS = 24.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    """When a ticket's first response is due (today: a fixed number of hours from its
+    creation, whatever its priority)."""
+
+    first_response_hours: float = DEFAULT_FIRST_RESPONSE_HOURS
+
+    def first_response_due(self, created_at: datetime, priority: Priority) -> datetime:
+        """The due time of the first public reply to a ticket of ``priority``."""
+        return created_at + timedelta(hours=self.first_response_hours)
+
+
+DEFAULT_SLA = SlaPolicy()

@@ -5,13 +5,40 @@ every event included)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from ticketd.routing.model import Priority, Role, Status
+from ticketd.routing.model import EngineerInfo, Priority, Role, Status
+from ticketd.routing.sla import REMINDER_FRACTION
 
 OPEN_STATUSES = (Status.OPEN, Status.PENDING, Status.WAITING)
+RESOLVED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+RECENTLY_RESOLVED = timedelta(days=7)
+"""How far back the ``resolved`` tab looks."""
+HISTORY_LIMIT = 20
+WEBMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "naver.com",
+        "daum.net",
+        "hanmail.net",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.kr",
+        "icloud.com",
+        "me.com",
+        "kakao.com",
+        "nate.com",
+        "proton.me",
+        "protonmail.com",
+    }
+)
+"""Public mail providers: sharing one says nothing about a customer's company."""
 
 
 class Tab(enum.StrEnum):
@@ -157,3 +184,41 @@ class StaffTicket:
     merged_into: str | None
     history: tuple[QueueRow, ...]
     domain: str
+
+
+def sla_state(
+    status: Status,
+    created_at: datetime,
+    due: datetime | None,
+    now: datetime,
+    *,
+    answered: bool,
+    breached: bool,
+) -> SlaState:
+    """The first-response badge: ``soon`` once 75 % of the window from creation to ``due``
+    has passed, ``breached`` at the due time or once the breach was recorded, ``none``
+    once answered, without a due time, or when the ticket is not open."""
+    if answered or due is None or status not in OPEN_STATUSES:
+        return SlaState.NONE
+    if breached or now >= due:
+        return SlaState.BREACHED
+    if now >= created_at + (due - created_at) * REMINDER_FRACTION:
+        return SlaState.SOON
+    return SlaState.OK
+
+
+def company_domain(email: str) -> str | None:
+    """The domain whose tickets make up a customer's company history (None for public
+    webmail providers and addresses without a domain)."""
+    domain = email.rpartition("@")[2].lower()
+    return domain if domain and "@" in email and domain not in WEBMAIL_DOMAINS else None
+
+
+def team_mates(viewer: StaffUser, engineers: Sequence[EngineerInfo]) -> tuple[str, ...]:
+    """The addresses of the engineers sharing a team with ``viewer`` (the viewer included
+    when in a team), sorted."""
+    teams = set(viewer.teams) | {
+        team for e in engineers if e.email == viewer.email for team in e.teams
+    }
+    mates = {e.email for e in engineers if teams & set(e.teams)}
+    return tuple(sorted(mates | ({viewer.email} if teams else set())))

@@ -1,9 +1,10 @@
-"""The files customers attached, as a ticket's status page offers them: only those of the
-ticket's own public messages (never of internal mail, duplicates or other tickets)."""
+"""The files attached to tickets: as a ticket's status page offers them (only those of the
+ticket's own public messages, never of internal mail, duplicates or other tickets), and as
+staff see them (every file of the ticket)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, FromClause, and_, select
 
 from ticketd.routing.views import AttachmentFile, PublicAttachment
 from ticketd.store.schema import attachments, blobs, messages, tickets
@@ -16,6 +17,26 @@ _PUBLIC = attachments.join(
         messages.c.public.is_(True),
     ),
 ).join(tickets, tickets.c.id == attachments.c.ticket_id)
+_ANY = attachments.join(tickets, tickets.c.id == attachments.c.ticket_id)
+
+
+def read_file(
+    engine: Engine, source: FromClause, tracking: str, attachment_id: int
+) -> AttachmentFile | None:
+    """One attachment of ``tracking`` among those ``source`` joins, with its bytes."""
+    query = (
+        select(attachments.c.filename, blobs.c.data)
+        .select_from(source.join(blobs, blobs.c.sha256 == attachments.c.sha256))
+        .where(tickets.c.tracking == tracking, attachments.c.id == attachment_id)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return AttachmentFile(row.filename, row.data) if row else None
+
+
+def any_file(engine: Engine, tracking: str, attachment_id: int) -> AttachmentFile | None:
+    """Any attachment of the ticket, internal messages' included (for staff)."""
+    return read_file(engine, _ANY, tracking, attachment_id)
 
 
 class SqlAttachmentReader:
@@ -36,11 +57,4 @@ class SqlAttachmentReader:
         return tuple(PublicAttachment(*row) for row in rows)
 
     def attachment(self, tracking: str, attachment_id: int) -> AttachmentFile | None:
-        query = (
-            select(attachments.c.filename, blobs.c.data)
-            .select_from(_PUBLIC.join(blobs, blobs.c.sha256 == attachments.c.sha256))
-            .where(tickets.c.tracking == tracking, attachments.c.id == attachment_id)
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
-        return AttachmentFile(row.filename, row.data) if row else None
+        return read_file(self.engine, _PUBLIC, tracking, attachment_id)

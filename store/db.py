@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.store.reader import Reader
 from ticketd.store.writer import BuildNotice, Publish, Writer
 
@@ -127,12 +128,14 @@ class Store:
         build_notice: BuildNotice | None = None,
         notify: bool = True,
         publish: Publish | None = None,
+        sla: SlaPolicy = DEFAULT_SLA,
     ) -> None:
         self.engine = engine
         self.now = now
         self.build_notice = build_notice
         self.notify = notify
         self.publish = publish
+        self.sla = sla
         self.write_failure: str | None = None
         self.term: Callable[[], int | None] | None = None
         """The term this process polls for (None: not elected); set by the election, it
@@ -166,6 +169,7 @@ class Store:
             build_notice=self.build_notice,
             notify=self.notify,
             publish=self.publish,
+            sla=self.sla,
         )
         if poller and self.term is not None:
             writer.fence(self.term())

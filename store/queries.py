@@ -11,13 +11,9 @@ from sqlalchemy import Connection, RowMapping, and_, or_, select
 
 from ticketd.routing.model import OPEN_STATUSES, REVIEWABLE, Status, TicketView
 from ticketd.routing.schedule import Window
+from ticketd.routing.ticket_json import iso
 from ticketd.store.lookup import ticket_view
-from ticketd.store.schema import events, inbound, tickets
-
-
-def iso(at: datetime | None) -> str | None:
-    """ISO 8601 UTC with a ``Z``."""
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
+from ticketd.store.schema import inbound, tickets
 
 
 def ticket_dict(row: RowMapping) -> dict[str, Any]:
@@ -42,20 +38,6 @@ def find_ticket(connection: Connection, tracking: str) -> RowMapping | None:
     return (
         connection.execute(select(tickets).where(tickets.c.tracking == tracking)).mappings().first()
     )
-
-
-def ticket_events(connection: Connection, ticket_id: int) -> list[dict[str, Any]]:
-    query = select(events).where(events.c.ticket_id == ticket_id).order_by(events.c.id)
-    return [
-        {
-            "type": row.type,
-            "at": iso(row.at),
-            "actor": row.actor,
-            "public": row.public,
-            "summary": row.summary,
-        }
-        for row in connection.execute(query)
-    ]
 
 
 def list_tickets(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from ticketd.routing.ticket_json import iso, staff_ticket_object
 from ticketd.store import inbound, leadership, queries, staff_auth
 from ticketd.store.inbound import Claimed, Position
 from ticketd.store.keyvalue import get_value
 from ticketd.store.outbox import QueuedMail
+from ticketd.store.staff_ticket import staff_ticket
 
 __all__ = ["Claimed", "Position", "QueuedMail", "Reader"]
 
@@ -31,14 +34,10 @@ class Reader:
     def mark(self, key: str) -> str | None:
         return get_value(self.connection, key)
 
-    def ticket(self, tracking: str) -> dict[str, Any] | None:
-        """The contract's ticket object with its events, or None."""
-        row = queries.find_ticket(self.connection, tracking)
-        if row is None:
-            return None
-        data = queries.ticket_dict(row)
-        data["events"] = queries.ticket_events(self.connection, row["id"])
-        return data
+    def ticket(self, tracking: str, now: datetime) -> dict[str, Any] | None:
+        """The contract's whole ticket object (``staff_ticket_object``), or None."""
+        found = staff_ticket(self.connection, tracking, now)
+        return staff_ticket_object(found) if found else None
 
     def tickets(
         self, *, status: str | None = None, owner: str | None = None
@@ -49,14 +48,14 @@ class Reader:
     def quarantine(self) -> list[dict[str, Any]]:
         """Held and quarantined messages, oldest first."""
         return [
-            {**dict(r), "received_at": queries.iso(r["received_at"])}
+            {**dict(r), "received_at": iso(r["received_at"])}
             for r in queries.quarantine(self.connection)
         ]
 
     def held(self, inbound_id: int) -> dict[str, Any] | None:
         """One held or quarantined message's row, or None."""
         row = queries.quarantined(self.connection, inbound_id)
-        return {**dict(row), "received_at": queries.iso(row["received_at"])} if row else None
+        return {**dict(row), "received_at": iso(row["received_at"])} if row else None
 
     def poller(self) -> str | None:
         """The last elected poller (``host:pid``), or None."""

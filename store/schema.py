@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -56,6 +57,36 @@ def _at(name: str, nullable: bool = False) -> Column[datetime]:
     return Column(name, UTCDateTime(), nullable=nullable)
 
 
+QUEUED = "status IN ('open', 'pending', 'waiting') AND merged_into IS NULL"
+"""The rows of the queue's open tabs (the partial indexes' predicate)."""
+QUEUE_SORTS = {"created": "created_at", "due": "first_response_due_at", "updated": "updated_at"}
+
+
+def queue_indexes() -> list[Index]:
+    """The indexes each tab and sort of the staff queue reads in order: the open tickets
+    (all, or by owner), their counts by owner and status, tickets by status, a customer's
+    and a domain's history, and the recently resolved."""
+    found = []
+    for name, column in QUEUE_SORTS.items():
+        found += [
+            _queued(f"ix_tickets_queue_{name}", column, "id"),
+            _queued(f"ix_tickets_queue_owner_{name}", "owner", column, "id"),
+            Index(f"ix_tickets_status_{name}", "status", column, "id"),
+        ]
+    return [
+        *found,
+        _queued("ix_tickets_queue_load", "owner", "status"),
+        Index("ix_tickets_requester", "requester_email", "created_at", "id"),
+        Index("ix_tickets_domain", "requester_domain", "created_at", "id"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
+    ]
+
+
+def _queued(name: str, *columns: str) -> Index:
+    """A partial index over the open tabs' tickets."""
+    return Index(name, *columns, sqlite_where=text(QUEUED), postgresql_where=text(QUEUED))
+
+
 tickets = Table(
     "tickets",
     metadata,
@@ -80,9 +111,12 @@ tickets = Table(
     _at("sla_breached_at", True),
     _at("resolved_at", True),
     _at("last_customer_at", True),
+    _at("first_response_due_at", True),
+    Column("requester_domain", String(255), nullable=False, server_default=""),
     Index("ix_tickets_owner_status", "owner", "status"),
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_fingerprint", "fingerprint", "created_at"),
+    *queue_indexes(),
 )
 
 messages = Table(

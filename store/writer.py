@@ -47,8 +47,16 @@ from ticketd.routing.effects import (
     Suppressed,
     Target,
 )
-from ticketd.routing.model import OPEN_STATUSES, EventKind, InboundState, Status, TicketView
+from ticketd.routing.model import (
+    OPEN_STATUSES,
+    EventKind,
+    InboundState,
+    Priority,
+    Status,
+    TicketView,
+)
 from ticketd.routing.schedule import Window
+from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, search, staff_auth
@@ -134,12 +142,14 @@ class Writer:
         build_notice: BuildNotice | None = None,
         notify: bool = True,
         publish: Publish | None = None,
+        sla: SlaPolicy = DEFAULT_SLA,
     ) -> None:
         self.connection = connection
         self.now = now
         self.build_notice = build_notice
         self.notify = notify
         self.publish = publish
+        self.sla = sla
         self.cache = BatchCache()
         self.lookup = SqlLookup(connection, self.cache)
         self.touched: set[int] = set()
@@ -213,7 +223,7 @@ class Writer:
                 self._change_status(ticket.id, status, reason, effect.actor or SYSTEM_ACTOR)
                 return ticket.id
             case SetPriority(ticket=ticket, priority=priority, actor=actor):
-                self._update(ticket.id, priority=priority.value)
+                self._set_priority(ticket.id, priority)
                 self._event(ticket.id, EventKind.PRIORITY_CHANGED, priority, actor, value=priority)
                 return ticket.id
             case SetType(ticket=ticket, type=kind, actor=actor):
@@ -279,12 +289,14 @@ class Writer:
             "subject": effect.subject[:1000],
             "requester_email": effect.requester.email,
             "requester_name": effect.requester.name[:200],
+            "requester_domain": effect.requester.email.rpartition("@")[2].lower()[:255],
             "owner": None,
             "language": effect.language,
             "fingerprint": effect.fingerprint,
             "created_at": now,
             "updated_at": now,
             "last_customer_at": now,
+            "first_response_due_at": self.sla.first_response_due(now, effect.priority),
         }
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
@@ -310,6 +322,16 @@ class Writer:
         for follower in effect.followers:
             self._add_follower(ticket_id, follower, effect.requester.email)
         return ticket_id
+
+    def _set_priority(self, ticket_id: int, priority: Priority) -> None:
+        """A new priority, and the first-response due time it implies while unanswered."""
+        row = self.ticket_row(ticket_id)
+        values: dict[str, Any] = {"priority": priority.value}
+        if row["first_response_at"] is None:
+            values["first_response_due_at"] = self.sla.first_response_due(
+                row["created_at"], priority
+            )
+        self._update(ticket_id, **values)
 
     def _add_follower(self, ticket_id: int, follower: Address, actor: str) -> None:
         key = (followers.c.ticket_id == ticket_id) & (followers.c.email == follower.email)
@@ -407,7 +429,7 @@ class Writer:
         self._files[ticket_id] = files
         self._event(ticket_id, EventKind.REPLY_SENT, "", actor, public=True, message_ref=ref)
         if self.ticket_row(ticket_id)["first_response_at"] is None:
-            self._update(ticket_id, first_response_at=self.now())
+            self._update(ticket_id, first_response_at=self.now(), first_response_due_at=None)
         else:
             self._update(ticket_id)
 
@@ -422,10 +444,10 @@ class Writer:
         self._event(target_id, EventKind.DUPLICATE, f"{tracking} merged into this ticket", actor)
 
     def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
-        self._store_message(incoming, ticket_id, public=False)
+        ref = self._store_message(incoming, ticket_id, public=False)
         self._update(ticket_id, duplicate_count=tickets.c.duplicate_count + 1)
         author = incoming.msg.from_addr.email if incoming.msg.from_addr else ""
-        self._event(ticket_id, EventKind.DUPLICATE, reason, actor=author)
+        self._event(ticket_id, EventKind.DUPLICATE, reason, actor=author, message_ref=ref)
 
     def _store_message(self, incoming: Incoming, ticket_id: int, public: bool) -> int:
         msg = incoming.msg
@@ -530,7 +552,7 @@ class Writer:
         elif before not in OPEN_STATUSES and status in OPEN_STATUSES:
             self._count(row["owner"], +1)
         values: dict[str, Any] = {"status": status.value}
-        if status == Status.RESOLVED:
+        if status == Status.RESOLVED or (status == Status.CLOSED and before in OPEN_STATUSES):
             values["resolved_at"] = self.now()
         self._update(ticket_id, **values)
         summary = f"{before.value} → {status.value}: {reason}"

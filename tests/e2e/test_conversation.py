@@ -118,6 +118,10 @@ def test_cc_colleagues_follow_the_ticket_and_get_replies_and_status_mail(desk: D
     desk.feed(mail(f"Lee <{LEE}>", f"Re: [{number}]", "저도 같은 문제가 다시 생겼습니다."))
     shown = desk.ticket(number)
     assert shown["status"] == "open"  # a follower's mail is a customer message: it reopens
+    assert shown["followers"] == [{"email": LEE, "name": "Lee"}]
+    assert shown["version"] == shown["events"][-1]["id"] and shown["code"] is None
+    texts = [e["text"] for e in shown["events"] if e["type"] == "reply_sent"]
+    assert texts == ["로그 확인 후 해결했습니다."]
     assert any(e["type"] == "customer_message" and e["public"] for e in desk.events(number)[-3:])
 
 
