@@ -8,7 +8,6 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import uvicorn
 from sqlalchemy import Engine
@@ -19,19 +18,12 @@ from ticketd.daemon.supervisor import WorkerState
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
 from ticketd.routing.resend import resend_link
-from ticketd.routing.views import AttachmentFile
-from ticketd.routing.workspace import (
-    QueuePage,
-    QueueQuery,
-    SearchHit,
-    StaffTicket,
-    StaffUser,
-)
 from ticketd.store import health
 from ticketd.store.attachments import SqlAttachmentReader
 from ticketd.store.db import Store, make_engine
 from ticketd.store.pages import SqlTicketReader
 from ticketd.store.staff_access import SqlStaffAccess
+from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
 from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.ports import Searcher, StaffReader
@@ -139,25 +131,6 @@ def _relay(state: RelayState | None, problems: list[str]) -> dict[str, object] |
     }
 
 
-class PendingWorkspace:
-    """``StaffReader`` and ``Searcher`` until the store's workspace reads and search index
-    are wired in: an empty queue and no hits."""
-
-    def queue(self, viewer: StaffUser, query: QueueQuery, now: datetime) -> QueuePage:
-        return QueuePage((), None, {})
-
-    def ticket(self, tracking: str, now: datetime) -> StaffTicket | None:
-        return None
-
-    def attachment(self, tracking: str, attachment_id: int) -> AttachmentFile | None:
-        return None
-
-    def search(
-        self, query: str, cursor: str | None, limit: int, now: datetime
-    ) -> tuple[tuple[SearchHit, ...], str | None]:
-        return (), None
-
-
 def staff_site(components: Components, reader: StaffReader, searcher: Searcher) -> StaffSite:
     """The workspace wired to the store: sign-in links through the outbox, sessions and
     tokens resolved against the configuration's engineers, on the store's clock."""
@@ -191,7 +164,10 @@ def build_web_app(
     reader_engine = make_engine(components.config.database.url, read_only=True)
     probe = ServiceHealth(reader_engine, state or ServiceState(), components.store)
     reader = SqlTicketReader(reader_engine, pages.facts, pages.generation)
-    staff_reader, searcher = workspace or (PendingWorkspace(), PendingWorkspace())
+    if workspace is None:
+        views = SqlStaffReader(reader_engine, components.config.engineers)
+        workspace = (views, views)
+    staff_reader, searcher = workspace
     staff = staff_site(components, staff_reader, searcher)
     return create_app(
         components.page_renderer.settings,

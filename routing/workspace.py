@@ -13,6 +13,12 @@ from ticketd.routing.model import EngineerInfo, Priority, Role, Status
 from ticketd.routing.sla import REMINDER_FRACTION
 
 OPEN_STATUSES = (Status.OPEN, Status.PENDING, Status.WAITING)
+
+
+class BadCursor(ValueError):
+    """A paging cursor the queue or the search did not hand out (or for another sort)."""
+
+
 RESOLVED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 RECENTLY_RESOLVED = timedelta(days=7)
 """How far back the ``resolved`` tab looks."""

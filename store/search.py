@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from ticketd.routing.workspace import BadCursor
 from ticketd.store.schema import messages, search_documents, tickets
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,6 @@ _SPAN = literal_column(str(DOC_SPAN), BigInteger)
 _RANK = case(
     *((search_documents.c.kind == kind, literal_column(str(i))) for i, kind in enumerate(KINDS)),
 )
-
-
-class BadCursor(ValueError):
-    """A cursor this index did not hand out."""
 
 
 @dataclass(frozen=True, slots=True)

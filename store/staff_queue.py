@@ -32,6 +32,7 @@ from sqlalchemy import (
 from ticketd.routing.model import EngineerInfo, Priority, Status
 from ticketd.routing.workspace import (
     RECENTLY_RESOLVED,
+    BadCursor,
     QueuePage,
     QueueQuery,
     QueueRow,
@@ -69,10 +70,6 @@ SORT_COLUMN = {
     Sort.SLA: tickets.c.first_response_due_at,
     Sort.ACTIVITY: tickets.c.updated_at,
 }
-
-
-class BadCursor(ValueError):
-    """A cursor this queue did not hand out (or for another sort)."""
 
 
 def queue_row(row: Any, now: datetime) -> QueueRow:

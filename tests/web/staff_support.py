@@ -149,9 +149,16 @@ class Desk:
 
 
 @contextlib.contextmanager
-def desk(root: Path, *, extra: str = "", base_url: str = "http://127.0.0.1:8080") -> Iterator[Desk]:
+def desk(
+    root: Path,
+    *,
+    extra: str = "",
+    base_url: str = "http://127.0.0.1:8080",
+    stored: bool = False,
+) -> Iterator[Desk]:
     """A ticketd in ``root`` (the lane's database, Maildir outbound) and a client of its
-    web app; ``base_url`` replaces the config's."""
+    web app; ``base_url`` replaces the config's; ``stored``: the workspace reads the
+    database (else an in-memory list of rows)."""
     ws = write_config(root, extra=extra)
     text = ws.config.read_text(encoding="utf-8")
     ws.config.write_text(text.replace("http://127.0.0.1:8080", base_url), encoding="utf-8")
@@ -159,7 +166,7 @@ def desk(root: Path, *, extra: str = "", base_url: str = "http://127.0.0.1:8080"
     clock = MovingClock()
     components.store.now = clock.now
     memory = MemoryWorkspace([row()])
-    app = build_web_app(components, workspace=(memory, memory))
+    app = build_web_app(components, workspace=None if stored else (memory, memory))
     scheme = base_url.partition(":")[0]
     try:
         with TestClient(app, base_url=f"{scheme}://testserver", follow_redirects=False) as client:

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ticketd.routing.commands import TYPES
 from ticketd.routing.model import Priority, Status
 from ticketd.routing.signin import LinkState, safe_next
-from ticketd.routing.workspace import QueuePage, SearchHit, Sort, Tab
+from ticketd.routing.workspace import BadCursor, QueuePage, SearchHit, Sort, Tab
 from ticketd.web.forms import FIELD, FormGuard
 from ticketd.web.ports import WebSettings
 from ticketd.web.ratelimit import RateLimiter
@@ -189,8 +189,16 @@ class StaffSite:
     async def queue(self, request: Request, viewer: Viewer) -> Response:
         """One page of a tab, with every tab's count; bad filters are named and left out."""
         filters = self.filters(request)
+        try:
+            page: QueuePage = await run_in_threadpool(
+                self.reader.queue, viewer.user, filters.query, self.now()
+            )
+        except BadCursor:
+            filters = filters.from_the_start()
+            page = await run_in_threadpool(
+                self.reader.queue, viewer.user, filters.query, self.now()
+            )
         query = filters.query
-        page: QueuePage = await run_in_threadpool(self.reader.queue, viewer.user, query, self.now())
         params = request.query_params
         tabs = [
             (tab, page.counts.get(tab, 0), _url("/staff/", params, tab=tab.value, cursor=None))
@@ -222,9 +230,15 @@ class StaffSite:
         hits: Sequence[SearchHit] = ()
         following = None
         if filters.words:
-            hits, following = await run_in_threadpool(
-                self.searcher.search, filters.words, filters.query.cursor, PAGE_SIZE, self.now()
-            )
+            try:
+                hits, following = await run_in_threadpool(
+                    self.searcher.search, filters.words, filters.query.cursor, PAGE_SIZE, self.now()
+                )
+            except BadCursor:
+                filters = filters.from_the_start()
+                hits, following = await run_in_threadpool(
+                    self.searcher.search, filters.words, None, PAGE_SIZE, self.now()
+                )
         params = request.query_params
         return self.render.page(
             request,
@@ -252,13 +266,17 @@ class StaffSite:
                 headers=NO_STORE,
             )
         query = filters.query
-        if filters.words:
-            hits, following = await run_in_threadpool(
-                self.searcher.search, filters.words, query.cursor, query.limit, self.now()
-            )
-            rows = [hit.row for hit in hits if matches(hit.row, query)]
-        else:
-            page = await run_in_threadpool(self.reader.queue, viewer.user, query, self.now())
-            rows, following = list(page.rows), page.next
+        try:
+            if filters.words:
+                hits, following = await run_in_threadpool(
+                    self.searcher.search, filters.words, query.cursor, query.limit, self.now()
+                )
+                rows = [hit.row for hit in hits if matches(hit.row, query)]
+            else:
+                page = await run_in_threadpool(self.reader.queue, viewer.user, query, self.now())
+                rows, following = list(page.rows), page.next
+        except BadCursor:
+            body = {"error": "bad parameters", "problems": ["bad_cursor"]}
+            return JSONResponse(body, 400, headers=NO_STORE)
         body = {"tickets": [ticket_object(row) for row in rows], "next": following}
         return JSONResponse(body, headers=NO_STORE)

@@ -4,7 +4,7 @@ named (a key of the interface strings) and left out; nothing typed can raise."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from ticketd.routing.workspace import QueueQuery, QueueRow, Sort, Tab
 
 MAX_TEXT = 320
 MAX_QUERY = 200
+MAX_LIMIT = 200
 _ADDRESS = re.compile(r"[^\s@<>\"]{1,64}@[^\s@<>\"]{1,255}")
 _DOMAIN = re.compile(r"@[A-Za-z0-9.-]{1,253}")
 _CURSOR = re.compile(r"[A-Za-z0-9._~=:,+/-]{1,400}")
@@ -30,6 +31,11 @@ class Filters:
     query: QueueQuery
     words: str
     problems: tuple[str, ...]
+
+    def from_the_start(self) -> Filters:
+        """The same filters from the first page: the cursor was not one the reader gave."""
+        problems = tuple(dict.fromkeys((*self.problems, "bad_cursor")))
+        return Filters(replace(self.query, cursor=None), self.words, problems)
 
 
 def _choice(kind: type[E], text: str | None, problem: str, problems: list[str]) -> E | None:
@@ -70,8 +76,14 @@ def _statuses(params: QueryParams, problems: list[str]) -> tuple[Status, ...]:
 
 def read_filters(params: QueryParams, zone: ZoneInfo, default_tab: Tab, limit: int = 50) -> Filters:
     """The query the parameters ask for; dates are whole days in the service's timezone
-    (``until`` included)."""
+    (``until`` included); ``limit`` (1 to ``MAX_LIMIT``) replaces the page size."""
     problems: list[str] = []
+    asked = params.get("limit")
+    if asked is not None:
+        if asked.isdigit() and 1 <= int(asked) <= MAX_LIMIT:
+            limit = int(asked)
+        else:
+            problems.append("bad_limit")
     tab = _choice(Tab, params.get("tab"), "bad_tab", problems) or default_tab
     sort = _choice(Sort, params.get("sort"), "bad_sort", problems) or Sort.AGE
     priority = _choice(Priority, params.get("priority"), "bad_priority", problems)
