@@ -202,13 +202,18 @@ def measure(path: str, config: Path, command: list[str], truth: Truth) -> Result
 
 
 class _CountingSink:
-    """An aiosmtpd handler that accepts and counts every message."""
+    """An aiosmtpd handler that accepts and counts every message, and keeps when mail first
+    reached each recipient (``time.monotonic()``)."""
 
     def __init__(self) -> None:
         self.received = 0
+        self.arrivals: dict[str, float] = {}
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        now = time.monotonic()
         self.received += 1
+        for recipient in envelope.rcpt_tos:
+            self.arrivals.setdefault(recipient.lower(), now)
         return "250 OK"
 
 
