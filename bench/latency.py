@@ -48,6 +48,7 @@ from tests.fixtures.dovecot import DovecotServer, running_dovecot
 from tests.netutil import free_port, wait_for_port
 
 PATHS = ("IMAP IDLE", "SMTP listener")
+Send = Callable[[bytes, str], object]  # (message, sender): returns once the server accepted
 ACK_TIMEOUT = 300.0
 
 
@@ -77,9 +78,7 @@ def claim(sender: str, index: int) -> bytes:
 class Prober:
     """Sends a claim every ``interval`` seconds down one path until told to stop."""
 
-    def __init__(
-        self, path: str, send: Callable[[bytes, str], None], importing: Callable[[], bool]
-    ) -> None:
+    def __init__(self, path: str, send: Send, importing: Callable[[], bool]) -> None:
         self.path = path
         self.send = send
         self.importing = importing
@@ -105,13 +104,13 @@ class Prober:
             stop.wait(interval)
 
 
-def _imap_sender(server: DovecotServer) -> tuple[Callable[[bytes, str], None], Callable[[], None]]:
+def _imap_sender(server: DovecotServer) -> tuple[Send, Callable[[], object]]:
     client = IMAPClient(server.host, port=server.port, ssl=False, timeout=60)
     client.login(server.user, server.password)
     return (lambda data, _sender: client.append("INBOX", data, flags=())), client.logout
 
 
-def _smtp_sender(port: int) -> tuple[Callable[[bytes, str], None], Callable[[], None]]:
+def _smtp_sender(port: int) -> tuple[Send, Callable[[], object]]:
     client = smtplib.SMTP("127.0.0.1", port, timeout=60)
     return (lambda data, sender: client.sendmail(sender, [SUPPORT], data)), client.quit
 

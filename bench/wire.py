@@ -24,13 +24,10 @@ class Command:
 
     @property
     def verb(self) -> str:
-        """The IMAP command word (``EXAMINE``, ``UID``, ``IDLE``), or the line for ``DONE``."""
-        words = self.line.split()
-        return (
-            (words[1] if len(words) > 1 else words[0] if words else b"")
-            .decode("ascii", "replace")
-            .upper()
-        )
+        """The IMAP command word after the tag (``EXAMINE``, ``IDLE``), or a bare ``DONE``."""
+        words = self.line.split(maxsplit=2)
+        word = words[1] if len(words) > 1 else words[0] if words else b""
+        return word.decode("ascii", "replace").upper()
 
 
 @dataclass
