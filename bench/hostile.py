@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bench.ingest import _ticketd, write_config
+from bench.ingest import ticketd_argv, write_config
 from tests.netutil import free_port, wait_for_port
 from ticketd.mail.parse import parse
 
@@ -331,7 +331,7 @@ def _feed(port: int, messages: Iterator[Hostile], refused: Counter[str]) -> int:
 
 
 def _json(config: Path, *args: str) -> list[dict[str, object]]:
-    done = subprocess.run(_ticketd(config, *args, "--json"), capture_output=True, check=True)
+    done = subprocess.run(ticketd_argv(config, *args, "--json"), capture_output=True, check=True)
     return list(json.loads(done.stdout))
 
 
@@ -353,9 +353,9 @@ def run(count: int, seed: int, workdir: Path) -> int:
         out.write(f'\n[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n')
         out.write(f"max_message_size = {40 * MIB}\n")
     web_listen = tomllib.loads(config.read_text())["web"]["listen"]
-    subprocess.run(_ticketd(config, "init"), check=True, capture_output=True)
+    subprocess.run(ticketd_argv(config, "init"), check=True, capture_output=True)
     log = (workdir / "daemon.log").open("wb")
-    daemon = subprocess.Popen(_ticketd(config, "run"), stdout=log, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen(ticketd_argv(config, "run"), stdout=log, stderr=subprocess.STDOUT)
     wait_for_port(smtp_port, 60)
     web, stop = Web([], Counter()), threading.Event()
     poller = threading.Thread(target=_poll, args=(f"http://{web_listen}", daemon.pid, web, stop))

@@ -94,13 +94,21 @@ def _toml(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_config(workdir: Path, outbound: dict[str, Any], mailbox: dict[str, Any] | None) -> Path:
-    """A ticketd config in ``workdir``: SQLite there, 4 engineers, web on a free port."""
+def write_config(
+    workdir: Path,
+    outbound: dict[str, Any],
+    mailbox: dict[str, Any] | None,
+    *,
+    database_url: str | None = None,
+    extra: dict[str, dict[str, Any]] | None = None,
+) -> Path:
+    """A ticketd config in ``workdir``: SQLite there (or ``database_url``), 4 engineers, web
+    on a free port, plus the ``extra`` sections (``{"[smtp_listener]": {...}}``)."""
     port = free_port()
     sections: list[tuple[str, dict[str, Any]]] = [
         ("[service]", {"name": "Bench Support", "tracking_prefix": "SUP", "language": "ko",
                        "timezone": "Asia/Seoul", "address": SUPPORT}),
-        ("[database]", {"url": f"sqlite:///{workdir / 'ticketd.db'}"}),
+        ("[database]", {"url": database_url or f"sqlite:///{workdir / 'ticketd.db'}"}),
         ("[outbound]", {"from": f"Bench Support <{SUPPORT}>", **outbound}),
         ("[web]", {"listen": f"127.0.0.1:{port}", "base_url": f"http://127.0.0.1:{port}",
                    "secret_key": secrets.token_hex(32)}),
@@ -109,6 +117,7 @@ def write_config(workdir: Path, outbound: dict[str, Any], mailbox: dict[str, Any
     ]  # fmt: skip
     if mailbox is not None:
         sections.append(("[mailbox]", {"address": SUPPORT, **mailbox}))
+    sections += list((extra or {}).items())
     sections += [
         ("[[engineers]]", {"email": email, "name": name, "role": role, "teams": ["general"],
                            "available": True})
@@ -122,14 +131,14 @@ def write_config(workdir: Path, outbound: dict[str, Any], mailbox: dict[str, Any
     return config
 
 
-def _ticketd(config: Path, *args: str) -> list[str]:
+def ticketd_argv(config: Path, *args: str) -> list[str]:
     executable = shutil.which("ticketd")
     if executable is None:
         raise BenchError("ticketd is not on PATH: pip install -e . first")
     return [executable, "--config", str(config), *args]
 
 
-def _check(argv: list[str], log: Path) -> str:
+def run_checked(argv: list[str], log: Path) -> str:
     """Run ``argv`` untimed and return its stdout; its stderr goes to ``log``."""
     with log.open("ab") as err:
         done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=err, check=False)
@@ -152,7 +161,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def _timed(argv: list[str], log: Path) -> tuple[float, float]:
+def timed(argv: list[str], log: Path) -> tuple[float, float]:
     """Run ``argv`` to its end: wall seconds and its own peak RSS in MiB."""
     peak = log.with_suffix(".peak")
     with log.open("ab") as out:
@@ -169,15 +178,15 @@ def _timed(argv: list[str], log: Path) -> tuple[float, float]:
     return seconds, int(peak.read_text()) / 1024  # ru_maxrss is in KiB on Linux
 
 
-def _measure(path: str, config: Path, command: list[str], truth: Truth) -> Result:
+def measure(path: str, config: Path, command: list[str], truth: Truth) -> Result:
     """Create the database, time ``command``, then count the tickets it made."""
     log = config.parent / "ticketd.log"
-    _check(_ticketd(config, "check-config"), log)
-    _check(_ticketd(config, "init"), log)
-    seconds, rss = _timed(_ticketd(config, *command), log)
+    run_checked(ticketd_argv(config, "check-config"), log)
+    run_checked(ticketd_argv(config, "init"), log)
+    seconds, rss = timed(ticketd_argv(config, *command), log)
     phases = CYCLE.findall(log.read_text(errors="replace"))
     ingest, flush = (float(phases[-1][0]), float(phases[-1][1])) if phases else (None, None)
-    tickets = json.loads(_check(_ticketd(config, "ticket", "list", "--json"), log))
+    tickets = json.loads(run_checked(ticketd_argv(config, "ticket", "list", "--json"), log))
     duplicates = sum(t.get("duplicate_count", 0) for t in tickets)
     return Result(
         path,
@@ -193,13 +202,18 @@ def _measure(path: str, config: Path, command: list[str], truth: Truth) -> Resul
 
 
 class _CountingSink:
-    """An aiosmtpd handler that accepts and counts every message."""
+    """An aiosmtpd handler that accepts and counts every message, and keeps when mail first
+    reached each recipient (``time.monotonic()``)."""
 
     def __init__(self) -> None:
         self.received = 0
+        self.arrivals: dict[str, float] = {}
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        now = time.monotonic()
         self.received += 1
+        for recipient in envelope.rcpt_tos:
+            self.arrivals.setdefault(recipient.lower(), now)
         return "250 OK"
 
 
@@ -221,7 +235,7 @@ def bench_import(n: int, base: Path, seed: int) -> Result:
     truth = write_corpus(n, workdir / "corpus", "mbox", seed)
     config = write_config(workdir, {"transport": "maildir", "maildir": "outbox"}, None)
     corpus = workdir / "corpus" / CORPUS_NAMES["mbox"]
-    return _measure("import", config, ["import", str(corpus)], truth)
+    return measure("import", config, ["import", str(corpus)], truth)
 
 
 def bench_imap(n: int, base: Path, seed: int) -> list[Result]:
@@ -247,7 +261,7 @@ def bench_imap(n: int, base: Path, seed: int) -> list[Result]:
             workdir = base / f"imap-{n}" / path.replace(", ", "-").replace(" ", "-")
             workdir.mkdir()
             config = write_config(workdir, outbound, mailbox)
-            result = _measure(path, config, ["run", "--once"], truth)
+            result = measure(path, config, ["run", "--once"], truth)
             outbox = [f for f in (workdir / "outbox").rglob("*") if f.is_file()]
             sent = sink.received if outbound["transport"] == "smtp" else len(outbox)
             results.append(dataclasses.replace(result, sent=sent))

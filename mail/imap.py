@@ -310,16 +310,22 @@ def watch(
     rng: random.Random | None = None,
 ) -> None:
     """Poll, hand each batch over (the caller commits it with its checkpoint), wait, repeat;
-    reconnect with backoff on transient errors, until ``stop`` is set."""
+    reconnect with backoff on transient errors, until ``stop`` is set.
+
+    After a poll that fetched, poll again before waiting: mail that arrived meanwhile was
+    announced in the answers to the FETCH commands, which nobody reads, and IDLE announces
+    only what is still unannounced, so waiting would leave it until the next mail came."""
     delays = reconnect_delays(rng=rng)
     while not stop.is_set():
         try:
+            fetched = False
             for batch in watcher.poll(load_checkpoint(), start_now=start_now):
                 handle_batch(batch)
+                fetched = True
                 if stop.is_set():
                     return
             delays = reconnect_delays(rng=rng)
-            if watcher.wait(stop):
+            if not fetched and watcher.wait(stop):
                 return
         except TransientImapError as exc:
             delay = next(delays)

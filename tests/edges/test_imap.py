@@ -14,11 +14,13 @@ from tests.builders import claim
 from tests.fixtures.dovecot import DovecotServer
 from ticketd.mail.imap import (
     Checkpoint,
+    FetchedBatch,
     ImapSettings,
     MailboxWatcher,
     PermanentImapError,
     TransientImapError,
     reconnect_delays,
+    watch,
 )
 
 pytestmark = pytest.mark.dovecot
@@ -207,3 +209,34 @@ def test_idle_notices_at_once_a_server_that_goes_away(dovecot: DovecotServer) ->
     waiting.join(timeout=10)
     assert [type(o) for o in outcome] == [TransientImapError]
     assert not watcher.state.connected and watcher.state.last_error
+
+
+def test_mail_that_arrives_while_a_poll_fetches_does_not_wait_for_the_next_mail(
+    dovecot: DovecotServer,
+) -> None:
+    """Dovecot announces mail that arrives during a poll in the answers to that poll's FETCH,
+    which the watcher does not read, and IDLE announces only what is still unannounced: so
+    after a poll that fetched, the watcher looks again before it waits."""
+    dovecot.deliver_many([claim(subject="first"), claim(subject="second")])
+    watcher = MailboxWatcher(settings(dovecot, poll_interval=60), batch_size=1)
+    handled: list[int] = []
+    position: list[Checkpoint | None] = [None]
+    stop = threading.Event()
+
+    def handle(batch: FetchedBatch) -> None:
+        handled.extend(m.uid for m in batch.messages)
+        position[0] = batch.checkpoint
+        if handled == [1]:  # the second message is still to be fetched
+            dovecot.append("INBOX", claim(subject="third"))
+        if 3 in handled:
+            stop.set()
+
+    thread = threading.Thread(
+        target=watch, args=(watcher, lambda: position[0], handle, stop), kwargs={"start_now": False}
+    )
+    thread.start()
+    thread.join(15)
+    stop.set()
+    thread.join(5)
+    watcher.close()
+    assert handled == [1, 2, 3]
