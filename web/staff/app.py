@@ -276,7 +276,7 @@ class StaffSite:
                 page = await run_in_threadpool(self.reader.queue, viewer.user, query, self.now())
                 rows, following = list(page.rows), page.next
         except BadCursor:
-            body = {"error": "bad parameters", "problems": ["bad_cursor"]}
-            return JSONResponse(body, 400, headers=NO_STORE)
+            refused = {"error": "bad parameters", "problems": ["bad_cursor"]}
+            return JSONResponse(refused, 400, headers=NO_STORE)
         body = {"tickets": [ticket_object(row) for row in rows], "next": following}
         return JSONResponse(body, headers=NO_STORE)
