@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from ticketd.routing.commands import Command, CommandBlock, CommandName, parse_commands
 
@@ -35,6 +36,16 @@ class Macro:
         """The text in the ticket's language, else the other one."""
         texts = (self.text_en, self.text_ko) if language == "en" else (self.text_ko, self.text_en)
         return texts[0] if texts[0].strip() else texts[1]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMacro:
+    """A saved reply as the workspace lists it."""
+
+    macro: Macro
+    updated_by: str
+    updated_at: datetime
+    retired: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,29 +3,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select, update
 
-from ticketd.routing.macros import Macro, macro_key
+from ticketd.routing.macros import Macro, StoredMacro, macro_key
 from ticketd.store.schema import macros
 
 if TYPE_CHECKING:
     from ticketd.store.db import Store
 
 IN_USE = macros.c.retired_at.is_(None)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMacro:
-    """A saved reply as the workspace lists it."""
-
-    macro: Macro
-    updated_by: str
-    updated_at: datetime
-    retired: bool
 
 
 def _macro(row: object) -> Macro:
