@@ -20,12 +20,16 @@ from ticketd.mail.imap import WatcherState
 from ticketd.routing.resend import resend_link
 from ticketd.store import health
 from ticketd.store.attachments import SqlAttachmentReader
+from ticketd.store.availability import SqlAvailability
 from ticketd.store.db import Store, make_engine
+from ticketd.store.macros import SqlMacros
 from ticketd.store.pages import SqlTicketReader
 from ticketd.store.staff_access import SqlStaffAccess
 from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
 from ticketd.web.staff.app import StaffSite, staff_mount
+from ticketd.web.staff.availability import AvailabilityPages
+from ticketd.web.staff.macros import MacroPages
 from ticketd.web.staff.ports import Searcher, StaffReader
 
 
@@ -169,6 +173,16 @@ def build_web_app(
         workspace = (views, views)
     staff_reader, searcher = workspace
     staff = staff_site(components, staff_reader, searcher)
+    store = components.store
+    macros = MacroPages(staff.auth, staff.render, SqlMacros(store))
+    availability = AvailabilityPages(
+        staff.auth,
+        staff.render,
+        SqlAvailability(store),
+        lambda: components.config.engineers,
+        components.config.service.timezone,
+        lambda: store.now(),
+    )
     return create_app(
         components.page_renderer.settings,
         reader,
@@ -178,7 +192,7 @@ def build_web_app(
         metrics=probe,
         clock=time.monotonic,
         close=reader.close,
-        staff=[staff_mount([staff.routes()])],
+        staff=[staff_mount([staff.routes(), macros.routes(), availability.routes()])],
     )
 
 

@@ -113,6 +113,7 @@ def routing_context(config: Config) -> RoutingContext:
         trusted_authserv_ids=tuple(config.security.trusted_authserv_ids),
         secret_key=config.web.secret_key,
         acknowledge_max_age_hours=config.ingest.acknowledge_max_age_hours,
+        base_url=config.web.base_url,
     )
 
 

@@ -16,7 +16,7 @@ from ticketd.routing.effects import (
     NoticeKind,
     QueueNotice,
 )
-from ticketd.routing.links import reply_token, status_token
+from ticketd.routing.links import reply_token, status_link
 from ticketd.routing.model import TicketView
 from ticketd.routing.signin import LINK_LIFETIME
 from ticketd.routing.views import NoticeContext
@@ -65,8 +65,7 @@ class NoticeFactory:
 
     def status_url(self, tracking: str) -> str:
         """The customer's status link, with its signed key."""
-        key = status_token(self.settings.secret_key, tracking)
-        return f"{self.settings.base_url.rstrip('/')}/t/{tracking}?k={key}"
+        return status_link(self.settings.base_url, self.settings.secret_key, tracking)
 
     def reply_address(self, engineer: str, tracking: str) -> Address:
         """The signed ``support+token@`` address that authenticates an engineer's reply."""

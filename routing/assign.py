@@ -1,12 +1,52 @@
-"""Owner assignment: routing rules first, then the least-loaded engineer on duty."""
+"""Owner assignment: routing rules first, then the least-loaded engineer on duty.
+
+Who is on duty: an engineer's stored availability (set in the workspace) when there is
+one, else the TOML ``available``. "Away until D" lasts through the day D in the
+service's timezone; from the next midnight there the engineer is on duty again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from ticketd.mail.message import InboundMessage
 from ticketd.routing.model import EngineerInfo, RoutingRuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """What an engineer (or a manager for them) set: away or not, and when away ends
+    (``back_at``, aware UTC; None: until they come back)."""
+
+    away: bool
+    back_at: datetime | None = None
+
+    def away_at(self, now: datetime) -> bool:
+        return self.away and (self.back_at is None or now < self.back_at)
+
+
+def back_at(until: date, timezone: str) -> datetime:
+    """The instant "away until ``until``" ends: the next midnight in ``timezone``."""
+    midnight = datetime.combine(until + timedelta(days=1), time(), ZoneInfo(timezone))
+    return midnight.astimezone(ZoneInfo("UTC"))
+
+
+def last_away_day(back: datetime, timezone: str) -> date:
+    """The "until" day of an absence ending at ``back`` (the inverse of ``back_at``)."""
+    return (back.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date()
+
+
+def on_duty(
+    engineers: Sequence[EngineerInfo], stored: Mapping[str, Availability], now: datetime
+) -> tuple[EngineerInfo, ...]:
+    """The engineers with ``available`` as it is at ``now``."""
+    return tuple(
+        replace(e, available=not stored[e.email].away_at(now)) if e.email in stored else e
+        for e in engineers
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +91,11 @@ def choose_owner(
     load: Mapping[str, int],
     last: str | None,
 ) -> Assignment:
-    """Decide the owner of a new ticket and say why."""
+    """Decide the owner of a new ticket and say why; a rule naming an engineer who is
+    away is passed over."""
+    away = {e.email for e in engineers if not e.available}
     for index, rule in enumerate(rules):
-        if not rule_matches(rule, msg):
+        if not rule_matches(rule, msg) or rule.owner in away:
             continue
         if rule.owner:
             return Assignment(rule.owner, f"routing rule {index + 1}: fixed owner")

@@ -34,6 +34,7 @@ class CommandName(enum.StrEnum):
     TIME = "time"
     HELP = "help"
     CC = "cc"
+    MACRO = "macro"
 
 
 NO_ARGUMENT = frozenset(
@@ -54,6 +55,7 @@ HELP_TEXT = "\n".join(
         "#type bug|feature|question",
         "#time DURATION               time worked, e.g. 45m or 1h30m",
         "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
+        "#macro NAME                  insert a saved reply (and the commands it carries)",
         "#help                        this list",
     )
 )

@@ -31,6 +31,7 @@ from ticketd.routing.effects import (
     SetPriority,
     SetType,
 )
+from ticketd.routing.macros import Expanded, expand, placeholder_values, uses_macros
 from ticketd.routing.model import EngineerInfo, EventKind, Priority, Role, Status, TicketRef
 from ticketd.routing.ports import Lookup
 
@@ -89,13 +90,18 @@ def plan_commands(
     lookup: Lookup,
     prefix: str,
     attachments: tuple[Attachment, ...] = (),
+    *,
+    status_link: str = "",
 ) -> Plan:
     """Effects of an authenticated engineer's mail (``attachments`` go with a public
-    reply); nothing at all if a guard fails."""
+    reply; ``status_link`` fills a saved reply's ``{status_link}``); nothing at all if a
+    guard fails or a saved reply is unknown."""
     plan = Plan()
     for line in block.refused:
         plan.refuse(line.line, line.reason)
-    guard_failure = _failed_guard(block.commands, ticket, engineers)
+    expanded = with_macros(block, actor, ticket, engineers, lookup, status_link)
+    block = expanded.block
+    guard_failure = expanded.problem or _failed_guard(block.commands, ticket, engineers)
     if guard_failure:
         plan.refused.extend(f"{c.line}  -- not applied: {guard_failure}" for c in block.commands)
         if block.reply:
@@ -105,6 +111,34 @@ def plan_commands(
         _one(command, actor, ticket, engineers, lookup, prefix, plan)
     _reply_or_note(block, actor, ticket, plan, attachments)
     return plan
+
+
+def with_macros(
+    block: CommandBlock,
+    actor: EngineerInfo,
+    ticket: TicketRef,
+    engineers: Sequence[EngineerInfo],
+    lookup: Lookup,
+    status_link: str,
+) -> Expanded:
+    """The mail with its ``#macro`` lines expanded (``routing.macros``); ``{owner_name}``
+    is the owner once the mail's commands (the macros' included) are applied."""
+    if not uses_macros(block):
+        return Expanded(block)
+
+    def values(commands: Sequence[Command]) -> dict[str, str]:
+        owner = ticket.owner
+        for command in commands:
+            if command.name == CommandName.ASSIGN:
+                target = find_engineer(engineers, command.argument)
+                owner = target.email if target else owner
+            elif command.name == CommandName.TAKE and owner is None:
+                owner = actor.email
+        owner_name = next((e.name for e in engineers if e.email == owner), "")
+        customer = ticket.requester_name or ticket.requester
+        return placeholder_values(customer, ticket.tracking, owner_name, status_link)
+
+    return expand(block, lookup.macros(), ticket.language, values)
 
 
 def _failed_guard(

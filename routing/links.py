@@ -31,6 +31,11 @@ def status_token(secret: str, tracking: str) -> str:
     return _b32(_mac(secret, "status", tracking)[:16])
 
 
+def status_link(base_url: str, secret: str, tracking: str) -> str:
+    """The customer's status link of ``tracking``, with its signed key."""
+    return f"{base_url.rstrip('/')}/t/{tracking}?k={status_token(secret, tracking)}"
+
+
 def verify_status_token(secret: str, tracking: str, token: str) -> bool:
     """True when ``token`` is the status token of ``tracking`` (constant-time compare)."""
     return _same(status_token(secret, tracking), token)

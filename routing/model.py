@@ -168,6 +168,7 @@ class TicketView:
             self.subject,
             self.language,
             tuple(f.email for f in self.followers),
+            self.requester.name,
         )
 
 
@@ -183,6 +184,7 @@ class TicketRef:
     subject: str
     language: str
     followers: tuple[str, ...] = ()
+    requester_name: str = ""
 
     def may_write(self, email: str) -> bool:
         """The requester and the followers write to the ticket as customers."""

@@ -17,7 +17,7 @@ from functools import cached_property
 
 from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing import tracking
-from ticketd.routing.assign import choose_owner
+from ticketd.routing.assign import choose_owner, on_duty
 from ticketd.routing.auth import authenticate
 from ticketd.routing.commands import parse_commands
 from ticketd.routing.dedupe import RESEND_WINDOW, claim_fingerprint
@@ -39,6 +39,7 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.engineer import plan_commands, rejected
 from ticketd.routing.limits import within_hourly_cap
+from ticketd.routing.links import status_link
 from ticketd.routing.model import (
     EngineerInfo,
     EventKind,
@@ -103,6 +104,7 @@ class RoutingContext:
     trusted_authserv_ids: tuple[str, ...] = ()
     secret_key: str = ""
     acknowledge_max_age_hours: float = 72
+    base_url: str = ""
 
 
 class Facts:
@@ -309,6 +311,7 @@ def engineer_mail(facts: Facts) -> Decision:
         facts.lookup,
         ctx.tracking_prefix,
         msg.attachments,
+        status_link=status_link(ctx.base_url, ctx.secret_key, ticket.tracking),
     )
     report = "\n".join([*plan.done, *plan.refused]) or "(nothing to do)"
     effects: list[Effect] = [
@@ -398,8 +401,9 @@ def open_ticket(facts: Facts) -> Decision:
     assert msg.from_addr is not None
     language = detect_language(msg, ctx.default_language)
     new = NewTicket(tracking.generate(ctx.tracking_prefix, facts.rng.token_bytes))
+    engineers = on_duty(ctx.engineers, lookup.availability(), facts.clock.now())
     assignment = choose_owner(
-        msg, ctx.rules, ctx.engineers, lookup.open_load(), lookup.last_auto_assigned()
+        msg, ctx.rules, engineers, lookup.open_load(), lookup.last_auto_assigned()
     )
     followers = _followers(msg, ctx)
     effects: list[Effect] = [

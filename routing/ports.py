@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from ticketd.routing.assign import Availability
+from ticketd.routing.macros import Macro
 from ticketd.routing.model import TicketRef
 
 
@@ -32,6 +34,12 @@ class Lookup(Protocol):
 
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
         """How many automatic mails were queued to ``recipient`` at or after ``since``."""
+
+    def availability(self) -> Mapping[str, Availability]:
+        """The availability engineers set in the workspace, by email."""
+
+    def macros(self) -> Sequence[Macro]:
+        """The saved replies in use (not retired)."""
 
 
 class Clock(Protocol):

@@ -15,7 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from ticketd.mail.message import Address
+from ticketd.routing.assign import Availability
+from ticketd.routing.macros import Macro
 from ticketd.routing.model import OPEN_STATUSES, Priority, Status, TicketRef, TicketView
+from ticketd.store import availability as availability_rows
+from ticketd.store import macros as macro_rows
 from ticketd.store.keyvalue import get_value
 from ticketd.store.schema import claims, followers, inbound, messages, outbox, tickets
 
@@ -26,6 +30,7 @@ _REF_COLUMNS = (
     tickets.c.status,
     tickets.c.owner,
     tickets.c.requester_email,
+    tickets.c.requester_name,
     tickets.c.subject,
     tickets.c.language,
     tickets.c.merged_into,
@@ -53,7 +58,14 @@ def ticket_ref(row: RowMapping) -> TicketRef:
     """The core's view of a ticket row."""
     status, requester = Status(row["status"]), row["requester_email"]
     return TicketRef(
-        row["id"], row["tracking"], status, row["owner"], requester, row["subject"], row["language"]
+        row["id"],
+        row["tracking"],
+        status,
+        row["owner"],
+        requester,
+        row["subject"],
+        row["language"],
+        requester_name=row["requester_name"],
     )
 
 
@@ -157,6 +169,12 @@ class SqlLookup:
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
         params = {"recipient": recipient, "since": since}
         return int(self.connection.execute(AUTOMATIC_SINCE, params).scalar() or 0)
+
+    def availability(self) -> Mapping[str, Availability]:
+        return availability_rows.stored(self.connection)
+
+    def macros(self) -> Sequence[Macro]:
+        return macro_rows.in_use(self.connection)
 
     def raw_seen(self, raw_sha256: str) -> int | None:
         """The inbound row that already holds exactly these bytes, if any."""

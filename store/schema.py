@@ -324,3 +324,32 @@ api_tokens = Table(
     _at("revoked_at", nullable=True),
 )
 """Bearer tokens of the staff JSON API (``ticketd token``), kept as their SHA-256."""
+
+macros = Table(
+    "macros",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("text_ko", Text, nullable=False, server_default=""),
+    Column("text_en", Text, nullable=False, server_default=""),
+    Column("commands", Text, nullable=False, server_default=""),
+    Column("updated_by", String(320), nullable=False),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("retired_at", nullable=True),
+)
+"""Saved replies (``routing.macros``); ``name_key`` is the case-folded name; a retired
+one is kept (``retired_at``) and may be saved again."""
+
+availability = Table(
+    "availability",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("away", Boolean, nullable=False),
+    _at("back_at", nullable=True),
+    Column("set_by", String(320), nullable=False),
+    _at("updated_at"),
+)
+"""What engineers set in the workspace: away (until ``back_at``) or on duty; an
+engineer without a row has the TOML ``available``."""

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
+from ticketd.routing.assign import Availability
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
@@ -47,6 +48,7 @@ from ticketd.routing.effects import (
     Suppressed,
     Target,
 )
+from ticketd.routing.macros import Macro
 from ticketd.routing.model import (
     OPEN_STATUSES,
     EventKind,
@@ -58,8 +60,10 @@ from ticketd.routing.model import (
 from ticketd.routing.schedule import Window
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
+from ticketd.store import availability as availability_rows
 from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, search, staff_auth
+from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
@@ -850,3 +854,17 @@ class Writer:
 
     def api_token_used(self, token_id: int) -> None:
         staff_auth.touch_token(self.connection, token_id, self.now())
+
+    # --- saved replies and availability (the workspace) --------------------------------
+
+    def save_macro(self, macro: Macro, actor: str) -> None:
+        """Create or replace a saved reply (checked by ``routing.macros.check_macro``)."""
+        macro_rows.save(self.connection, macro, actor, self.now())
+
+    def retire_macro(self, name: str, actor: str) -> bool:
+        """False when no saved reply in use has that name."""
+        return macro_rows.retire(self.connection, name, actor, self.now())
+
+    def set_availability(self, email: str, state: Availability, actor: str) -> None:
+        """An engineer away (until ``state.back_at``) or on duty, from now on."""
+        availability_rows.put(self.connection, email, state, actor, self.now())

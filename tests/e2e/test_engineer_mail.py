@@ -17,6 +17,7 @@ from tests.fixtures.smtp_sink import SmtpSink
 from ticketd.daemon.config import load_config
 from ticketd.daemon.web_server import build_web_app
 from ticketd.daemon.wiring import build
+from ticketd.routing.macros import Macro
 
 pytestmark = pytest.mark.dovecot
 Capsys = pytest.CaptureFixture[str]
@@ -238,6 +239,29 @@ def test_trusted_dkim_pass_works_without_the_reply_address(desk: Desk) -> None:
     assert desk.ticket(tracking)["status"] == "resolved"
     told = [m for m in desk.mail_to("kim@acme.co.kr") if "해결" in m["Subject"]]
     assert len(told) == 1
+
+
+def test_a_saved_reply_by_mail_reaches_the_customer_filled_in(desk: Desk) -> None:
+    tracking, notice = desk.open_claim()
+    components = build(load_config(desk.ws.config))
+    try:
+        with components.store.write() as writer:
+            writer.save_macro(
+                Macro(
+                    "pay-fixed", "{tracking} 결제 오류를 고쳤습니다. {status_link}", "", "#resolve"
+                ),
+                "bob@example.com",
+            )
+    finally:
+        components.close()
+    reply_address = notice["Reply-To"].addresses[0].addr_spec
+    desk.dovecot.deliver(engineer_mail(tracking, "#macro pay-fixed", to=reply_address))
+    desk.cycle()
+    [reply] = [m for m in desk.mail_to("kim@acme.co.kr") if "고쳤습니다" in text_of(m)]
+    assert f"{tracking} 결제 오류를 고쳤습니다. http://127.0.0.1:8080/t/{tracking}?k=" in (
+        text_of(reply)
+    )
+    assert desk.ticket(tracking)["status"] == "resolved"
 
 
 def test_customer_reply_reopens_a_resolved_ticket(desk: Desk) -> None:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from ticketd.mail.message import Address, InboundMessage
+from ticketd.routing.assign import Availability
+from ticketd.routing.macros import Macro
 from ticketd.routing.model import EngineerInfo, Role, Status, TicketRef
 from ticketd.routing.pipeline import RoutingContext
 
@@ -55,6 +57,8 @@ class FakeLookup:
     load: Counter[str] = field(default_factory=Counter)
     last: str | None = None
     automatic_sent: int = 0
+    away: dict[str, Availability] = field(default_factory=dict)
+    saved_replies: list[Macro] = field(default_factory=list)
 
     def message_seen(self, message_id: str) -> bool:
         return message_id in self.seen
@@ -77,6 +81,12 @@ class FakeLookup:
 
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
         return self.automatic_sent
+
+    def availability(self) -> Mapping[str, Availability]:
+        return self.away
+
+    def macros(self) -> Sequence[Macro]:
+        return self.saved_replies
 
 
 def ticket(tracking: str = "SUP-0000-0000", status: Status = Status.OPEN) -> TicketRef:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from tests.unit.fakes import message
 from ticketd.mail.message import Address
-from ticketd.routing.assign import choose_owner, least_loaded, rule_matches
+from ticketd.routing.assign import (
+    Availability,
+    back_at,
+    choose_owner,
+    last_away_day,
+    least_loaded,
+    on_duty,
+    rule_matches,
+)
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 
 ALICE = EngineerInfo("alice@example.com", "Alice", Role.AGENT, ("general",))
@@ -84,3 +93,30 @@ def test_nobody_on_duty_leaves_the_ticket_unowned_never_with_someone_away() -> N
     team_rule = (RoutingRuleSpec(from_domain=("acme.co.kr",), team="billing"),)
     away_team = (replace(CAROL, teams=("billing",)),)
     assert choose_owner(message(), team_rule, away_team, Counter(), None).owner is None
+
+
+def test_an_engineer_away_until_a_day_is_back_at_the_next_midnight_there() -> None:
+    back = back_at(date(2026, 3, 2), "Asia/Seoul")
+    assert back == datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    assert last_away_day(back, "Asia/Seoul") == date(2026, 3, 2)
+    stored = {ALICE.email: Availability(True, back), BOB.email: Availability(True)}
+    before = on_duty(TEAM, stored, back - timedelta(seconds=1))
+    after = on_duty(TEAM, stored, back)
+    assert [e.available for e in before] == [False, False, False]
+    assert [e.available for e in after] == [True, False, False]
+    pick = choose_owner(message(), (), before, Counter(), None)
+    assert pick.owner is None and "nobody on duty" in pick.reason
+
+
+def test_stored_availability_overrides_the_toml_default() -> None:
+    stored = {CAROL.email: Availability(False)}
+    assert [e.available for e in on_duty(TEAM, stored, datetime.now(UTC))] == [True, True, True]
+
+
+def test_a_rule_naming_an_engineer_who_is_away_is_passed_over() -> None:
+    rules = (
+        RoutingRuleSpec(from_domain=("acme.co.kr",), owner="carol@example.com"),
+        RoutingRuleSpec(from_domain=("acme.co.kr",), team="billing"),
+    )
+    got = choose_owner(message(), rules, TEAM, Counter(), None)
+    assert got.owner == "bob@example.com" and "rule 2" in got.reason

@@ -1,0 +1,135 @@
+"""Saved replies (macros): a named answer in Korean and English, with placeholders and
+optional command lines that run as if the engineer had written them.
+
+``expand()`` turns the ``#macro NAME`` lines of a parsed mail into the macros' commands
+and texts (the engineer's own text first, then each macro's, in order). Placeholders are
+filled in one pass with plain text; unknown ones stay literally. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ticketd.routing.commands import Command, CommandBlock, CommandName, parse_commands
+
+MAX_NAME = 64
+MAX_TEXT = 20_000
+PLACEHOLDERS = ("customer_name", "tracking", "owner_name", "status_link")
+NOT_IN_MACROS = frozenset({CommandName.MACRO, CommandName.NOTE, CommandName.HELP})
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_NAME = re.compile(r"^[0-9A-Za-z\uac00-\ud7a3][0-9A-Za-z\uac00-\ud7a3_.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Macro:
+    """A saved reply; ``commands`` are its command lines (one a line, may be empty)."""
+
+    name: str
+    text_ko: str
+    text_en: str
+    commands: str = ""
+
+    def text(self, language: str) -> str:
+        """The text in the ticket's language, else the other one."""
+        texts = (self.text_en, self.text_ko) if language == "en" else (self.text_ko, self.text_en)
+        return texts[0] if texts[0].strip() else texts[1]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMacro:
+    """A saved reply as the workspace lists it."""
+
+    macro: Macro
+    updated_by: str
+    updated_at: datetime
+    retired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    """The mail with its macros expanded, or why nothing in it may be applied."""
+
+    block: CommandBlock
+    problem: str | None = None
+
+
+def macro_key(name: str) -> str:
+    """The name as stored and looked up: trimmed and case-folded."""
+    return name.strip().casefold()
+
+
+def check_macro(name: str, text_ko: str, text_en: str, commands: str) -> list[str]:
+    """What is wrong with a macro a manager wants to save (nothing: it may be saved)."""
+    problems: list[str] = []
+    if not _NAME.match(name.strip()) or len(name.strip()) > MAX_NAME:
+        problems.append("name: letters, digits, '-', '_' or '.', at most 64, no spaces")
+    if not (text_ko.strip() or text_en.strip()):
+        problems.append("text: write the Korean or the English text (or both)")
+    if max(len(text_ko), len(text_en), len(commands)) > MAX_TEXT:
+        problems.append(f"text: at most {MAX_TEXT} characters")
+    block = parse_commands(commands)
+    problems += [f"command {r.line!r}: {r.reason}" for r in block.refused]
+    if block.reply:
+        problems.append("commands: only command lines (#status resolved, #priority low …)")
+    problems += [
+        f"command {c.line!r}: not allowed in a saved reply"
+        for c in block.commands
+        if c.name in NOT_IN_MACROS
+    ]
+    return problems
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with its known placeholders replaced by plain values (one pass)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def one_line(value: str) -> str:
+    """A hostile value made a single line of plain text."""
+    return " ".join(value.split())
+
+
+def uses_macros(block: CommandBlock) -> bool:
+    return any(c.name == CommandName.MACRO for c in block.commands)
+
+
+def expand(
+    block: CommandBlock,
+    macros: Sequence[Macro],
+    language: str,
+    values: Callable[[Sequence[Command]], Mapping[str, str]],
+) -> Expanded:
+    """Replace each ``#macro NAME`` command by the macro's commands and append its text to
+    the reply; ``values`` gives the placeholders' values once every command is known. An
+    unknown macro: nothing in the mail may be applied."""
+    if not uses_macros(block):
+        return Expanded(block)
+    known = {macro_key(m.name): m for m in macros}
+    commands: list[Command] = []
+    used: list[Macro] = []
+    for command in block.commands:
+        if command.name != CommandName.MACRO:
+            commands.append(command)
+            continue
+        macro = known.get(macro_key(command.argument))
+        if macro is None:
+            names = ", ".join(sorted(m.name for m in macros)) or "none"
+            return Expanded(block, f"no saved reply {command.argument!r} (available: {names})")
+        carried = parse_commands(macro.commands).commands
+        commands += [c for c in carried if c.name not in NOT_IN_MACROS]
+        used.append(macro)
+    filled = values(commands)
+    texts = [block.reply, *(fill(m.text(language), filled).strip() for m in used)]
+    reply = "\n\n".join(text for text in texts if text)
+    return Expanded(replace(block, commands=tuple(commands), reply=reply))
+
+
+def placeholder_values(
+    customer: str, tracking: str, owner: str, status_link: str
+) -> dict[str, str]:
+    """The placeholders' values, each a single line of plain text (empty when unknown)."""
+    named = zip(PLACEHOLDERS, (customer, tracking, owner, status_link), strict=True)
+    return {key: one_line(value) for key, value in named}
