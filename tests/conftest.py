@@ -6,6 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ticketd", deadline=None)
+settings.load_profile("ticketd")
+"""Properties are checked for what they assert, never for how fast one example runs: on a
+shared CI machine a slow example is not a failure (benchmarks in bench/ measure speed)."""
 
 pytest_plugins = [
     "tests.fixtures.dovecot",
