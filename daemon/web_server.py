@@ -27,6 +27,7 @@ from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
 from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.ports import Searcher, StaffReader
+from ticketd.web.staff.ticket import TicketPages
 
 
 class OutboxLinkMailer:
@@ -169,6 +170,14 @@ def build_web_app(
         workspace = (views, views)
     staff_reader, searcher = workspace
     staff = staff_site(components, staff_reader, searcher)
+    ticket_pages = TicketPages(
+        staff.auth,
+        staff.render,
+        staff_reader,
+        components.config.service.tracking_prefix,
+        lambda: components.config.engineers,
+        components.store.now,
+    )
     return create_app(
         components.page_renderer.settings,
         reader,
@@ -178,7 +187,7 @@ def build_web_app(
         metrics=probe,
         clock=time.monotonic,
         close=reader.close,
-        staff=[staff_mount([staff.routes()])],
+        staff=[staff_mount([staff.routes(), ticket_pages.routes()])],
     )
 
 
