@@ -31,6 +31,7 @@ from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.availability import AvailabilityPages
 from ticketd.web.staff.macros import MacroPages
 from ticketd.web.staff.ports import Searcher, StaffReader
+from ticketd.web.staff.ticket import TicketPages
 
 
 class OutboxLinkMailer:
@@ -183,6 +184,14 @@ def build_web_app(
         components.config.service.timezone,
         lambda: store.now(),
     )
+    ticket_pages = TicketPages(
+        staff.auth,
+        staff.render,
+        staff_reader,
+        components.config.service.tracking_prefix,
+        lambda: components.config.engineers,
+        components.store.now,
+    )
     return create_app(
         components.page_renderer.settings,
         reader,
@@ -192,7 +201,11 @@ def build_web_app(
         metrics=probe,
         clock=time.monotonic,
         close=reader.close,
-        staff=[staff_mount([staff.routes(), macros.routes(), availability.routes()])],
+        staff=[
+            staff_mount(
+                [staff.routes(), ticket_pages.routes(), macros.routes(), availability.routes()]
+            )
+        ],
     )
 
 
