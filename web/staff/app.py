@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ticketd.routing.commands import TYPES
 from ticketd.routing.model import Priority, Status
 from ticketd.routing.signin import LinkState, safe_next
+from ticketd.routing.ticket_json import ticket_object
 from ticketd.routing.workspace import BadCursor, QueuePage, SearchHit, Sort, Tab
 from ticketd.web.forms import FIELD, FormGuard
 from ticketd.web.ports import WebSettings
 from ticketd.web.ratelimit import RateLimiter
 from ticketd.web.staff.access import StaffAccess
-from ticketd.web.staff.api import ticket_object
 from ticketd.web.staff.auth import NO_STORE, SESSION_COOKIE, StaffAuth, Viewer
 from ticketd.web.staff.filters import Filters, matches, read_filters
 from ticketd.web.staff.ports import Searcher, StaffReader
