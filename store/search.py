@@ -2,12 +2,15 @@
 one document, NFKC-normalised and case-folded, matched word by word as substrings (Korean
 included: "로그인" finds "로그인이 안 됩니다").
 
-SQLite keeps the documents in an FTS5 table with the trigram tokenizer (``search_fts``,
-kept in step with ``search_documents`` by triggers); words shorter than three characters
-(trigrams need three: "배송", "환불") are matched with ``LIKE`` on the documents of the
-tickets the longer words found. Without FTS5 or its trigram tokenizer every word is
-matched with ``LIKE`` (slower, same results). PostgreSQL matches every word with ``LIKE``,
-which a ``pg_trgm`` GIN index serves; without the extension the same query scans.
+Results come newest ticket first. A document's id is ``ticket_id * TICKET_SPAN + n``, so
+every word's documents can be walked newest ticket first and the words' walks joined
+leapfrog-style (AND across a ticket's documents), stopping at a full page however common
+the words are. SQLite walks a word of three characters or more in an FTS5 table with the
+trigram tokenizer (``search_fts``, kept in step with ``search_documents`` by triggers) and
+a shorter word ("배송", "환불") with ``LIKE`` down the primary key; without FTS5 or its
+trigram tokenizer every word is matched with ``LIKE`` (slower, same results). PostgreSQL
+matches every word with ``LIKE``, down the primary key or, for a rare word, by the
+``pg_trgm`` GIN index (the planner's choice per step).
 
 The user's query is plain words: quotes, ``*``, ``NEAR(``, ``OR``, ``-``, ``%`` and ``_``
 match themselves. Only ``store.writer.Writer`` writes documents (``add``, ``delete``,
@@ -24,12 +27,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
-    Select,
-    Subquery,
-    and_,
     case,
     column,
     delete,
@@ -39,7 +38,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    union_all,
 )
 from sqlalchemy.exc import DBAPIError
 
@@ -62,8 +60,10 @@ MAX_WORDS = 12
 """Words of a query beyond these are ignored (a pasted paragraph stays one cheap query)."""
 EXCERPT = 160
 EXCERPT_BEFORE = 50
-DOC_SPAN = 10**12
-"""Encodes a document's kind and id into one sortable number (kind * DOC_SPAN + id)."""
+TICKET_SPAN = 2**20
+"""A document's id is ``ticket_id * TICKET_SPAN + n`` (its ``n``-th of the ticket): ids
+order documents by ticket, so the newest tickets' documents stream first, and a ticket's
+documents are one id range. A ticket's texts beyond this many are not indexed."""
 
 _FTS_TABLE = table(FTS, column("rowid"))
 _FTS_DDL = (
@@ -82,10 +82,6 @@ _FTS_DROP = (
     "DROP TRIGGER IF EXISTS search_documents_ad",
     "DROP TRIGGER IF EXISTS search_documents_au",
     f"DROP TABLE IF EXISTS {FTS}",
-)
-_SPAN = literal_column(str(DOC_SPAN), BigInteger)
-_RANK = case(
-    *((search_documents.c.kind == kind, literal_column(str(i))) for i, kind in enumerate(KINDS)),
 )
 
 
@@ -181,15 +177,40 @@ def has_fts(connection: Connection) -> bool:
 # --- writing documents (through the Writer) ----------------------------------------------
 
 
+def document_id(ticket_id: int, n: int) -> int:
+    """The id of a ticket's ``n``-th document (from 0), see ``TICKET_SPAN``."""
+    return ticket_id * TICKET_SPAN + n
+
+
 def add(
     connection: Connection, ticket_id: int, kind: Kind, body: str, message_ref: int | None = None
 ) -> None:
-    """Index one text of a ticket (nothing for an empty text)."""
-    if body:
-        connection.execute(
-            insert(search_documents),
-            {"ticket_id": ticket_id, "kind": kind, "text": fold(body), "message_ref": message_ref},
+    """Index one text of a ticket (nothing for an empty text). On PostgreSQL the ticket's
+    row is locked first, so two writers never number one ticket's documents alike."""
+    if not body:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
+    first = document_id(ticket_id, 0)
+    last = connection.execute(
+        select(func.max(search_documents.c.id)).where(
+            search_documents.c.id.between(first, document_id(ticket_id, TICKET_SPAN - 1))
         )
+    ).scalar()
+    n = 0 if last is None else int(last) - first + 1
+    if n >= TICKET_SPAN:
+        log.warning("search: ticket %d has %d texts; this one is not indexed", ticket_id, n)
+        return
+    connection.execute(
+        insert(search_documents),
+        {
+            "id": document_id(ticket_id, n),
+            "ticket_id": ticket_id,
+            "kind": kind,
+            "text": fold(body),
+            "message_ref": message_ref,
+        },
+    )
 
 
 def delete_documents(
@@ -280,6 +301,57 @@ def fill_all(connection: Connection, batch: int = 1000) -> int:
 # --- searching -------------------------------------------------------------------------
 
 
+def _next_ticket(connection: Connection, term: str, fts: bool, below: int | None) -> int | None:
+    """The newest ticket below ticket id ``below`` (None: any) with a document containing
+    ``term``: one step down the term's documents, newest first (a document's id orders
+    by its ticket, see ``document_id``), which FTS5 and a primary-key scan both stream."""
+    bound = None if below is None else below * TICKET_SPAN
+    if fts and len(term) >= TRIGRAM_MIN:
+        phrase = '"' + term.replace('"', '""') + '"'
+        step = select(_FTS_TABLE.c.rowid).where(literal_column(FTS).op("MATCH")(phrase))
+        if bound is not None:
+            step = step.where(_FTS_TABLE.c.rowid < bound)
+        step = step.order_by(_FTS_TABLE.c.rowid.desc())
+    else:
+        step = select(search_documents.c.id).where(_like(term))
+        if bound is not None:
+            step = step.where(search_documents.c.id < bound)
+        step = step.order_by(search_documents.c.id.desc())
+    found = connection.execute(step.limit(1)).scalar()
+    return None if found is None else int(found) // TICKET_SPAN
+
+
+def _like(term: str) -> ColumnElement[bool]:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return search_documents.c.text.like(f"%{escaped}%", escape="\\")
+
+
+def _matching_tickets(
+    connection: Connection, terms: Sequence[str], fts: bool, below: int | None, wanted: int
+) -> list[int]:
+    """Up to ``wanted`` tickets below ``below`` with every term somewhere in their
+    documents, newest first: a leapfrog join of the terms' streams (each step jumps to the
+    newest ticket below the last one some term lacks), so a page stops early however
+    common the words are."""
+    order = sorted(terms, key=len, reverse=True)
+    found: list[int] = []
+    while len(found) < wanted:
+        candidate = _next_ticket(connection, order[0], fts, below)
+        agreed = 1
+        while candidate is not None and agreed < len(order):
+            other = _next_ticket(connection, order[agreed], fts, candidate + 1)
+            agreed = agreed + 1 if other == candidate else 1
+            if other != candidate and other is not None:
+                candidate = _next_ticket(connection, order[0], fts, other + 1)
+            elif other is None:
+                candidate = None
+        if candidate is None:
+            break
+        found.append(candidate)
+        below = candidate
+    return found
+
+
 class SearchIndex:
     """Finds tickets by words of their subjects, message texts and notes."""
 
@@ -287,82 +359,45 @@ class SearchIndex:
         self, connection: Connection, query: str, cursor: str | None, limit: int
     ) -> tuple[list[Found], str | None]:
         """Tickets matching every word of ``query`` (each word somewhere in the ticket),
-        those found by their subject first, then in a message, then only in a note; newest
-        first within each. Returns one page and the cursor of the next (None: the last).
-        Raises ``BadCursor`` for a cursor it did not hand out."""
+        newest ticket first (as Help Scout and Front list search results); each with its
+        best document (subject, then message, then note) for the excerpt. Returns one page
+        and the cursor of the next (None: the last). Raises ``BadCursor`` for a cursor it
+        did not hand out."""
         terms = words(query)
         if not terms or limit < 1:
             return [], None
-        after = _decode(cursor) if cursor else None
-        sqlite = connection.dialect.name == "sqlite"
-        fts = sqlite and has_fts(connection)
-        best = _best_per_ticket(terms, fts, indexed=fts or not sqlite)
-        rank = best.c.best.op("/")(_SPAN)
-        page = select(best.c.ticket_id, best.c.best).order_by(rank, best.c.ticket_id.desc())
-        if after is not None:
-            page = page.where(
-                or_(rank > after[0], and_(rank == after[0], best.c.ticket_id < after[1]))
-            )
-        rows = connection.execute(page.limit(limit + 1)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        documents = _documents(connection, [int(r.best) % DOC_SPAN for r in rows])
-        found = [
-            Found(int(r.ticket_id), *_excerpt_of(documents[int(r.best) % DOC_SPAN], terms))
-            for r in rows
-        ]
-        if not more:
-            return found, None
-        last = rows[-1]
-        return found, _encode(int(last.best) // DOC_SPAN, int(last.ticket_id))
+        below = _decode(cursor) if cursor else None
+        fts = connection.dialect.name == "sqlite" and has_fts(connection)
+        ids = _matching_tickets(connection, terms, fts, below, limit + 1)
+        page = ids[:limit]
+        best = _best_documents(connection, page, terms)
+        found = [Found(t, *_excerpt_of(best[t], terms)) for t in page if t in best]
+        return found, (_encode(page[-1]) if len(ids) > limit else None)
 
 
-def _predicate(term: str, fts: bool) -> ColumnElement[bool]:
-    if fts and len(term) >= TRIGRAM_MIN:
-        phrase = '"' + term.replace('"', '""') + '"'
-        matching = select(_FTS_TABLE.c.rowid).where(literal_column(FTS).op("MATCH")(phrase))
-        return search_documents.c.id.in_(matching)
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return search_documents.c.text.like(f"%{escaped}%", escape="\\")
-
-
-def _hits(
-    term: str, index: int, fts: bool, within: Select[tuple[int]] | None
-) -> Select[tuple[int, int, int]]:
-    """The documents ``term`` (the query's ``index``-th word) matches, restricted to the
-    tickets ``within`` found; PostgreSQL (no ``fts``) gets those as an array, which its
-    planner looks up by ticket instead of scanning."""
-    where = [_predicate(term, fts)]
-    if within is not None and fts:
-        where.append(search_documents.c.ticket_id.in_(within))
-    elif within is not None:
-        found = func.array(within.scalar_subquery())
-        where.append(search_documents.c.ticket_id == func.any(found))
-    return select(
-        search_documents.c.ticket_id,
-        (_RANK * _SPAN + search_documents.c.id).label("key"),
-        literal_column(str(index)).label("term"),
-    ).where(*where)
-
-
-def _best_per_ticket(terms: Sequence[str], fts: bool, indexed: bool) -> Subquery:
-    """Per ticket matching every term: its best document's key (kind * DOC_SPAN + id).
-    When trigrams serve the longer terms (``indexed``), the shorter ones are only looked
-    for in the tickets those found."""
-    long_terms = {t for t in terms if indexed and len(t) >= TRIGRAM_MIN}
-    long_hits = [_hits(t, i, fts, None) for i, t in enumerate(terms) if t in long_terms]
-    within = None
-    if long_hits:
-        long_union = union_all(*long_hits).subquery("long_hits")
-        within = select(long_union.c.ticket_id)
-    short_hits = [_hits(t, i, fts, within) for i, t in enumerate(terms) if t not in long_terms]
-    hits = union_all(*long_hits, *short_hits).subquery("hits")
-    return (
-        select(hits.c.ticket_id, func.min(hits.c.key).label("best"))
-        .group_by(hits.c.ticket_id)
-        .having(func.count(hits.c.term.distinct()) == len(terms))
-        .subquery("best")
-    )
+def _best_documents(
+    connection: Connection, ticket_ids: Sequence[int], terms: Sequence[str]
+) -> dict[int, tuple[Kind, str]]:
+    """Per ticket, its best document containing a term (subject, then message, then
+    note; the oldest of a kind): its kind and original text."""
+    if not ticket_ids:
+        return {}
+    ranges = [
+        search_documents.c.id.between(t * TICKET_SPAN, (t + 1) * TICKET_SPAN - 1)
+        for t in ticket_ids
+    ]
+    rows = connection.execute(
+        select(search_documents.c.id, search_documents.c.kind).where(
+            or_(*ranges), or_(*(_like(t) for t in terms))
+        )
+    ).all()
+    best: dict[int, tuple[int, int]] = {}
+    for doc_id, kind in rows:
+        key = (KINDS.index(kind), int(doc_id))
+        ticket_id = int(doc_id) // TICKET_SPAN
+        best[ticket_id] = min(best.get(ticket_id, key), key)
+    documents = _documents(connection, [doc_id for _, doc_id in best.values()])
+    return {t: documents[doc_id] for t, (_, doc_id) in best.items()}
 
 
 def _documents(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[Kind, str]]:
@@ -404,14 +439,16 @@ def excerpt(original: str, terms: Sequence[str], width: int = EXCERPT) -> str:
     return prefix + window + suffix
 
 
-def _encode(rank: int, ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{rank}.{ticket_id}".encode()).decode().rstrip("=")
+def _encode(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[int, int]:
+def _decode(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        rank, _, ticket_id = base64.urlsafe_b64decode(padded).decode().partition(".")
-        return int(rank), int(ticket_id)
+        mark, ticket_id = base64.urlsafe_b64decode(padded).decode().partition("t")[1:]
+        if not mark:
+            raise ValueError(cursor)
+        return int(ticket_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor(f"not a search cursor: {cursor[:40]!r}") from None
