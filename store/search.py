@@ -22,6 +22,7 @@ import base64
 import binascii
 import logging
 import unicodedata
+from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -56,6 +57,9 @@ SOURCES: tuple[Source, ...] = ("tickets", "messages")
 FTS = "search_fts"
 TRIGRAM_INDEX = "ix_search_documents_trgm"
 TRIGRAM_MIN = 3
+FIRST_BATCH = 64
+LAST_BATCH = 4096
+"""A word's walk fetches this many document ids first, four times more each next time."""
 MAX_WORDS = 12
 """Words of a query beyond these are ignored (a pasted paragraph stays one cheap query)."""
 EXCERPT = 160
@@ -301,24 +305,52 @@ def fill_all(connection: Connection, batch: int = 1000) -> int:
 # --- searching -------------------------------------------------------------------------
 
 
-def _next_ticket(connection: Connection, term: str, fts: bool, below: int | None) -> int | None:
-    """The newest ticket below ticket id ``below`` (None: any) with a document containing
-    ``term``: one step down the term's documents, newest first (a document's id orders
-    by its ticket, see ``document_id``), which FTS5 and a primary-key scan both stream."""
-    bound = None if below is None else below * TICKET_SPAN
-    if fts and len(term) >= TRIGRAM_MIN:
-        phrase = '"' + term.replace('"', '""') + '"'
-        step = select(_FTS_TABLE.c.rowid).where(literal_column(FTS).op("MATCH")(phrase))
+class _Walk:
+    """One word's documents, newest ticket first (a document's id orders by its ticket,
+    see ``document_id``), fetched in growing batches that FTS5 and a primary-key scan both
+    stream: a common word reads a few dozen, a rare one all of its few."""
+
+    def __init__(self, connection: Connection, term: str, fts: bool) -> None:
+        self.connection = connection
+        self.term = term
+        self.fts = fts and len(term) >= TRIGRAM_MIN
+        self.buffer: deque[int] = deque()
+        self.low: int | None = None
+        """Ids below this have not been fetched (None: nothing fetched yet)."""
+        self.exhausted = False
+        self.batch = FIRST_BATCH
+
+    def below(self, ticket_id: int | None) -> int | None:
+        """The newest ticket below ``ticket_id`` (None: any) with the word."""
+        bound = None if ticket_id is None else ticket_id * TICKET_SPAN
+        while True:
+            while self.buffer and bound is not None and self.buffer[0] >= bound:
+                self.buffer.popleft()
+            if self.buffer:
+                return self.buffer[0] // TICKET_SPAN
+            if self.exhausted:
+                return None
+            known = self.low is not None and (bound is None or self.low < bound)
+            self._fetch(self.low if known else bound)
+
+    def _fetch(self, bound: int | None) -> None:
+        if self.fts:
+            phrase = '"' + self.term.replace('"', '""') + '"'
+            key = _FTS_TABLE.c.rowid
+            step = select(key).where(literal_column(FTS).op("MATCH")(phrase))
+        else:
+            key = search_documents.c.id
+            step = select(key).where(_like(self.term))
         if bound is not None:
-            step = step.where(_FTS_TABLE.c.rowid < bound)
-        step = step.order_by(_FTS_TABLE.c.rowid.desc())
-    else:
-        step = select(search_documents.c.id).where(_like(term))
-        if bound is not None:
-            step = step.where(search_documents.c.id < bound)
-        step = step.order_by(search_documents.c.id.desc())
-    found = connection.execute(step.limit(1)).scalar()
-    return None if found is None else int(found) // TICKET_SPAN
+            step = step.where(key < bound)
+        ids = [
+            int(i)
+            for i in self.connection.execute(step.order_by(key.desc()).limit(self.batch)).scalars()
+        ]
+        self.buffer.extend(ids)
+        self.exhausted = len(ids) < self.batch
+        self.low = ids[-1] if ids else bound
+        self.batch = min(self.batch * 4, LAST_BATCH)
 
 
 def _like(term: str) -> ColumnElement[bool]:
@@ -333,18 +365,18 @@ def _matching_tickets(
     documents, newest first: a leapfrog join of the terms' streams (each step jumps to the
     newest ticket below the last one some term lacks), so a page stops early however
     common the words are."""
-    order = sorted(terms, key=len, reverse=True)
+    walks = [_Walk(connection, t, fts) for t in sorted(terms, key=len, reverse=True)]
     found: list[int] = []
     while len(found) < wanted:
-        candidate = _next_ticket(connection, order[0], fts, below)
+        candidate = walks[0].below(below)
         agreed = 1
-        while candidate is not None and agreed < len(order):
-            other = _next_ticket(connection, order[agreed], fts, candidate + 1)
-            agreed = agreed + 1 if other == candidate else 1
-            if other != candidate and other is not None:
-                candidate = _next_ticket(connection, order[0], fts, other + 1)
-            elif other is None:
-                candidate = None
+        while candidate is not None and agreed < len(walks):
+            other = walks[agreed].below(candidate + 1)
+            if other == candidate:
+                agreed += 1
+            else:
+                agreed = 1
+                candidate = None if other is None else walks[0].below(other + 1)
         if candidate is None:
             break
         found.append(candidate)
@@ -382,13 +414,9 @@ def _best_documents(
     note; the oldest of a kind): its kind and original text."""
     if not ticket_ids:
         return {}
-    ranges = [
-        search_documents.c.id.between(t * TICKET_SPAN, (t + 1) * TICKET_SPAN - 1)
-        for t in ticket_ids
-    ]
     rows = connection.execute(
         select(search_documents.c.id, search_documents.c.kind).where(
-            or_(*ranges), or_(*(_like(t) for t in terms))
+            search_documents.c.ticket_id.in_(list(ticket_ids)), or_(*(_like(t) for t in terms))
         )
     ).all()
     best: dict[int, tuple[int, int]] = {}
@@ -424,15 +452,13 @@ def excerpt(original: str, terms: Sequence[str], width: int = EXCERPT) -> str:
     """About ``width`` characters of ``original`` (normalised, white space collapsed)
     around the first place any of the (folded) terms occurs."""
     normal = unicodedata.normalize("NFKC", original)
-    folded: list[str] = []
-    origin: list[int] = []
-    for position, char in enumerate(normal):
-        piece = char.casefold()
-        folded.append(piece)
-        origin.extend([position] * len(piece))
-    haystack = "".join(folded)
+    haystack = normal.casefold()
     places = [p for p in (haystack.find(t) for t in terms) if p >= 0]
-    start = max(0, origin[min(places)] - EXCERPT_BEFORE) if places and origin else 0
+    first = min(places) if places else 0
+    if len(haystack) != len(normal):  # a character folded into several ("ß" -> "ss")
+        origin = [p for p, char in enumerate(normal) for _ in char.casefold()]
+        first = origin[first] if origin else 0
+    start = max(0, first - EXCERPT_BEFORE)
     window = " ".join(normal[start : start + width * 2].split())[:width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if len(" ".join(normal[start:].split())) > len(window) else ""
