@@ -3,9 +3,10 @@ with the tab counts) and the page of a 50-event ticket, on SQLite and on Postgre
 throwaway cluster, as the tests start one).
 
 Run: ``python -m bench.workspace [--tickets N] [--db sqlite|postgres|both] [--explain]``.
-The default is 200,000 tickets with about 1,000,000 messages. Rows go straight into the
-tables from a seeded generator (Korean and English texts, a realistic status, owner and
-priority mix, 10 engineers in 3 teams, 1 ticket in 1,000 with 50 events).
+The default is 200,000 tickets with about 1,000,000 messages. Rows (and the search
+documents the Writer would store with them) go straight into the tables from a seeded
+generator (Korean and English texts, a realistic status, owner and priority mix, 10
+engineers in 3 teams, 1 ticket in 1,000 with 50 events).
 Targets: median < 100 ms, p95 < 300 ms for every view.
 """
 
@@ -26,8 +27,9 @@ from sqlalchemy import Engine, event, insert, text
 from tests.fixtures.postgres import start_postgres
 from ticketd.routing.model import EngineerInfo, Role
 from ticketd.routing.workspace import QueueQuery, Sort, StaffUser, Tab
+from ticketd.store import search
 from ticketd.store.db import make_engine, migrate
-from ticketd.store.schema import events, messages, tickets
+from ticketd.store.schema import events, messages, search_documents, tickets
 from ticketd.store.workspace import SqlStaffReader
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -51,18 +53,38 @@ SUBJECTS = (
     "비밀번호 초기화 메일이 오지 않아요",
     "Export to CSV is empty",
 )
-TEXTS = (
-    "안녕하세요. 어제부터 관리자 페이지에 로그인이 되지 않습니다. 확인 부탁드립니다.",
-    "지난달 청구서 금액이 계약과 다릅니다. 수정된 영수증을 보내주세요.",
-    "Hello, since yesterday the admin page answers error 500 when we open the report.",
-    "Thanks for the quick answer. It works again on our side, you can close this.",
-    "We attached the logs from this morning; the failures start at 09:12 KST.",
-    "고객님, 불편을 드려 죄송합니다. 원인을 확인 중이며 곧 다시 안내드리겠습니다.",
+SENTENCES = (
+    ("안녕하세요.", 30),
+    ("어제부터 관리자 페이지에 로그인이 되지 않습니다.", 12),
+    ("로그인 후 화면이 멈춥니다.", 6),
+    ("주문한 상품의 배송이 늦어지고 있습니다.", 8),
+    ("배송 조회가 되지 않아요.", 4),
+    ("지난달 청구서 금액이 계약과 다릅니다.", 6),
+    ("수정된 영수증을 보내주세요.", 6),
+    ("고객님, 불편을 드려 죄송합니다.", 15),
+    ("원인을 확인 중이며 곧 다시 안내드리겠습니다.", 15),
+    ("확인 부탁드립니다.", 20),
+    ("택배사에서 분실 신고서를 받았습니다.", 1),
+    ("Hello, the admin page answers error 500 when we open the report.", 8),
+    ("Please send a corrected invoice for last month.", 8),
+    ("Thanks for the quick answer, it works again on our side.", 10),
+    ("We attached the logs from this morning.", 8),
+    ("The failures start at 09:12 KST.", 4),
+    ("Could you check this again, please?", 12),
 )
+"""Message texts are 1-4 of these (weighted): "로그인" is in about a fifth of the texts,
+"배송" and "invoice" in about a tenth, "분실" in under one in a hundred."""
+SEARCHES = ("로그인", "분실", "배송", "invoice", "로그인 확인", "admin invoice")
 
 
 def weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([name for name, _ in table], [weight for _, weight in table])[0]
+
+
+def body(rng: random.Random) -> str:
+    """A message text of 1-4 weighted sentences, with an order number of its own."""
+    picked = rng.choices([t for t, _ in SENTENCES], [w for _, w in SENTENCES], k=rng.randint(1, 4))
+    return " ".join(picked) + f" (#{rng.randrange(10**8):08d})"
 
 
 def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
@@ -73,10 +95,12 @@ def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
     message_id = event_id = 0
     with engine.begin() as connection:
         for start in range(0, count, CHUNK):
-            rows, texts, steps = [], [], []
+            rows, texts, steps, documents = [], [], [], []
             for pk in range(start + 1, min(start + CHUNK, count) + 1):
                 row = _ticket(rng, pk, domains)
                 rows.append(row)
+                first = len(documents)
+                documents.append(_document(pk, 0, "subject", row["subject"], None))
                 long = pk % 1000 == 500
                 if long:
                     long_ones.append(row["tracking"])
@@ -86,6 +110,9 @@ def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
                     if message is not None:
                         message_id += 1
                         ref = message_id
+                        said = body(rng)
+                        kind = "note" if message == "note" else "message"
+                        documents.append(_document(pk, len(documents) - first, kind, said, ref))
                         texts.append(
                             {
                                 "id": message_id,
@@ -93,7 +120,7 @@ def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
                                 "message_id": f"<m{message_id}@bench>",
                                 "direction": message,
                                 "author": row["requester_email"],
-                                "body": rng.choice(TEXTS),
+                                "body": said,
                                 "public": message != "note",
                                 "at": at,
                             }
@@ -113,11 +140,24 @@ def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
             connection.execute(insert(tickets), rows)
             connection.execute(insert(messages), texts)
             connection.execute(insert(events), steps)
+            connection.execute(insert(search_documents), documents)
     settle = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(settle))  # as autovacuum leaves a steady database
     print(f"  {count} tickets, {message_id} messages, {event_id} events")
     return long_ones
+
+
+def _document(ticket_id: int, n: int, kind: str, said: str, ref: int | None) -> dict[str, Any]:
+    """The search document the Writer stores with a text (``store.search.add``); the FTS5
+    triggers and the trigram index take it as they take the Writer's."""
+    return {
+        "id": search.document_id(ticket_id, n),
+        "ticket_id": ticket_id,
+        "kind": kind,
+        "text": search.fold(said),
+        "message_ref": ref,
+    }
 
 
 def _ticket(rng: random.Random, pk: int, domains: list[str]) -> dict[str, Any]:
@@ -192,7 +232,8 @@ def views(
             yield f"queue {tab.value} ({sort.value})", lambda q=query: reader.queue(viewer, q, NOW)
     picks = iter(long_ones * RUNS)
     yield "ticket page (50 events)", lambda: reader.ticket(next(picks), NOW)
-    # Search ("로그인", "invoice") is timed here once store/search.py is merged.
+    for words in SEARCHES:
+        yield f"search {words}", lambda w=words: reader.search(w, None, 50, NOW)
 
 
 def explain(engine: Engine, reader: SqlStaffReader) -> None:

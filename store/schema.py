@@ -277,7 +277,9 @@ leadership = Table(
 search_documents = Table(
     "search_documents",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False),
     Column("message_ref", Integer, ForeignKey("messages.id"), unique=True),
     Column("kind", String(8), nullable=False),

@@ -2,12 +2,15 @@
 one document, NFKC-normalised and case-folded, matched word by word as substrings (Korean
 included: "로그인" finds "로그인이 안 됩니다").
 
-SQLite keeps the documents in an FTS5 table with the trigram tokenizer (``search_fts``,
-kept in step with ``search_documents`` by triggers); words shorter than three characters
-(trigrams need three: "배송", "환불") are matched with ``LIKE`` on the documents of the
-tickets the longer words found. Without FTS5 or its trigram tokenizer every word is
-matched with ``LIKE`` (slower, same results). PostgreSQL matches every word with ``LIKE``,
-which a ``pg_trgm`` GIN index serves; without the extension the same query scans.
+Results come newest ticket first. A document's id is ``ticket_id * TICKET_SPAN + n``, so
+every word's documents can be walked newest ticket first and the words' walks joined
+leapfrog-style (AND across a ticket's documents), stopping at a full page however common
+the words are. SQLite walks a word of three characters or more in an FTS5 table with the
+trigram tokenizer (``search_fts``, kept in step with ``search_documents`` by triggers) and
+a shorter word ("배송", "환불") with ``LIKE`` down the primary key; without FTS5 or its
+trigram tokenizer every word is matched with ``LIKE`` (slower, same results). PostgreSQL
+matches every word with ``LIKE``, down the primary key or, for a rare word, by the
+``pg_trgm`` GIN index (the planner's choice per step).
 
 The user's query is plain words: quotes, ``*``, ``NEAR(``, ``OR``, ``-``, ``%`` and ``_``
 match themselves. Only ``store.writer.Writer`` writes documents (``add``, ``delete``,
@@ -19,17 +22,14 @@ import base64
 import binascii
 import logging
 import unicodedata
+from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
-    Select,
-    Subquery,
-    and_,
     case,
     column,
     delete,
@@ -39,7 +39,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    union_all,
 )
 from sqlalchemy.exc import DBAPIError
 
@@ -58,12 +57,17 @@ SOURCES: tuple[Source, ...] = ("tickets", "messages")
 FTS = "search_fts"
 TRIGRAM_INDEX = "ix_search_documents_trgm"
 TRIGRAM_MIN = 3
+FIRST_BATCH = 64
+LAST_BATCH = 4096
+"""A word's walk fetches this many document ids first, four times more each next time."""
 MAX_WORDS = 12
 """Words of a query beyond these are ignored (a pasted paragraph stays one cheap query)."""
 EXCERPT = 160
 EXCERPT_BEFORE = 50
-DOC_SPAN = 10**12
-"""Encodes a document's kind and id into one sortable number (kind * DOC_SPAN + id)."""
+TICKET_SPAN = 2**20
+"""A document's id is ``ticket_id * TICKET_SPAN + n`` (its ``n``-th of the ticket): ids
+order documents by ticket, so the newest tickets' documents stream first, and a ticket's
+documents are one id range. A ticket's texts beyond this many are not indexed."""
 
 _FTS_TABLE = table(FTS, column("rowid"))
 _FTS_DDL = (
@@ -82,10 +86,6 @@ _FTS_DROP = (
     "DROP TRIGGER IF EXISTS search_documents_ad",
     "DROP TRIGGER IF EXISTS search_documents_au",
     f"DROP TABLE IF EXISTS {FTS}",
-)
-_SPAN = literal_column(str(DOC_SPAN), BigInteger)
-_RANK = case(
-    *((search_documents.c.kind == kind, literal_column(str(i))) for i, kind in enumerate(KINDS)),
 )
 
 
@@ -181,15 +181,40 @@ def has_fts(connection: Connection) -> bool:
 # --- writing documents (through the Writer) ----------------------------------------------
 
 
+def document_id(ticket_id: int, n: int) -> int:
+    """The id of a ticket's ``n``-th document (from 0), see ``TICKET_SPAN``."""
+    return ticket_id * TICKET_SPAN + n
+
+
 def add(
     connection: Connection, ticket_id: int, kind: Kind, body: str, message_ref: int | None = None
 ) -> None:
-    """Index one text of a ticket (nothing for an empty text)."""
-    if body:
-        connection.execute(
-            insert(search_documents),
-            {"ticket_id": ticket_id, "kind": kind, "text": fold(body), "message_ref": message_ref},
+    """Index one text of a ticket (nothing for an empty text). On PostgreSQL the ticket's
+    row is locked first, so two writers never number one ticket's documents alike."""
+    if not body:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
+    first = document_id(ticket_id, 0)
+    last = connection.execute(
+        select(func.max(search_documents.c.id)).where(
+            search_documents.c.id.between(first, document_id(ticket_id, TICKET_SPAN - 1))
         )
+    ).scalar()
+    n = 0 if last is None else int(last) - first + 1
+    if n >= TICKET_SPAN:
+        log.warning("search: ticket %d has %d texts; this one is not indexed", ticket_id, n)
+        return
+    connection.execute(
+        insert(search_documents),
+        {
+            "id": document_id(ticket_id, n),
+            "ticket_id": ticket_id,
+            "kind": kind,
+            "text": fold(body),
+            "message_ref": message_ref,
+        },
+    )
 
 
 def delete_documents(
@@ -280,6 +305,85 @@ def fill_all(connection: Connection, batch: int = 1000) -> int:
 # --- searching -------------------------------------------------------------------------
 
 
+class _Walk:
+    """One word's documents, newest ticket first (a document's id orders by its ticket,
+    see ``document_id``), fetched in growing batches that FTS5 and a primary-key scan both
+    stream: a common word reads a few dozen, a rare one all of its few."""
+
+    def __init__(self, connection: Connection, term: str, fts: bool) -> None:
+        self.connection = connection
+        self.term = term
+        self.fts = fts and len(term) >= TRIGRAM_MIN
+        self.buffer: deque[int] = deque()
+        self.low: int | None = None
+        """Ids below this have not been fetched (None: nothing fetched yet)."""
+        self.exhausted = False
+        self.batch = FIRST_BATCH
+
+    def below(self, ticket_id: int | None) -> int | None:
+        """The newest ticket below ``ticket_id`` (None: any) with the word."""
+        bound = None if ticket_id is None else ticket_id * TICKET_SPAN
+        while True:
+            while self.buffer and bound is not None and self.buffer[0] >= bound:
+                self.buffer.popleft()
+            if self.buffer:
+                return self.buffer[0] // TICKET_SPAN
+            if self.exhausted:
+                return None
+            known = self.low is not None and (bound is None or self.low < bound)
+            self._fetch(self.low if known else bound)
+
+    def _fetch(self, bound: int | None) -> None:
+        if self.fts:
+            phrase = '"' + self.term.replace('"', '""') + '"'
+            key = _FTS_TABLE.c.rowid
+            step = select(key).where(literal_column(FTS).op("MATCH")(phrase))
+        else:
+            key = search_documents.c.id
+            step = select(key).where(_like(self.term))
+        if bound is not None:
+            step = step.where(key < bound)
+        ids = [
+            int(i)
+            for i in self.connection.execute(step.order_by(key.desc()).limit(self.batch)).scalars()
+        ]
+        self.buffer.extend(ids)
+        self.exhausted = len(ids) < self.batch
+        self.low = ids[-1] if ids else bound
+        self.batch = min(self.batch * 4, LAST_BATCH)
+
+
+def _like(term: str) -> ColumnElement[bool]:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return search_documents.c.text.like(f"%{escaped}%", escape="\\")
+
+
+def _matching_tickets(
+    connection: Connection, terms: Sequence[str], fts: bool, below: int | None, wanted: int
+) -> list[int]:
+    """Up to ``wanted`` tickets below ``below`` with every term somewhere in their
+    documents, newest first: a leapfrog join of the terms' streams (each step jumps to the
+    newest ticket below the last one some term lacks), so a page stops early however
+    common the words are."""
+    walks = [_Walk(connection, t, fts) for t in sorted(terms, key=len, reverse=True)]
+    found: list[int] = []
+    while len(found) < wanted:
+        candidate = walks[0].below(below)
+        agreed = 1
+        while candidate is not None and agreed < len(walks):
+            other = walks[agreed].below(candidate + 1)
+            if other == candidate:
+                agreed += 1
+            else:
+                agreed = 1
+                candidate = None if other is None else walks[0].below(other + 1)
+        if candidate is None:
+            break
+        found.append(candidate)
+        below = candidate
+    return found
+
+
 class SearchIndex:
     """Finds tickets by words of their subjects, message texts and notes."""
 
@@ -287,82 +391,41 @@ class SearchIndex:
         self, connection: Connection, query: str, cursor: str | None, limit: int
     ) -> tuple[list[Found], str | None]:
         """Tickets matching every word of ``query`` (each word somewhere in the ticket),
-        those found by their subject first, then in a message, then only in a note; newest
-        first within each. Returns one page and the cursor of the next (None: the last).
-        Raises ``BadCursor`` for a cursor it did not hand out."""
+        newest ticket first (as Help Scout and Front list search results); each with its
+        best document (subject, then message, then note) for the excerpt. Returns one page
+        and the cursor of the next (None: the last). Raises ``BadCursor`` for a cursor it
+        did not hand out."""
         terms = words(query)
         if not terms or limit < 1:
             return [], None
-        after = _decode(cursor) if cursor else None
-        sqlite = connection.dialect.name == "sqlite"
-        fts = sqlite and has_fts(connection)
-        best = _best_per_ticket(terms, fts, indexed=fts or not sqlite)
-        rank = best.c.best.op("/")(_SPAN)
-        page = select(best.c.ticket_id, best.c.best).order_by(rank, best.c.ticket_id.desc())
-        if after is not None:
-            page = page.where(
-                or_(rank > after[0], and_(rank == after[0], best.c.ticket_id < after[1]))
-            )
-        rows = connection.execute(page.limit(limit + 1)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        documents = _documents(connection, [int(r.best) % DOC_SPAN for r in rows])
-        found = [
-            Found(int(r.ticket_id), *_excerpt_of(documents[int(r.best) % DOC_SPAN], terms))
-            for r in rows
-        ]
-        if not more:
-            return found, None
-        last = rows[-1]
-        return found, _encode(int(last.best) // DOC_SPAN, int(last.ticket_id))
+        below = _decode(cursor) if cursor else None
+        fts = connection.dialect.name == "sqlite" and has_fts(connection)
+        ids = _matching_tickets(connection, terms, fts, below, limit + 1)
+        page = ids[:limit]
+        best = _best_documents(connection, page, terms)
+        found = [Found(t, *_excerpt_of(best[t], terms)) for t in page if t in best]
+        return found, (_encode(page[-1]) if len(ids) > limit else None)
 
 
-def _predicate(term: str, fts: bool) -> ColumnElement[bool]:
-    if fts and len(term) >= TRIGRAM_MIN:
-        phrase = '"' + term.replace('"', '""') + '"'
-        matching = select(_FTS_TABLE.c.rowid).where(literal_column(FTS).op("MATCH")(phrase))
-        return search_documents.c.id.in_(matching)
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return search_documents.c.text.like(f"%{escaped}%", escape="\\")
-
-
-def _hits(
-    term: str, index: int, fts: bool, within: Select[tuple[int]] | None
-) -> Select[tuple[int, int, int]]:
-    """The documents ``term`` (the query's ``index``-th word) matches, restricted to the
-    tickets ``within`` found; PostgreSQL (no ``fts``) gets those as an array, which its
-    planner looks up by ticket instead of scanning."""
-    where = [_predicate(term, fts)]
-    if within is not None and fts:
-        where.append(search_documents.c.ticket_id.in_(within))
-    elif within is not None:
-        found = func.array(within.scalar_subquery())
-        where.append(search_documents.c.ticket_id == func.any(found))
-    return select(
-        search_documents.c.ticket_id,
-        (_RANK * _SPAN + search_documents.c.id).label("key"),
-        literal_column(str(index)).label("term"),
-    ).where(*where)
-
-
-def _best_per_ticket(terms: Sequence[str], fts: bool, indexed: bool) -> Subquery:
-    """Per ticket matching every term: its best document's key (kind * DOC_SPAN + id).
-    When trigrams serve the longer terms (``indexed``), the shorter ones are only looked
-    for in the tickets those found."""
-    long_terms = {t for t in terms if indexed and len(t) >= TRIGRAM_MIN}
-    long_hits = [_hits(t, i, fts, None) for i, t in enumerate(terms) if t in long_terms]
-    within = None
-    if long_hits:
-        long_union = union_all(*long_hits).subquery("long_hits")
-        within = select(long_union.c.ticket_id)
-    short_hits = [_hits(t, i, fts, within) for i, t in enumerate(terms) if t not in long_terms]
-    hits = union_all(*long_hits, *short_hits).subquery("hits")
-    return (
-        select(hits.c.ticket_id, func.min(hits.c.key).label("best"))
-        .group_by(hits.c.ticket_id)
-        .having(func.count(hits.c.term.distinct()) == len(terms))
-        .subquery("best")
-    )
+def _best_documents(
+    connection: Connection, ticket_ids: Sequence[int], terms: Sequence[str]
+) -> dict[int, tuple[Kind, str]]:
+    """Per ticket, its best document containing a term (subject, then message, then
+    note; the oldest of a kind): its kind and original text."""
+    if not ticket_ids:
+        return {}
+    rows = connection.execute(
+        select(search_documents.c.id, search_documents.c.kind).where(
+            search_documents.c.ticket_id.in_(list(ticket_ids)), or_(*(_like(t) for t in terms))
+        )
+    ).all()
+    best: dict[int, tuple[int, int]] = {}
+    for doc_id, kind in rows:
+        key = (KINDS.index(kind), int(doc_id))
+        ticket_id = int(doc_id) // TICKET_SPAN
+        best[ticket_id] = min(best.get(ticket_id, key), key)
+    documents = _documents(connection, [doc_id for _, doc_id in best.values()])
+    return {t: documents[doc_id] for t, (_, doc_id) in best.items()}
 
 
 def _documents(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[Kind, str]]:
@@ -389,29 +452,29 @@ def excerpt(original: str, terms: Sequence[str], width: int = EXCERPT) -> str:
     """About ``width`` characters of ``original`` (normalised, white space collapsed)
     around the first place any of the (folded) terms occurs."""
     normal = unicodedata.normalize("NFKC", original)
-    folded: list[str] = []
-    origin: list[int] = []
-    for position, char in enumerate(normal):
-        piece = char.casefold()
-        folded.append(piece)
-        origin.extend([position] * len(piece))
-    haystack = "".join(folded)
+    haystack = normal.casefold()
     places = [p for p in (haystack.find(t) for t in terms) if p >= 0]
-    start = max(0, origin[min(places)] - EXCERPT_BEFORE) if places and origin else 0
+    first = min(places) if places else 0
+    if len(haystack) != len(normal):  # a character folded into several ("ß" -> "ss")
+        origin = [p for p, char in enumerate(normal) for _ in char.casefold()]
+        first = origin[first] if origin else 0
+    start = max(0, first - EXCERPT_BEFORE)
     window = " ".join(normal[start : start + width * 2].split())[:width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if len(" ".join(normal[start:].split())) > len(window) else ""
     return prefix + window + suffix
 
 
-def _encode(rank: int, ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{rank}.{ticket_id}".encode()).decode().rstrip("=")
+def _encode(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[int, int]:
+def _decode(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        rank, _, ticket_id = base64.urlsafe_b64decode(padded).decode().partition(".")
-        return int(rank), int(ticket_id)
+        mark, ticket_id = base64.urlsafe_b64decode(padded).decode().partition("t")[1:]
+        if not mark:
+            raise ValueError(cursor)
+        return int(ticket_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor(f"not a search cursor: {cursor[:40]!r}") from None

@@ -105,7 +105,7 @@ def test_notes_are_found_and_said_to_be_notes(desk: Engine) -> None:
     assert hit.where == "note"
 
 
-def test_the_best_document_decides_the_order_and_the_excerpt(desk: Engine) -> None:
+def test_the_best_document_gives_the_excerpt(desk: Engine) -> None:
     [by_subject] = find(desk, "문의")
     assert (by_subject.where, by_subject.excerpt) == ("subject", "로그인 문의")
     [by_message] = find(desk, "비밀번호")
@@ -113,6 +113,28 @@ def test_the_best_document_decides_the_order_and_the_excerpt(desk: Engine) -> No
     assert by_message.excerpt == "로그인이 안 됩니다. 비밀번호를 바꿨어요."
     ingestor(desk).ingest([raw(claim("Admin rights", "please"), uid=9)])
     assert subjects(desk, "admin") == ["Admin rights", "Cannot log in"]
+
+
+def test_the_newest_ticket_comes_first_wherever_the_word_is(desk: Engine) -> None:
+    ingestor(desk).ingest([raw(claim("Account", "the invoice PDF is blank"), uid=10)])
+    assert subjects(desk, "invoice") == ["Account", "Invoice question"]
+    [newest, older] = find(desk, "invoice")
+    assert (newest.where, older.where) == ("message", "subject")
+
+
+def test_a_ticket_with_many_texts_is_listed_once(desk: Engine) -> None:
+    tracking = ticket(desk, "Cannot log in").tracking
+    replies = [raw(claim(f"Re: [{tracking}] x", f"admin again {i}"), uid=40 + i) for i in range(5)]
+    ingestor(desk).ingest(replies)
+    ingestor(desk).ingest([raw(claim("Other", "admin too"), uid=50)])
+    with desk.connect() as connection:
+        first, cursor = INDEX.find(connection, "admin", None, 1)
+        second, last = INDEX.find(connection, "admin", cursor, 1)
+    assert [h.ticket_id for h in first + second] == [
+        ticket(desk, "Other").id,
+        ticket(desk, "Cannot log in").id,
+    ]
+    assert last is None
 
 
 @pytest.mark.parametrize("query", ['"hi"', "*", "NEAR(", "NEAR(x)", "-", "it's", "100%"])
