@@ -2,7 +2,7 @@
 search streams the newest tickets first and stops at a full page; the index is rebuilt
 
 Revision ID: 0008s
-Revises: 0007v
+Revises: 0008m
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from ticketd.store import search
 
 revision = "0008s"
-down_revision = "0007v"
+down_revision = "0008m"
 branch_labels = None
 depends_on = None
 
