@@ -13,6 +13,7 @@ import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from ticketd.daemon.actions import StoreActions
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.supervisor import WorkerState
 from ticketd.daemon.wiring import Components
@@ -25,6 +26,7 @@ from ticketd.store.pages import SqlTicketReader
 from ticketd.store.staff_access import SqlStaffAccess
 from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
+from ticketd.web.staff.actions import ActionEndpoints
 from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.ports import Searcher, StaffReader
 
@@ -169,6 +171,14 @@ def build_web_app(
         workspace = (views, views)
     staff_reader, searcher = workspace
     staff = staff_site(components, staff_reader, searcher)
+    actions = ActionEndpoints(
+        staff.auth,
+        staff.render,
+        staff_reader,
+        StoreActions(components),
+        components.config.ingest.max_attachment_bytes,
+        components.store.now,
+    )
     return create_app(
         components.page_renderer.settings,
         reader,
@@ -178,7 +188,7 @@ def build_web_app(
         metrics=probe,
         clock=time.monotonic,
         close=reader.close,
-        staff=[staff_mount([staff.routes()])],
+        staff=[staff_mount([staff.routes(), actions.routes()])],
     )
 
 

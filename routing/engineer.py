@@ -121,7 +121,8 @@ def _failed_guard(
     return None
 
 
-def _may_act(actor: EngineerInfo, ticket: TicketRef) -> str | None:
+def may_act(actor: EngineerInfo, ticket: TicketRef) -> str | None:
+    """Why ``actor`` may not change ``ticket`` (None: they may)."""
     if actor.role == Role.MANAGER or ticket.owner in (None, actor.email):
         return None
     return f"the ticket belongs to {ticket.owner}; agents act only on their own tickets"
@@ -155,7 +156,7 @@ def _one(
         )
         plan.done.append(line)
         return
-    denied = _may_act(actor, ticket)
+    denied = may_act(actor, ticket)
     if denied:
         plan.refuse(line, denied)
         return
@@ -245,7 +246,7 @@ def _reply_or_note(
         plan.effects.append(AddNote(ticket, text, actor.email))
         plan.done.append("(internal note recorded)")
         return
-    denied = _may_act(actor, ticket)
+    denied = may_act(actor, ticket)
     if denied:
         plan.refused.append(f"(reply text)  -- not sent: {denied}")
         return

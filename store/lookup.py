@@ -17,7 +17,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from ticketd.mail.message import Address
 from ticketd.routing.model import OPEN_STATUSES, Priority, Status, TicketRef, TicketView
 from ticketd.store.keyvalue import get_value
-from ticketd.store.schema import claims, followers, inbound, messages, outbox, tickets
+from ticketd.store.schema import claims, events, followers, inbound, messages, outbox, tickets
 
 ROUND_ROBIN_KEY = "round_robin_last"
 _REF_COLUMNS = (
@@ -42,6 +42,10 @@ AUTOMATIC_SINCE = select(func.count()).where(
     outbox.c.automatic.is_(True),
     outbox.c.created_at >= bindparam("since"),
 )
+LOCKED_TICKET = (
+    select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking")).with_for_update()
+)
+VERSION = select(func.max(events.c.id)).where(events.c.ticket_id == bindparam("ticket_pk"))
 RAW_SEEN = (
     select(inbound.c.id)
     .where(inbound.c.raw_sha256 == bindparam("digest"), inbound.c.raw.is_not(None))
@@ -162,6 +166,17 @@ class SqlLookup:
         """The inbound row that already holds exactly these bytes, if any."""
         return self.connection.execute(RAW_SEEN, {"digest": raw_sha256}).scalar()
 
+    def ticket_to_act_on(self, tracking: str) -> TicketRef | None:
+        """The ticket ``tracking`` itself (a merged one too), its row locked until the
+        transaction ends (``FOR UPDATE`` on PostgreSQL; a SQLite writer holds the write
+        lock from ``BEGIN IMMEDIATE``), so its version stays what ``version`` reads."""
+        row = self.connection.execute(LOCKED_TICKET, {"tracking": tracking}).mappings().first()
+        return self._with_followers(ticket_ref(row)) if row else None
+
+    def version(self, ticket_id: int) -> int:
+        """The ticket's version: the id of its newest event (0 without any)."""
+        return int(self.connection.execute(VERSION, {"ticket_pk": ticket_id}).scalar() or 0)
+
     def _resolve(self, row: RowMapping) -> TicketRef:
         """A merged ticket's mail belongs to the ticket it was merged into."""
         for _ in range(10):
@@ -172,7 +187,9 @@ class SqlLookup:
             if target is None:
                 break
             row = target
-        ref = ticket_ref(row)
+        return self._with_followers(ticket_ref(row))
+
+    def _with_followers(self, ref: TicketRef) -> TicketRef:
         query = select(followers.c.email).where(followers.c.ticket_id == ref.id)
         found = tuple(self.connection.execute(query).scalars())
         return replace(ref, followers=found) if found else ref

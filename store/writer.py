@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
+from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
@@ -28,6 +29,7 @@ from ticketd.routing.effects import (
     AssignOwner,
     ChangeStatus,
     Decision,
+    Disposition,
     Effect,
     Hold,
     MarkBreached,
@@ -53,6 +55,7 @@ from ticketd.routing.model import (
     InboundState,
     Priority,
     Status,
+    TicketRef,
     TicketView,
 )
 from ticketd.routing.schedule import Window
@@ -195,6 +198,27 @@ class Writer:
                 processed_at=self.now(),
             )
         return ticket_id
+
+    def act(
+        self, tracking: str, version: int, decide: Callable[[TicketRef], ActionOutcome]
+    ) -> ActionResult:
+        """A workspace action: decided and applied only while the ticket is still at
+        ``version``, checked under the ticket's lock in this transaction; every effect
+        carries the engineer as its actor."""
+        ticket = self.lookup.ticket_to_act_on(tracking)
+        if ticket is None:
+            return ActionResult(ActionState.UNKNOWN)
+        current = self.lookup.version(ticket.id)
+        if current != version:
+            return ActionResult(ActionState.CONFLICT, version=current)
+        outcome = decide(ticket)
+        if outcome.denied is not None:
+            return ActionResult(
+                ActionState.DENIED, refused=outcome.refused, version=current, reason=outcome.denied
+            )
+        self.apply(Decision(Disposition.SCHEDULED, (), outcome.effects))
+        done = ActionState.DONE
+        return ActionResult(done, outcome.done, outcome.refused, self.lookup.version(ticket.id))
 
     def _id(self, target: Target) -> int:
         if isinstance(target, NewTicket):
