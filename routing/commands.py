@@ -34,10 +34,18 @@ class CommandName(enum.StrEnum):
     TIME = "time"
     HELP = "help"
     CC = "cc"
+    SEND = "send"
 
 
 NO_ARGUMENT = frozenset(
-    {CommandName.CLOSE, CommandName.REOPEN, CommandName.RESOLVE, CommandName.TAKE, CommandName.HELP}
+    {
+        CommandName.CLOSE,
+        CommandName.REOPEN,
+        CommandName.RESOLVE,
+        CommandName.TAKE,
+        CommandName.HELP,
+        CommandName.SEND,
+    }
 )
 
 HELP_TEXT = "\n".join(
@@ -54,6 +62,8 @@ HELP_TEXT = "\n".join(
         "#type bug|feature|question",
         "#time DURATION               time worked, e.g. 45m or 1h30m",
         "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
+        "#send                        send the reply even if the ticket changed since",
+        "                             the notice you answer (else it is held)",
         "#help                        this list",
     )
 )

@@ -141,6 +141,9 @@ def _one(
     if name in (CommandName.IF_OWNER, CommandName.IF_STATUS):
         plan.done.append(f"{line}  -- holds")
         return
+    if name == CommandName.SEND:
+        plan.done.append(f"{line}  -- sent even if the ticket changed")
+        return
     if name == CommandName.HELP:
         plan.effects.append(
             QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket, text=HELP_TEXT)

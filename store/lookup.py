@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from ticketd.mail.message import Address
-from ticketd.routing.model import OPEN_STATUSES, Priority, Status, TicketRef, TicketView
+from ticketd.routing.model import (
+    OPEN_STATUSES,
+    EventKind,
+    Priority,
+    Status,
+    TicketRef,
+    TicketView,
+)
 from ticketd.store.keyvalue import get_value
 from ticketd.store.schema import claims, events, followers, inbound, messages, outbox, tickets
 
@@ -46,6 +53,20 @@ LOCKED_TICKET = (
     select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking")).with_for_update()
 )
 VERSION = select(func.max(events.c.id)).where(events.c.ticket_id == bindparam("ticket_pk"))
+NOTICE_QUEUED_AT = select(func.max(outbox.c.created_at)).where(
+    outbox.c.message_id.in_(bindparam("ids", expanding=True)),
+    outbox.c.recipient == bindparam("recipient"),
+)
+PUBLIC_SINCE = (
+    select(messages.c.body)
+    .join(events, events.c.message_ref == messages.c.id)
+    .where(
+        events.c.ticket_id == bindparam("ticket_pk"),
+        events.c.type.in_([EventKind.CUSTOMER_MESSAGE.value, EventKind.REPLY_SENT.value]),
+        events.c.at > bindparam("since"),
+    )
+    .order_by(events.c.id)
+)
 RAW_SEEN = (
     select(inbound.c.id)
     .where(inbound.c.raw_sha256 == bindparam("digest"), inbound.c.raw.is_not(None))
@@ -161,6 +182,18 @@ class SqlLookup:
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
         params = {"recipient": recipient, "since": since}
         return int(self.connection.execute(AUTOMATIC_SINCE, params).scalar() or 0)
+
+    def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
+        ids = [m for m in message_ids if m][:50]
+        if not ids:
+            return None
+        params = {"ids": ids, "recipient": recipient}
+        found: datetime | None = self.connection.execute(NOTICE_QUEUED_AT, params).scalar()
+        return found
+
+    def public_since(self, ticket_id: int, since: datetime) -> tuple[str, ...]:
+        params = {"ticket_pk": ticket_id, "since": since}
+        return tuple(self.connection.execute(PUBLIC_SINCE, params).scalars())
 
     def raw_seen(self, raw_sha256: str) -> int | None:
         """The inbound row that already holds exactly these bytes, if any."""

@@ -32,6 +32,7 @@ from ticketd.routing.effects import (
     Disposition,
     Effect,
     Hold,
+    HoldReply,
     MarkBreached,
     MarkReminded,
     MergeInto,
@@ -264,6 +265,10 @@ class Writer:
                 return ticket.id
             case PublicReply(ticket=ticket, text=text, actor=actor, attachments=files):
                 self._public_reply(ticket.id, text, actor, files)
+                return ticket.id
+            case HoldReply(ticket=ticket, text=text, actor=actor, summary=summary):
+                ref = self._store_text(ticket.id, text, actor, "held", public=False)
+                self._event(ticket.id, EventKind.REPLY_HELD, summary, actor, message_ref=ref)
                 return ticket.id
             case AddFollower(ticket=ticket, follower=follower, actor=actor):
                 self._add_follower(ticket.id, follower, actor)

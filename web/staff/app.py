@@ -278,5 +278,5 @@ class StaffSite:
         except BadCursor:
             body = {"error": "bad parameters", "problems": ["bad_cursor"]}
             return JSONResponse(body, 400, headers=NO_STORE)
-        body: dict[str, object] = {"tickets": [ticket_object(row) for row in rows], "next": following}
-        return JSONResponse(body, headers=NO_STORE)
+        found = {"tickets": [ticket_object(row) for row in rows], "next": following}
+        return JSONResponse(found, headers=NO_STORE)
