@@ -111,8 +111,9 @@ def test_a_note_stays_internal_and_refused_lines_say_why(d: Desk, smtp_sink: Smt
     assert "unknown priority 'sky-high'" in refused and "not a command" in refused
     assert ("note", "bob@example.com") in events(d, tracking)
     assert len(mail_to(smtp_sink, d, "kim@acme.co.kr")) == before
-    page = d.client.get(f"/t/{tracking}")
-    assert "결제 대행사" not in page.text
+    shown = latest(d, tracking)["ticket"].events  # type: ignore[attr-defined]
+    assert [e.public for e in shown if e.kind == "note"] == [False]
+    assert "결제 대행사" not in d.client.get(f"/t/{tracking}").text
 
 
 def test_an_agent_on_anothers_ticket_gets_403_with_the_mail_paths_words(d: Desk) -> None:
