@@ -13,6 +13,7 @@ import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from ticketd.daemon.actions import StoreActions
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.supervisor import WorkerState
 from ticketd.daemon.wiring import Components
@@ -27,6 +28,7 @@ from ticketd.store.pages import SqlTicketReader
 from ticketd.store.staff_access import SqlStaffAccess
 from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
+from ticketd.web.staff.actions import ActionEndpoints
 from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.availability import AvailabilityPages
 from ticketd.web.staff.macros import MacroPages
@@ -192,6 +194,14 @@ def build_web_app(
         lambda: components.config.engineers,
         components.store.now,
     )
+    actions = ActionEndpoints(
+        staff.auth,
+        staff.render,
+        staff_reader,
+        StoreActions(components),
+        components.config.ingest.max_attachment_bytes,
+        components.store.now,
+    )
     return create_app(
         components.page_renderer.settings,
         reader,
@@ -203,7 +213,13 @@ def build_web_app(
         close=reader.close,
         staff=[
             staff_mount(
-                [staff.routes(), ticket_pages.routes(), macros.routes(), availability.routes()]
+                [
+                    staff.routes(),
+                    ticket_pages.routes(),
+                    actions.routes(),
+                    macros.routes(),
+                    availability.routes(),
+                ]
             )
         ],
     )

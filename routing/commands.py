@@ -35,10 +35,18 @@ class CommandName(enum.StrEnum):
     HELP = "help"
     CC = "cc"
     MACRO = "macro"
+    SEND = "send"
 
 
 NO_ARGUMENT = frozenset(
-    {CommandName.CLOSE, CommandName.REOPEN, CommandName.RESOLVE, CommandName.TAKE, CommandName.HELP}
+    {
+        CommandName.CLOSE,
+        CommandName.REOPEN,
+        CommandName.RESOLVE,
+        CommandName.TAKE,
+        CommandName.HELP,
+        CommandName.SEND,
+    }
 )
 
 HELP_TEXT = "\n".join(
@@ -56,6 +64,8 @@ HELP_TEXT = "\n".join(
         "#time DURATION               time worked, e.g. 45m or 1h30m",
         "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
         "#macro NAME                  insert a saved reply (and the commands it carries)",
+        "#send                        send the reply even if the ticket changed since",
+        "                             the notice you answer (else it is held)",
         "#help                        this list",
     )
 )

@@ -43,6 +43,7 @@ class NoticeKind(enum.StrEnum):
     HELP = "help"
     MERGED = "merged"
     SIGN_IN_LINK = "sign_in_link"
+    REPLY_HELD = "reply_held"
 
 
 HUMAN_NOTICES = frozenset({NoticeKind.PUBLIC_REPLY})
@@ -60,6 +61,7 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.COMMAND_REJECTED,
         NoticeKind.HELP,
         NoticeKind.SIGN_IN_LINK,
+        NoticeKind.REPLY_HELD,
     }
 )
 
@@ -173,6 +175,17 @@ class PublicReply:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldReply:
+    """An engineer's reply (and the commands of its mail) not applied because the ticket
+    changed since the notice they answered; the text is kept, internal."""
+
+    ticket: TicketRef
+    text: str
+    actor: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddFollower:
     ticket: TicketRef
     follower: Address
@@ -263,6 +276,7 @@ Effect = (
     | AddNote
     | MergeInto
     | PublicReply
+    | HoldReply
     | AddFollower
     | RemoveFollower
     | RejectCommand

@@ -155,7 +155,8 @@ def _failed_guard(
     return None
 
 
-def _may_act(actor: EngineerInfo, ticket: TicketRef) -> str | None:
+def may_act(actor: EngineerInfo, ticket: TicketRef) -> str | None:
+    """Why ``actor`` may not change ``ticket`` (None: they may)."""
     if actor.role == Role.MANAGER or ticket.owner in (None, actor.email):
         return None
     return f"the ticket belongs to {ticket.owner}; agents act only on their own tickets"
@@ -174,6 +175,9 @@ def _one(
     if name in (CommandName.IF_OWNER, CommandName.IF_STATUS):
         plan.done.append(f"{line}  -- holds")
         return
+    if name == CommandName.SEND:
+        plan.done.append(f"{line}  -- sent even if the ticket changed")
+        return
     if name == CommandName.HELP:
         plan.effects.append(
             QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket, text=HELP_TEXT)
@@ -189,7 +193,7 @@ def _one(
         )
         plan.done.append(line)
         return
-    denied = _may_act(actor, ticket)
+    denied = may_act(actor, ticket)
     if denied:
         plan.refuse(line, denied)
         return
@@ -279,7 +283,7 @@ def _reply_or_note(
         plan.effects.append(AddNote(ticket, text, actor.email))
         plan.done.append("(internal note recorded)")
         return
-    denied = _may_act(actor, ticket)
+    denied = may_act(actor, ticket)
     if denied:
         plan.refused.append(f"(reply text)  -- not sent: {denied}")
         return

@@ -37,6 +37,7 @@ class EventKind(enum.StrEnum):
     TIME_LOGGED = "time_logged"
     REPLY_SENT = "reply_sent"
     NOTE = "note"
+    REPLY_HELD = "reply_held"
     MERGED = "merged"
     COMMAND_REJECTED = "command_rejected"
     BOUNCE = "bounce"

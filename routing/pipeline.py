@@ -19,6 +19,7 @@ from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing import tracking
 from ticketd.routing.assign import choose_owner, on_duty
 from ticketd.routing.auth import authenticate
+from ticketd.routing.collision import held, reply_facts, what_is_new
 from ticketd.routing.commands import parse_commands
 from ticketd.routing.dedupe import RESEND_WINDOW, claim_fingerprint
 from ticketd.routing.effects import (
@@ -29,6 +30,7 @@ from ticketd.routing.effects import (
     Disposition,
     Effect,
     Hold,
+    HoldReply,
     NewTicket,
     NoticeKind,
     OpenTicket,
@@ -303,6 +305,13 @@ def engineer_mail(facts: Facts) -> Decision:
     if not auth.ok:
         return Decision(Disposition.COMMAND, hits, rejected(msg, ticket, engineer, auth.reason))
     block = parse_commands(msg.new_text)
+    facts_of_reply = reply_facts(block, _news_since_notice(facts, engineer, ticket))
+    if held(facts_of_reply):
+        return Decision(
+            Disposition.COMMAND,
+            (*hits, Hit("collision", "the ticket changed since the notice answered")),
+            _hold_reply(ticket, engineer, block.reply, facts_of_reply.news),
+        )
     plan = plan_commands(
         block,
         engineer,
@@ -322,6 +331,31 @@ def engineer_mail(facts: Facts) -> Decision:
         ),
     ]
     return Decision(Disposition.COMMAND, hits, tuple(effects))
+
+
+def _news_since_notice(facts: Facts, engineer: EngineerInfo, ticket: TicketRef) -> tuple[str, ...]:
+    """What was recorded on the ticket since the notice of ours the mail answers."""
+    if not facts.msg.in_reply_to and not facts.msg.references:
+        return ()
+    ids = (*facts.msg.in_reply_to, *reversed(facts.msg.references))
+    queued = facts.lookup.notice_queued_at(ids, engineer.email)
+    return facts.lookup.public_since(ticket.id, queued) if queued else ()
+
+
+def _hold_reply(
+    ticket: TicketRef, engineer: EngineerInfo, text: str, news: tuple[str, ...]
+) -> tuple[Effect, ...]:
+    summary = f"{len(news)} new message(s) since the notice answered; nothing applied"
+    return (
+        AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
+        HoldReply(ticket, text, engineer.email, summary),
+        QueueNotice(
+            NoticeKind.REPLY_HELD,
+            Address(engineer.email, engineer.name),
+            ticket,
+            text=what_is_new(news),
+        ),
+    )
 
 
 # --- third-party-on-ticket ------------------------------------------------------------

@@ -41,6 +41,14 @@ class Lookup(Protocol):
     def macros(self) -> Sequence[Macro]:
         """The saved replies in use (not retired)."""
 
+    def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
+        """When ticketd queued the newest mail to ``recipient`` that has one of these
+        Message-IDs (None: none of them is a mail of ours to them)."""
+
+    def public_since(self, ticket_id: int, since: datetime) -> tuple[str, ...]:
+        """The texts of the ticket's customer messages and public replies recorded after
+        ``since``, oldest first."""
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

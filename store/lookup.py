@@ -17,11 +17,18 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from ticketd.mail.message import Address
 from ticketd.routing.assign import Availability
 from ticketd.routing.macros import Macro
-from ticketd.routing.model import OPEN_STATUSES, Priority, Status, TicketRef, TicketView
+from ticketd.routing.model import (
+    OPEN_STATUSES,
+    EventKind,
+    Priority,
+    Status,
+    TicketRef,
+    TicketView,
+)
 from ticketd.store import availability as availability_rows
 from ticketd.store import macros as macro_rows
 from ticketd.store.keyvalue import get_value
-from ticketd.store.schema import claims, followers, inbound, messages, outbox, tickets
+from ticketd.store.schema import claims, events, followers, inbound, messages, outbox, tickets
 
 ROUND_ROBIN_KEY = "round_robin_last"
 _REF_COLUMNS = (
@@ -46,6 +53,24 @@ AUTOMATIC_SINCE = select(func.count()).where(
     outbox.c.recipient == bindparam("recipient"),
     outbox.c.automatic.is_(True),
     outbox.c.created_at >= bindparam("since"),
+)
+LOCKED_TICKET = (
+    select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking")).with_for_update()
+)
+VERSION = select(func.max(events.c.id)).where(events.c.ticket_id == bindparam("ticket_pk"))
+NOTICE_QUEUED_AT = select(func.max(outbox.c.created_at)).where(
+    outbox.c.message_id.in_(bindparam("ids", expanding=True)),
+    outbox.c.recipient == bindparam("recipient"),
+)
+PUBLIC_SINCE = (
+    select(messages.c.body)
+    .join(events, events.c.message_ref == messages.c.id)
+    .where(
+        events.c.ticket_id == bindparam("ticket_pk"),
+        events.c.type.in_([EventKind.CUSTOMER_MESSAGE.value, EventKind.REPLY_SENT.value]),
+        events.c.at > bindparam("since"),
+    )
+    .order_by(events.c.id)
 )
 RAW_SEEN = (
     select(inbound.c.id)
@@ -176,9 +201,32 @@ class SqlLookup:
     def macros(self) -> Sequence[Macro]:
         return macro_rows.in_use(self.connection)
 
+    def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
+        ids = [m for m in message_ids if m][:50]
+        if not ids:
+            return None
+        params = {"ids": ids, "recipient": recipient}
+        found: datetime | None = self.connection.execute(NOTICE_QUEUED_AT, params).scalar()
+        return found
+
+    def public_since(self, ticket_id: int, since: datetime) -> tuple[str, ...]:
+        params = {"ticket_pk": ticket_id, "since": since}
+        return tuple(self.connection.execute(PUBLIC_SINCE, params).scalars())
+
     def raw_seen(self, raw_sha256: str) -> int | None:
         """The inbound row that already holds exactly these bytes, if any."""
         return self.connection.execute(RAW_SEEN, {"digest": raw_sha256}).scalar()
+
+    def ticket_to_act_on(self, tracking: str) -> TicketRef | None:
+        """The ticket ``tracking`` itself (a merged one too), its row locked until the
+        transaction ends (``FOR UPDATE`` on PostgreSQL; a SQLite writer holds the write
+        lock from ``BEGIN IMMEDIATE``), so its version stays what ``version`` reads."""
+        row = self.connection.execute(LOCKED_TICKET, {"tracking": tracking}).mappings().first()
+        return self._with_followers(ticket_ref(row)) if row else None
+
+    def version(self, ticket_id: int) -> int:
+        """The ticket's version: the id of its newest event (0 without any)."""
+        return int(self.connection.execute(VERSION, {"ticket_pk": ticket_id}).scalar() or 0)
 
     def _resolve(self, row: RowMapping) -> TicketRef:
         """A merged ticket's mail belongs to the ticket it was merged into."""
@@ -190,7 +238,9 @@ class SqlLookup:
             if target is None:
                 break
             row = target
-        ref = ticket_ref(row)
+        return self._with_followers(ticket_ref(row))
+
+    def _with_followers(self, ref: TicketRef) -> TicketRef:
         query = select(followers.c.email).where(followers.c.ticket_id == ref.id)
         found = tuple(self.connection.execute(query).scalars())
         return replace(ref, followers=found) if found else ref

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
 
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
+from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.assign import Availability
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
@@ -29,8 +30,10 @@ from ticketd.routing.effects import (
     AssignOwner,
     ChangeStatus,
     Decision,
+    Disposition,
     Effect,
     Hold,
+    HoldReply,
     MarkBreached,
     MarkReminded,
     MergeInto,
@@ -55,6 +58,7 @@ from ticketd.routing.model import (
     InboundState,
     Priority,
     Status,
+    TicketRef,
     TicketView,
 )
 from ticketd.routing.schedule import Window
@@ -200,6 +204,27 @@ class Writer:
             )
         return ticket_id
 
+    def act(
+        self, tracking: str, version: int, decide: Callable[[TicketRef], ActionOutcome]
+    ) -> ActionResult:
+        """A workspace action: decided and applied only while the ticket is still at
+        ``version``, checked under the ticket's lock in this transaction; every effect
+        carries the engineer as its actor."""
+        ticket = self.lookup.ticket_to_act_on(tracking)
+        if ticket is None:
+            return ActionResult(ActionState.UNKNOWN)
+        current = self.lookup.version(ticket.id)
+        if current != version:
+            return ActionResult(ActionState.CONFLICT, version=current)
+        outcome = decide(ticket)
+        if outcome.denied is not None:
+            return ActionResult(
+                ActionState.DENIED, refused=outcome.refused, version=current, reason=outcome.denied
+            )
+        self.apply(Decision(Disposition.SCHEDULED, (), outcome.effects))
+        done = ActionState.DONE
+        return ActionResult(done, outcome.done, outcome.refused, self.lookup.version(ticket.id))
+
     def _id(self, target: Target) -> int:
         if isinstance(target, NewTicket):
             return self._handles[target.tracking]
@@ -244,6 +269,10 @@ class Writer:
                 return ticket.id
             case PublicReply(ticket=ticket, text=text, actor=actor, attachments=files):
                 self._public_reply(ticket.id, text, actor, files)
+                return ticket.id
+            case HoldReply(ticket=ticket, text=text, actor=actor, summary=summary):
+                ref = self._store_text(ticket.id, text, actor, "held", public=False)
+                self._event(ticket.id, EventKind.REPLY_HELD, summary, actor, message_ref=ref)
                 return ticket.id
             case AddFollower(ticket=ticket, follower=follower, actor=actor):
                 self._add_follower(ticket.id, follower, actor)

@@ -271,3 +271,34 @@ def test_customer_reply_reopens_a_resolved_ticket(desk: Desk) -> None:
     desk.dovecot.deliver(claim(subject=f"Re: [{tracking}] 결제 페이지 오류", body="아직 안 됩니다"))
     desk.cycle()
     assert desk.ticket(tracking)["status"] == "open"
+
+
+def test_a_reply_to_a_notice_older_than_the_customers_new_mail_is_held(desk: Desk) -> None:
+    tracking, notice = desk.open_claim()
+
+    def answer_notice(body: str) -> None:
+        to = notice["Reply-To"].addresses[0].addr_spec
+        desk.dovecot.deliver(engineer_mail(tracking, body, to=to, in_reply_to=notice["Message-ID"]))
+
+    again = claim(subject=f"Re: [{tracking}] 결제 페이지 오류", body="카드를 바꿔도 안 됩니다.")
+    desk.dovecot.deliver(again)
+    desk.cycle()
+    answer = "#priority high\n\n곧 확인하겠습니다."
+    answer_notice(answer)
+    desk.cycle()
+    assert not [m for m in desk.mail_to("kim@acme.co.kr") if "곧 확인" in text_of(m)]
+    shown = desk.ticket(tracking)
+    assert shown["priority"] == "normal"
+    types = [e["type"] for e in shown["events"]]  # type: ignore[union-attr]
+    assert "reply_held" in types and "reply_sent" not in types
+    [held] = [m for m in desk.mail_to("alice@example.com") if "보류" in m["Subject"]]
+    assert "카드를 바꿔도 안 됩니다." in held.get_content() and "#send" in held.get_content()
+    answer_notice("#note\n고객에게 전화함")
+    answer_notice(f"#send\n{answer}")
+    desk.cycle()
+    [sent] = [m for m in desk.mail_to("kim@acme.co.kr") if "곧 확인" in text_of(m)]
+    assert "#send" not in text_of(sent)
+    shown = desk.ticket(tracking)
+    assert shown["priority"] == "high"
+    types = [e["type"] for e in shown["events"]]  # type: ignore[union-attr]
+    assert types.count("reply_held") == 1 and "note" in types and "reply_sent" in types

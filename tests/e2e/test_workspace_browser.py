@@ -94,9 +94,12 @@ def test_an_engineer_signs_in_finds_the_claim_and_answers_it_with_a_file(
         assert "/staff/login" in browser.current_url
         browser.find_element(By.NAME, "email").send_keys(ENGINEER)
         browser.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()
-        sign_in = eventually(lambda: mails_to(smtp_sink, ENGINEER) and [
-            m for m in mails_to(smtp_sink, ENGINEER) if "/staff/login/" in text_of(m)
-        ])
+        sign_in = eventually(
+            lambda: (
+                mails_to(smtp_sink, ENGINEER)
+                and [m for m in mails_to(smtp_sink, ENGINEER) if "/staff/login/" in text_of(m)]
+            )
+        )
         link = re.search(rf"{re.escape(site)}/staff/login/\S+", text_of(sign_in[-1])).group(0)
         browser.get(link)
         eventually(lambda: browser.current_url.rstrip("/").endswith("/staff"), 10)
@@ -107,7 +110,10 @@ def test_an_engineer_signs_in_finds_the_claim_and_answers_it_with_a_file(
         browser.get(f"{site}/staff/search?q=로그인")
         browser.find_element(By.PARTIAL_LINK_TEXT, "로그인이 안 됩니다").click()
         eventually(lambda: f"/staff/t/{tracking}" in browser.current_url, 10)
-        assert "관리자 화면에 로그인이 안 됩니다" in browser.find_element(By.CSS_SELECTOR, ".timeline").text
+        assert (
+            "관리자 화면에 로그인이 안 됩니다"
+            in browser.find_element(By.CSS_SELECTOR, ".timeline").text
+        )
         screenshots(browser, "ticket")
 
         attachment = tmp_path / "설정방법.txt"

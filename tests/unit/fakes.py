@@ -88,6 +88,12 @@ class FakeLookup:
     def macros(self) -> Sequence[Macro]:
         return self.saved_replies
 
+    def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
+        return None
+
+    def public_since(self, ticket_id: int, since: datetime) -> tuple[str, ...]:
+        return ()
+
 
 def ticket(tracking: str = "SUP-0000-0000", status: Status = Status.OPEN) -> TicketRef:
     return TicketRef(1, tracking, status, "alice@example.com", "kim@acme.co.kr", "Login", "ko")

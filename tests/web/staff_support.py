@@ -9,11 +9,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
 from tests.e2e.support import Workspace, text_of, write_config
+from tests.fixtures.smtp_sink import SmtpSink
 from ticketd.daemon.config import load_config
 from ticketd.daemon.delivery import flush_outbox
 from ticketd.daemon.web_server import build_web_app
@@ -103,21 +105,30 @@ class Desk:
     clock: MovingClock
     memory: MemoryWorkspace
     client: TestClient
+    sink: SmtpSink | None = None
+
+    def sent(self) -> list[EmailMessage]:
+        """Every mail sent so far: the SMTP sink's, else the Maildir's (flush first)."""
+        return self.sink.messages() if self.sink is not None else self.ws.sent_mail()
 
     def flush(self) -> None:
-        flush_outbox(
-            self.components.store,
-            self.components.transport(),
-            self.components.clock,
-            claimer="test",
-            ignore_schedule=True,
-        )
+        transport = self.components.transport()
+        try:
+            flush_outbox(
+                self.components.store,
+                transport,
+                self.components.clock,
+                claimer="test",
+                ignore_schedule=True,
+            )
+        finally:
+            transport.close()
 
     def links(self, to: str) -> list[str]:
         """The sign-in tokens mailed to ``to`` so far (after flushing the outbox)."""
         self.flush()
         found = []
-        for mail in self.ws.sent_mail():
+        for mail in self.sent():
             if to in str(mail["To"]) and "/staff/login/" in text_of(mail):
                 found.extend(LINK.findall(text_of(mail)))
         return found
@@ -155,13 +166,20 @@ def desk(
     extra: str = "",
     base_url: str = "http://127.0.0.1:8080",
     stored: bool = False,
+    sink: SmtpSink | None = None,
 ) -> Iterator[Desk]:
     """A ticketd in ``root`` (the lane's database, Maildir outbound) and a client of its
     web app; ``base_url`` replaces the config's; ``stored``: the workspace reads the
-    database (else an in-memory list of rows)."""
+    database (else an in-memory list of rows); ``sink``: mail goes to this SMTP sink instead of
+    the Maildir."""
     ws = write_config(root, extra=extra)
-    text = ws.config.read_text(encoding="utf-8")
-    ws.config.write_text(text.replace("http://127.0.0.1:8080", base_url), encoding="utf-8")
+    text = ws.config.read_text(encoding="utf-8").replace("http://127.0.0.1:8080", base_url)
+    if sink is not None:
+        text = text.replace(
+            'transport = "maildir"\nmaildir = "var/outbox"',
+            f'transport = "smtp"\nhost = "127.0.0.1"\nport = {sink.port}\nsecurity = "none"',
+        )
+    ws.config.write_text(text, encoding="utf-8")
     components = build(load_config(ws.config))
     clock = MovingClock()
     components.store.now = clock.now
@@ -170,6 +188,6 @@ def desk(
     scheme = base_url.partition(":")[0]
     try:
         with TestClient(app, base_url=f"{scheme}://testserver", follow_redirects=False) as client:
-            yield Desk(ws, components, clock, memory, client)
+            yield Desk(ws, components, clock, memory, client, sink)
     finally:
         components.close()
