@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticketd.routing.model import Status
+from ticketd.routing.model import Priority, Status
 
 LANGUAGES = ("ko", "en")
 
@@ -32,3 +32,28 @@ def status_label(status: str, language: str) -> str:
         return labels[Status(status)]
     except ValueError:
         return status
+
+
+PRIORITY_LABELS: dict[str, dict[Priority, str]] = {
+    "ko": {
+        Priority.LOW: "낮음",
+        Priority.NORMAL: "보통",
+        Priority.HIGH: "높음",
+        Priority.URGENT: "긴급",
+    },
+    "en": {
+        Priority.LOW: "Low",
+        Priority.NORMAL: "Normal",
+        Priority.HIGH: "High",
+        Priority.URGENT: "Urgent",
+    },
+}
+
+
+def priority_label(priority: str, language: str) -> str:
+    """A priority as engineers read it (as ``status_label`` for unknown values)."""
+    labels = PRIORITY_LABELS.get(language, PRIORITY_LABELS["en"])
+    try:
+        return labels[Priority(priority)]
+    except ValueError:
+        return priority

@@ -102,7 +102,8 @@ def test_an_engineer_signs_in_finds_the_claim_and_answers_it_with_a_file(
         )
         link = re.search(rf"{re.escape(site)}/staff/login/\S+", text_of(sign_in[-1])).group(0)
         browser.get(link)
-        eventually(lambda: browser.current_url.rstrip("/").endswith("/staff"), 10)
+        assert browser.current_url == f"{site}/staff/?lang=ko"
+        assert "Alice" in browser.find_element(By.CSS_SELECTOR, ".who").text
         browser.get(f"{site}/staff/?tab=open")
         assert "로그인이 안 됩니다" in browser.page_source
         screenshots(browser, "queue")

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ticketd.routing.labels import LANGUAGES, status_label
+from ticketd.routing.labels import LANGUAGES, priority_label, status_label
 from ticketd.routing.text import neutralise_shown
 from ticketd.web.pages import TEMPLATES
 from ticketd.web.ports import WebSettings
@@ -63,6 +63,7 @@ class StaffRenderer:
             viewer=viewer,
             csrf_field=CSRF_FIELD,
             label=lambda status: status_label(status, language),
+            priority_label=lambda priority: priority_label(priority, language),
             **context,
         )
         response = HTMLResponse(html, status_code=status, headers=NO_STORE)
