@@ -56,6 +56,7 @@ Source = Literal["tickets", "messages"]
 SOURCES: tuple[Source, ...] = ("tickets", "messages")
 
 FTS = "search_fts"
+INSERT_DOCUMENT = insert(search_documents)
 TRIGRAM_INDEX = "ix_search_documents_trgm"
 TRIGRAM_MIN = 3
 MAX_WORDS = 12
@@ -187,7 +188,7 @@ def add(
     """Index one text of a ticket (nothing for an empty text)."""
     if body:
         connection.execute(
-            insert(search_documents),
+            INSERT_DOCUMENT,
             {"ticket_id": ticket_id, "kind": kind, "text": fold(body), "message_ref": message_ref},
         )
 
