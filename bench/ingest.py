@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import email
+import imaplib
 import json
 import os
 import re
@@ -25,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +232,39 @@ def smtp_sink() -> Iterator[tuple[int, _CountingSink]]:
         controller.stop()
 
 
+FLOOR_BATCH = 250
+"""UIDs per ``UID FETCH``, as ticketd's ``[mailbox].batch_size``."""
+
+
+def fetch_parse_floor(host: str, port: int, user: str, password: str) -> tuple[int, float]:
+    """The floor ingest is held to: the stdlib alone fetching every message (``imaplib``,
+    ``BODY.PEEK[]`` in batches) and parsing it with ``email.policy.default`` (From, Subject,
+    Message-ID and the text body read). Returns messages and seconds."""
+    started = time.perf_counter()
+    count = 0
+    client = imaplib.IMAP4(host, port)
+    try:
+        client.login(user, password)
+        client.select("INBOX", readonly=True)
+        _, found = client.uid("SEARCH", "ALL")
+        uids = found[0].split()
+        for at in range(0, len(uids), FLOOR_BATCH):
+            window = b",".join(uids[at : at + FLOOR_BATCH]).decode()
+            _, items = client.uid("FETCH", window, "(BODY.PEEK[])")
+            for item in items:
+                if not isinstance(item, tuple):
+                    continue
+                msg = email.message_from_bytes(item[1], policy=policy.default)
+                _ = (msg["From"], msg["Subject"], msg["Message-ID"])
+                body = msg.get_body(preferencelist=("plain", "html"))
+                if body is not None:
+                    _ = body.get_content()
+                count += 1
+    finally:
+        client.logout()
+    return count, time.perf_counter() - started
+
+
 def bench_import(n: int, base: Path, seed: int) -> Result:
     """``ticketd import`` of an mbox, acknowledgements queued."""
     workdir = base / f"import-{n}"
@@ -249,6 +285,8 @@ def bench_imap(n: int, base: Path, seed: int) -> list[Result]:
         started = time.perf_counter()
         server.deliver_many(p.read_bytes() for p in sorted((corpus / "eml").iterdir()))
         print(f"  delivered {n} messages into Dovecot in {time.perf_counter() - started:.1f} s")
+        floor, seconds = fetch_parse_floor(server.host, server.port, server.user, server.password)
+        print(f"  fetch + parse floor (imaplib, policy.default): {floor / seconds:.0f} msgs/s")
         mailbox = {"host": server.host, "port": server.port, "security": "none",
                    "username": server.user, "password": server.password, "folder": "INBOX",
                    "idle": False, "start": "all"}  # fmt: skip

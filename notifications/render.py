@@ -38,22 +38,28 @@ class RenderedMail:
     text: str
 
 
-def _linked(line: str) -> Markup:
-    """One line escaped, with its http(s) links made clickable."""
-    out, last = Markup(), 0
+def _linked(line: str) -> str:
+    """One line escaped, with its http(s) links made clickable (HTML as ``str``)."""
+    if "http" not in line:
+        return escape(line)
+    out, last = [], 0
     for found in URL.finditer(line):
         url = found.group().rstrip(".,;:)")
-        out += escape(line[last : found.start()]) + Markup('<a href="{0}">{0}</a>').format(url)
+        link = escape(url)
+        out += [escape(line[last : found.start()]), f'<a href="{link}">{link}</a>']
         last = found.start() + len(url)
-    return out + escape(line[last:])
+    out.append(escape(line[last:]))
+    return "".join(out)
 
 
 def paragraphs(text: str) -> Markup:
-    """Plain text as HTML: blank-line separated paragraphs, line breaks kept."""
+    """Plain text as HTML: blank-line separated paragraphs, line breaks kept. Built as one
+    string and marked safe once (every piece is escaped by ``_linked``)."""
     blocks = [block.strip("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
-    return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(map(_linked, block.split("\n"))))
-        for block in blocks
+    return Markup(
+        "\n".join(
+            "<p>" + "<br>\n".join(map(_linked, block.split("\n"))) + "</p>" for block in blocks
+        )
     )
 
 

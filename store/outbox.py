@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
 
 from ticketd.mail.message import OutgoingMessage
 from ticketd.routing.model import OutboxState
@@ -24,6 +24,12 @@ MAX_BACKOFF = timedelta(hours=1)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 """A claimed mail not marked after this long was abandoned by a dead flusher."""
 INSERT = insert(outbox)
+MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("mail_id"))
+    .values(state=OutboxState.SENT, sent_at=bindparam("now"), attempts=outbox.c.attempts + 1)
+)
+"""Built once: the flush marks every mail right after its transport call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +137,7 @@ def release_claims(connection: Connection, keep: str) -> None:
 
 
 def mark_sent(connection: Connection, mail_id: int, now: datetime) -> None:
-    connection.execute(
-        update(outbox)
-        .where(outbox.c.id == mail_id)
-        .values(state=OutboxState.SENT, sent_at=now, attempts=outbox.c.attempts + 1)
-    )
+    connection.execute(MARK_SENT, {"mail_id": mail_id, "now": now})
 
 
 def mark_retry(connection: Connection, item: QueuedMail, error: str, now: datetime) -> None:

@@ -55,6 +55,7 @@ Source = Literal["tickets", "messages"]
 SOURCES: tuple[Source, ...] = ("tickets", "messages")
 
 FTS = "search_fts"
+INSERT_DOCUMENT = insert(search_documents)
 TRIGRAM_INDEX = "ix_search_documents_trgm"
 TRIGRAM_MIN = 3
 FIRST_BATCH = 64
@@ -206,7 +207,7 @@ def add(
         log.warning("search: ticket %d has %d texts; this one is not indexed", ticket_id, n)
         return
     connection.execute(
-        insert(search_documents),
+        INSERT_DOCUMENT,
         {
             "id": document_id(ticket_id, n),
             "ticket_id": ticket_id,

@@ -87,6 +87,8 @@ INSERT_EVENT = insert(events)
 INSERT_MESSAGE = insert(messages)
 INSERT_TICKET = insert(tickets)
 INSERT_ATTACHMENT = insert(attachments)
+INSERT_CLAIM = insert(claims)
+DELETE_CLAIM = delete(claims).where(claims.c.fingerprint == bindparam("fp"))
 UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_THREAD = (
@@ -347,9 +349,9 @@ class Writer:
         }
         self._threads[ticket_id] = []
         self._handles[effect.handle.tracking] = ticket_id
-        self.connection.execute(delete(claims).where(claims.c.fingerprint == effect.fingerprint))
+        self.connection.execute(DELETE_CLAIM, {"fp": effect.fingerprint})
         self.connection.execute(
-            insert(claims).values(fingerprint=effect.fingerprint, ticket_id=ticket_id, at=now)
+            INSERT_CLAIM, {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now}
         )
         self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
         for follower in effect.followers:

@@ -134,6 +134,14 @@ def test_paragraphs_keep_the_text_and_its_line_breaks() -> None:
     )
 
 
+def test_paragraphs_escape_around_links_and_in_lines_without_links() -> None:
+    text = "<http://a.test/x?q='1'> &amp; 'it'\nplain <b>&</b>"
+    assert paragraphs(text) == (
+        '<p>&lt;<a href="http://a.test/x?q=">http://a.test/x?q=</a>&#39;1&#39;&gt; '
+        "&amp;amp; &#39;it&#39;<br>\nplain &lt;b&gt;&amp;&lt;/b&gt;</p>"
+    )
+
+
 @pytest.mark.parametrize("language", ["ko", "en"])
 @pytest.mark.parametrize("kind", list(NoticeKind))
 def test_bidi_controls_from_names_subjects_and_texts_never_reach_a_notice(
