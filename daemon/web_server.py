@@ -177,7 +177,8 @@ def build_web_app(
     staff_reader, searcher = workspace
     staff = staff_site(components, staff_reader, searcher)
     store = components.store
-    macros = MacroPages(staff.auth, staff.render, SqlMacros(store))
+    saved_replies = SqlMacros(store)
+    macros = MacroPages(staff.auth, staff.render, saved_replies)
     availability = AvailabilityPages(
         staff.auth,
         staff.render,
@@ -193,6 +194,7 @@ def build_web_app(
         components.config.service.tracking_prefix,
         lambda: components.config.engineers,
         components.store.now,
+        saved_replies.macros,
     )
     actions = ActionEndpoints(
         staff.auth,

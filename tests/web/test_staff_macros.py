@@ -4,6 +4,7 @@ and availability set on the page steers the next automatic assignment at once.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -138,6 +139,23 @@ def test_macro_by_mail_sends_the_filled_text_and_runs_its_commands(d: Desk) -> N
     assert body.index("캐시를 지우니") < body.index(expected)
     shown = ticket(d, tracking)
     assert (shown["status"], shown["priority"]) == ("resolved", "low")
+
+
+def test_a_saved_reply_is_sent_from_the_ticket_page_filled_in(d: Desk) -> None:
+    csrf = d.sign_in(MANAGER)
+    assert post(d, "/staff/macros/new", csrf, **SOLVED) == 303
+    tracking, _ = new_claim(d)
+    page = d.client.get(f"/staff/t/{tracking}").text
+    assert 'value="#macro solved"' in page and "문의를 해결했습니다" in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
+    fields = {"version": version, "mode": "reply", "commands": "#macro solved", "text": ""}
+    answer = d.client.post(f"/staff/t/{tracking}/act", data={"csrf_token": csrf, **fields})
+    assert answer.status_code == 303
+    d.flush()
+    [reply] = [m for m in d.ws.sent_mail() if "문의를 해결했습니다" in text_of(m)]
+    key = status_token("test-secret-key-0123456789", tracking)
+    assert f"http://127.0.0.1:8080/t/{tracking}?k={key}" in text_of(reply)
+    assert ticket(d, tracking)["status"] == "resolved"
 
 
 def test_an_unknown_macro_by_mail_changes_nothing_and_lists_the_saved_ones(d: Desk) -> None:

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from ticketd.routing import tracking
 from ticketd.routing.commands import TYPES
+from ticketd.routing.macros import Macro
 from ticketd.routing.model import EngineerInfo, Priority, Role, Status
 from ticketd.routing.ticket_json import staff_ticket_object
 from ticketd.routing.workspace import StaffTicket, StaffUser
@@ -53,6 +54,7 @@ class TicketPages:
         prefix: str,
         engineers: Callable[[], Sequence[EngineerInfo]],
         now: Callable[[], datetime],
+        macros: Callable[[], Sequence[Macro]] = tuple,
     ) -> None:
         self.auth = auth
         self.render = render
@@ -60,6 +62,7 @@ class TicketPages:
         self.prefix = prefix
         self.engineers = engineers
         self.now = now
+        self.macros = macros
 
     def routes(self) -> list[BaseRoute]:
         auth = self.auth
@@ -95,6 +98,7 @@ class TicketPages:
             query = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(f"/staff/t/{quote(number)}{query}", 301, headers=NO_STORE)
         row = found.row
+        macros = await run_in_threadpool(self.macros)
         return self.render.page(
             request,
             "ticket.html",
@@ -108,8 +112,9 @@ class TicketPages:
             statuses=[s.value for s in Status],
             priorities=[p.value for p in Priority],
             types=TYPES,
+            macros=[(m.name, m.text(found.language)) for m in macros],
             done=results(request, "done"),
-            refused=results(request, "refused"),
+            refused=[*results(request, "denied"), *results(request, "refused")],
         )
 
     async def file(self, request: Request, viewer: Viewer) -> Response:
