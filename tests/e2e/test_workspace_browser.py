@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import time
-from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from tests.builders import SUPPORT, claim
 from tests.e2e.support import running, text_of, write_config
+from tests.e2e.test_daemon_recovery import eventually
 from tests.fixtures.smtp_sink import SmtpSink
 from tests.netutil import free_port
 from tests.web.test_browser import ARTIFACTS, browser
@@ -25,16 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["browser"]
 CUSTOMER = "kim@acme.co.kr"
 ENGINEER = "alice@example.com"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def mails_to(sink: SmtpSink, address: str) -> list[EmailMessage]:
