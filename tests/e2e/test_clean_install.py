@@ -28,8 +28,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 class Site:
     """Plain HTTP requests to the running daemon, remembering every status seen."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, token: str) -> None:
         self.port = port
+        self.token = token
+        """A bearer token of the staff API (``ticketd token create``)."""
         self.statuses: dict[str, int] = {}
 
     def request(
@@ -93,13 +95,16 @@ def daemon(installed: Path, tmp_path: Path) -> Iterator[tuple[Site, str]]:
     mail = claim(attachments=[("report.pdf", "application/pdf", b"%PDF-1.4 figures")])
     cli("import", str(write_mbox(tmp_path / "in.mbox", [mail])))
     [ticket] = json.loads(cli("ticket", "list", "--json"))
+    assert cli("reindex").startswith("indexed ")
+    token = cli("token", "create", "bob@example.com").splitlines()[-1]
+    assert "bob@example.com" in cli("token", "list")
     process = subprocess.Popen(
         [script, "--config", str(ws.config), "run"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip
     try:
         wait_for_port(port)
-        yield Site(port), ticket["tracking"]
+        yield Site(port, token), ticket["tracking"]
     finally:
         process.send_signal(signal.SIGTERM)
         _, errors = process.communicate(timeout=20)
@@ -145,6 +150,21 @@ def test_every_route_answers_without_a_server_error(daemon: tuple[Site, str]) ->
     site.get("/staff/api/tickets", 401)
     for probe in ("/livez", "/readyz"):
         site.request(probe)
+    bearer = {"Authorization": f"Bearer {site.token}"}
+    listed = json.loads(site.request("/staff/api/tickets?q=admin%20page", headers=bearer)[2])
+    assert [t["tracking"] for t in listed["tickets"]] == [number]
+    status, _, whole = site.request(f"/staff/api/tickets/{number}", headers=bearer)
+    assert status == 200
+    act = json.dumps(
+        {"commands": ["#note"], "text": "checked", "version": json.loads(whole)["version"]}
+    )
+    acted = site.request(
+        f"/staff/api/tickets/{number}/actions",
+        "POST",
+        act,
+        {**bearer, "Content-Type": "application/json"},
+    )
+    assert acted[0] == 200 and json.loads(acted[2])["done"]
 
     _, headers, home = site.request("/")
     nonce = headers["set-cookie"].split(";")[0]
