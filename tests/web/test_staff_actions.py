@@ -128,6 +128,41 @@ def test_an_agent_on_anothers_ticket_gets_403_with_the_mail_paths_words(d: Desk)
     assert ("priority_changed", "alice@example.com") not in events(d, tracking)
 
 
+EVERY_ACTION = [
+    ([], "답변드립니다."),
+    (["#assign alice@example.com"], ""),
+    (["#status resolved"], ""),
+    (["#priority high"], ""),
+    (["#type bug"], ""),
+    (["#time 30m"], ""),
+    (["#cc add park@acme.co.kr"], ""),
+    (["#merge OTHER"], ""),
+]
+
+
+@pytest.mark.parametrize(("commands", "text"), EVERY_ACTION)
+def test_agents_act_only_on_their_own_tickets_and_managers_on_any(
+    d: Desk, commands: list[str], text: str
+) -> None:
+    other = receive(d, sender="choi@acme.co.kr", subject="다른 문의")
+    bobs = receive(d, sender="lee@bigcorp.co.kr")
+    alices = receive(d, sender="kim@acme.co.kr", subject="세 번째 문의")
+    assert latest(d, alices)["ticket"].row.owner == "alice@example.com"  # type: ignore[attr-defined]
+    lines = [line.replace("OTHER", other) for line in commands]
+    agent = d.sign_in("alice@example.com")
+    before = version(d, bobs)
+    body = {"commands": lines, "text": text, "version": before}
+    refused = act(d, bobs, body, agent)
+    assert refused.status_code == 403 and "agents act only on their own" in refused.json()["error"]
+    assert version(d, bobs) == before
+    d.client.post("/staff/logout", data={"csrf_token": agent})
+    manager = d.sign_in("bob@example.com")
+    body = {"commands": lines, "text": text, "version": version(d, alices)}
+    done = act(d, alices, body, manager)
+    assert done.status_code == 200 and done.json()["done"] and not done.json()["refused"]
+    assert version(d, alices) > body["version"]  # type: ignore[operator]
+
+
 def test_a_bearer_token_acts_and_a_manager_may_act_on_any_ticket(
     d: Desk, capsys: pytest.CaptureFixture[str]
 ) -> None:
