@@ -141,9 +141,12 @@ def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
             connection.execute(insert(messages), texts)
             connection.execute(insert(events), steps)
             connection.execute(insert(search_documents), documents)
-    settle = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(settle))  # as autovacuum leaves a steady database
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))  # as autovacuum leaves a steady database
+    else:
+        with engine.begin() as connection:  # committed: ticketd's engine opens its own BEGIN
+            connection.execute(text("ANALYZE"))
     print(f"  {count} tickets, {message_id} messages, {event_id} events")
     return long_ones
 

@@ -24,7 +24,14 @@ from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
 from ticketd.routing.links import secret_digest
 from ticketd.routing.signin import staff_user
-from ticketd.store.db import SchemaBehind, Store, make_engine, migrate, require_current
+from ticketd.store.db import (
+    SchemaBehind,
+    Store,
+    make_engine,
+    migrate,
+    refresh_statistics,
+    require_current,
+)
 from ticketd.store.search import SOURCES
 from ticketd.store.staff_auth import new_secret
 
@@ -137,6 +144,7 @@ def _init(args: argparse.Namespace) -> int:
     engine = make_engine(config.database.url)
     try:
         migrate(engine)
+        refresh_statistics(engine)
     finally:
         engine.dispose()
     print("database ready")

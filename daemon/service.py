@@ -31,6 +31,7 @@ from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
 from ticketd.mail.listener import InboundSMTPHandler, start_server
 from ticketd.mail.message import RawMessage
+from ticketd.store.db import refresh_statistics
 from ticketd.store.leadership import LostLeadership
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,14 @@ class Daemon:
             self._in_thread("jobs", lambda: once.jobs(self.components, self.halted)),
             "interval",
             minutes=5,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            self._in_thread("statistics", lambda: refresh_statistics(self.components.engine)),
+            "interval",
+            hours=1,
             coalesce=True,
             max_instances=1,
             next_run_time=datetime.now(UTC),

@@ -106,6 +106,17 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Let SQLite's planner know the tables' sizes (an approximate ``ANALYZE``, bounded
+    per index, so it stays fast on a large database): without them a big desk's queue
+    reads the wrong index. PostgreSQL's autovacuum keeps its own."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        connection.execute(text("PRAGMA analysis_limit=1000"))
+        connection.execute(text("ANALYZE"))
+
+
 PROBE_KEY = "storage-probe"
 StorageFault = OperationalError
 """A write or read the database refused (a read-only or full disk, an I/O error, the

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from tests.builders import claim
 from tests.unit.fakes import CTX, FrozenClock
@@ -36,7 +37,8 @@ from ticketd.routing.sla import SlaPolicy
 from ticketd.routing.ticket_json import staff_ticket_object
 from ticketd.routing.workspace import QueueQuery, SlaState, Sort, StaffUser, Tab
 from ticketd.store.attachments import SqlAttachmentReader
-from ticketd.store.db import Store
+from ticketd.store.db import Store, make_engine, migrate, refresh_statistics
+from ticketd.store.schema import QUEUED, tickets
 from ticketd.store.staff_queue import BadCursor
 from ticketd.store.workspace import SqlStaffReader
 
@@ -374,3 +376,39 @@ def test_history_by_requester_and_company_domain_but_not_webmail(desk: Desk) -> 
 def test_an_unknown_ticket_is_none(desk: Desk) -> None:
     assert desk.reader.ticket("SUP-000000", desk.clock.now()) is None
     assert desk.reader.attachment("SUP-000000", 1) is None
+
+
+@pytest.mark.sqlite_only
+def test_statistics_let_the_queue_count_on_its_own_index(tmp_path: Path) -> None:
+    """``ticketd init`` (and the daemon, hourly) refreshes SQLite's statistics; without
+    them a big desk's tab counts walk the status index and read every open ticket."""
+    engine = make_engine(f"sqlite:///{tmp_path}/desk.db")
+    migrate(engine)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    rows = [
+        {
+            "tracking": f"SUP-{n:04d}-0000",
+            "status": "closed" if n % 5 else "open",
+            "subject": "s",
+            "requester_email": f"c{n}@acme.co.kr",
+            "owner": f"e{n % 7}@example.com",
+            "language": "ko",
+            "fingerprint": str(n),
+            "created_at": at,
+            "updated_at": at,
+        }
+        for n in range(3000)
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(tickets), rows)
+    counting = (
+        "EXPLAIN QUERY PLAN SELECT owner, status, count(*) FROM tickets"
+        f" WHERE {QUEUED} GROUP BY owner, status"
+    )
+    try:
+        refresh_statistics(engine)
+        with engine.connect() as connection:
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(counting))
+    finally:
+        engine.dispose()
+    assert "ix_tickets_queue_load" in plan
