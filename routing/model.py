@@ -48,6 +48,9 @@ class EventKind(enum.StrEnum):
     FOLLOWER_REMOVED = "follower_removed"
     NOTICE_SUPPRESSED = "suppressed"
     DELIVERY_FAILED = "delivery_failed"
+    CODE_CHANGED = "code_changed"
+    BILLABLE_CHANGED = "billable_changed"
+    CSAT = "csat"
 
 
 PUBLIC_EVENTS: frozenset[EventKind] = frozenset(

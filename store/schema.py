@@ -87,6 +87,26 @@ def _queued(name: str, *columns: str) -> Index:
     return Index(name, *columns, sqlite_where=text(QUEUED), postgresql_where=text(QUEUED))
 
 
+codes = Table(
+    "codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("parent_id", Integer, ForeignKey("codes.id")),
+    Column("depth", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("label_ko", Text, nullable=False, server_default=""),
+    Column("label_en", Text, nullable=False, server_default=""),
+    Column("path", Text, nullable=False),
+    Column("created_by", String(320), nullable=False, server_default=""),
+    _at("created_at"),
+    _at("retired_at", True),
+    Index("ix_codes_parent", "parent_id"),
+    Index("ix_codes_path", "path"),
+)
+"""The classification code tree (at most three levels): each node's canonical ``name``
+(its segment of ``path``, written with ``/``), a Korean and an English label; a retired
+node keeps its row (``retired_at``) so old tickets and reports still name it."""
+
 tickets = Table(
     "tickets",
     metadata,
@@ -113,7 +133,13 @@ tickets = Table(
     _at("last_customer_at", True),
     _at("first_response_due_at", True),
     Column("requester_domain", String(255), nullable=False, server_default=""),
+    Column("code_id", Integer, ForeignKey("codes.id")),
+    Column("billable", Boolean),
+    Column("channel", String(16)),
+    _at("closed_at", True),
     Index("ix_tickets_owner_status", "owner", "status"),
+    Index("ix_tickets_created_at", "created_at"),
+    Index("ix_tickets_code", "code_id"),
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_fingerprint", "fingerprint", "created_at"),
     *queue_indexes(),
