@@ -13,12 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
+from tests.builders import claim
 from tests.e2e.support import write_config
+from tests.edges.test_store import ingestor
+from ticketd.mail.message import RawMessage, Source
+from ticketd.routing.effects import ChangeStatus, Decision, Disposition
+from ticketd.routing.model import Status
 from ticketd.routing.report_format import report_csv, report_json
 from ticketd.routing.reports import Granularity, ReportRequest
-from ticketd.store.db import make_engine
+from ticketd.store.db import Store, make_engine
+from ticketd.store.lookup import ticket_ref
 from ticketd.store.reports import SqlReports
 from ticketd.store.schema import codes, events, tickets
 
@@ -218,3 +224,28 @@ def test_ticketd_report_prints_the_figures(tmp_path: Path) -> None:
     assert bad.stderr.strip().splitlines() == [
         "error: --from: expected a date YYYY-MM-DD, not '2027-02-30'"
     ]
+
+
+def test_the_writer_keeps_each_tickets_channel_and_close_time(lane_engine: Engine) -> None:
+    runner = ingestor(lane_engine)
+    arrived = datetime.now(UTC)
+    runner.ingest(
+        [RawMessage(claim(subject="by imap"), Source.IMAP, arrived, uid=1)], mailbox="box"
+    )
+    runner.ingest([RawMessage(claim(subject="by smtp"), Source.SMTP, arrived)])
+    with lane_engine.connect() as connection:
+        rows = connection.execute(select(tickets.c.subject, tickets.c.channel)).all()
+    assert sorted(rows) == [("by imap", "imap"), ("by smtp", "smtp")]
+
+    def change(status: Status) -> datetime | None:
+        with lane_engine.connect() as connection:
+            ref = ticket_ref(connection.execute(select(tickets).limit(1)).mappings().one())
+        with Store(lane_engine, lambda: NOW).write() as writer:
+            writer.apply(Decision(Disposition.SCHEDULED, (), (ChangeStatus(ref, status, "t"),)))
+        with lane_engine.connect() as connection:
+            return connection.execute(
+                select(tickets.c.closed_at).where(tickets.c.id == ref.id)
+            ).scalar_one()
+
+    assert change(Status.CLOSED) == NOW
+    assert change(Status.OPEN) is None
