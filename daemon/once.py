@@ -87,6 +87,7 @@ def jobs(components: Components, stop: Stop = never) -> JobReport:
         components.clock,
         components.refresh_pages,
         stop,
+        components.config.service.timezone,
     )
 
 

@@ -13,6 +13,7 @@ from ticketd.routing.effects import Decision, MarkBreached, MarkReminded
 from ticketd.routing.ports import Clock
 from ticketd.routing.schedule import ScheduleSettings
 from ticketd.store.db import Store
+from ticketd.store.report_cache import REFRESH_DAYS
 from ticketd.store.writer import Writer
 
 JOB_CHUNK = 200
@@ -24,12 +25,14 @@ class JobReport:
     breaches: int = 0
     closed: int = 0
     republished: int = 0
+    report_days: int = 0
 
     def add(self, other: JobReport) -> None:
         self.reminders += other.reminders
         self.breaches += other.breaches
         self.closed += other.closed
         self.republished += other.republished
+        self.report_days += other.report_days
 
     @property
     def actions(self) -> int:
@@ -71,8 +74,10 @@ def run_jobs(
     clock: Clock,
     refresh_pages: Callable[[Callable[[], bool]], int],
     stop: Callable[[], bool] = lambda: False,
+    timezone: str | None = None,
 ) -> JobReport:
-    """Whatever scheduled work is due, a chunk per transaction, then stale status pages."""
+    """Whatever scheduled work is due, a chunk per transaction, then stale status pages
+    and (given the service ``timezone``) the report days kept for the dashboard."""
     report = JobReport()
     while not stop():
         with store.write(poller=True) as writer:
@@ -81,4 +86,10 @@ def run_jobs(
         if chunk.actions == 0:
             break
     report.republished += refresh_pages(stop)
+    while timezone is not None and not stop():
+        with store.write(poller=True) as writer:
+            kept = writer.refresh_reports(timezone)
+        report.report_days += kept
+        if kept < REFRESH_DAYS:
+            break
     return report

@@ -383,3 +383,24 @@ availability = Table(
 )
 """What engineers set in the workspace: away (until ``back_at``) or on duty; an
 engineer without a row has the TOML ``available``."""
+
+report_days = Table(
+    "report_days",
+    metadata,
+    Column("timezone", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("figures", Text, nullable=False),
+    _at("computed_at"),
+)
+"""Each past local day's report figures (``store/report_days.py`` ``Day`` as JSON), kept
+ready by the poller's jobs so a year's report adds up days instead of reading tickets."""
+
+report_stale = Table(
+    "report_stale",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+"""UTC dates whose report days changed since they were kept (marked by the writer for
+every ticket it touched); ``generation`` rises at each mark, so a refresh clears only the
+marks it has seen."""

@@ -66,7 +66,7 @@ from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, queries, search, staff_auth
+from ticketd.store import leadership, queries, report_cache, search, staff_auth
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
@@ -163,6 +163,7 @@ class Writer:
         self.cache = BatchCache()
         self.lookup = SqlLookup(connection, self.cache)
         self.touched: set[int] = set()
+        self._opened: set[int] = set()
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
@@ -336,6 +337,7 @@ class Writer:
         }
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
+        self._opened.add(ticket_id)
         search.add(self.connection, ticket_id, "subject", row["subject"])
         self._tickets[ticket_id] = {
             **row,
@@ -693,7 +695,10 @@ class Writer:
             self._round_robin = None
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)
+        if self.touched - self._opened:
+            report_cache.mark_stale(self.connection, self.touched - self._opened)
         self.touched = set()
+        self._opened = set()
 
     def forget(self) -> None:
         """Drop every cache (after a rolled-back savepoint)."""
@@ -794,6 +799,10 @@ class Writer:
         drop_value(self.connection, key)
 
     # --- the search index -----------------------------------------------------------
+
+    def refresh_reports(self, timezone: str) -> int:
+        """Keep the report figures of stale and never-kept past days; how many were kept."""
+        return report_cache.refresh(self.connection, timezone, self.now())
 
     def clear_search_index(self) -> None:
         """Empty the search index (a rebuild's first step, see ``store.search.clear``)."""

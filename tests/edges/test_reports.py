@@ -19,7 +19,7 @@ from tests.builders import claim
 from tests.e2e.support import write_config
 from tests.edges.test_store import ingestor
 from ticketd.mail.message import RawMessage, Source
-from ticketd.routing.effects import ChangeStatus, Decision, Disposition
+from ticketd.routing.effects import AssignOwner, ChangeStatus, Decision, Disposition
 from ticketd.routing.model import Status
 from ticketd.routing.report_format import report_csv, report_json
 from ticketd.routing.reports import Granularity, ReportRequest
@@ -249,3 +249,27 @@ def test_the_writer_keeps_each_tickets_channel_and_close_time(lane_engine: Engin
 
     assert change(Status.CLOSED) == NOW
     assert change(Status.OPEN) is None
+
+
+def test_kept_days_give_the_same_figures_and_a_later_change_is_seen(engine: Engine) -> None:
+    live = report_json(SqlReports(engine).report(WEEKS, NOW))
+    store = Store(engine, lambda: NOW)
+    with store.write() as writer:
+        kept = writer.refresh_reports("Asia/Seoul")
+    assert kept == (date(2027, 1, 19) - date(2027, 1, 3)).days + 1  # first ticket to yesterday
+    with store.write() as writer:
+        assert writer.refresh_reports("Asia/Seoul") == 0
+    assert report_json(SqlReports(engine).report(WEEKS, NOW)) == live
+
+    with engine.connect() as connection:
+        t2 = ticket_ref(
+            connection.execute(select(tickets).where(tickets.c.id == 2)).mappings().one()
+        )
+    with store.write() as writer:
+        writer.apply(Decision(Disposition.SCHEDULED, (), (AssignOwner(t2, ALICE, "test"),)))
+    changed = report_json(SqlReports(engine).report(WEEKS, NOW))["periods"][0]["by_owner"]
+    assert changed[ALICE]["first_response_median_hours"] == 3.0  # T1's 2 h and T2's 4 h
+    assert BOB not in changed
+    with store.write() as writer:
+        assert writer.refresh_reports("Asia/Seoul") >= 1  # the stale days are kept again
+    assert report_json(SqlReports(engine).report(WEEKS, NOW))["periods"][0]["by_owner"] == changed

@@ -1,0 +1,327 @@
+"""Each local day's report figures, gathered in SQL: the unit the report cache keeps
+(``store/report_cache.py``) and reports add up into their periods (``store/reports.py``).
+
+A day is a local day in the service timezone (zoneinfo: a DST day has 23 or 25 hours). A
+run of consecutive days is read at once: every row is bucketed by a binary CASE over the
+days' bounds, so a year of tickets is aggregated by the database, never looped over in
+Python. Per day:
+
+- ``new``, ``channels``, ``codes`` (by code id), ``types``, ``code_types``: tickets created
+  on it (merged ones included);
+- ``responses`` (and ``owner_responses``): hours from creation to the first public reply
+  (wall clock) of the tickets created on it and answered;
+- ``sla_answered`` / ``sla_met``: of those with a due time, how many were answered, and
+  answered by it; ``due_open``: the due times of the unanswered ones (they count once past);
+- ``resolved`` / ``closed``: tickets with a ``status_changed`` event to that status on it;
+  ``handled``: the resolved ones by their current owner;
+- ``reopened``: status changes on it from resolved or closed (the ticket's previous
+  ``status_changed`` value) back to open, pending or waiting;
+- ``duplicates``: ``duplicate`` events on it (a resent claim, or a ticket merged into
+  another);
+- ``good`` / ``bad``: ratings given on it, a later rating of the same resolution replacing
+  an earlier one;
+- ``owner_created`` / ``owner_done``: owned tickets created on it, and owned tickets
+  resolved or closed now whose latest resolution (else their closing) fell on it: what
+  turns the owners' open tickets now into those open at any earlier day's end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
+
+from ticketd.routing.model import OPEN_STATUSES, EventKind, Status
+from ticketd.store.schema import UTCDateTime, events, tickets
+
+DONE = (Status.RESOLVED.value, Status.CLOSED.value)
+OPEN = tuple(sorted(status.value for status in OPEN_STATUSES))
+
+
+def _counts() -> defaultdict[str, int]:
+    return defaultdict(int)
+
+
+@dataclass
+class Day:
+    """One local day's figures (JSON-ready: keys are strings, times ISO text)."""
+
+    new: int = 0
+    channels: dict[str, int] = field(default_factory=_counts)
+    codes: dict[str, int] = field(default_factory=_counts)
+    types: dict[str, int] = field(default_factory=_counts)
+    code_types: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_counts))
+    responses: list[float] = field(default_factory=list)
+    owner_responses: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sla_answered: int = 0
+    sla_met: int = 0
+    due_open: list[str] = field(default_factory=list)
+    resolved: int = 0
+    closed: int = 0
+    handled: dict[str, int] = field(default_factory=_counts)
+    reopened: int = 0
+    duplicates: int = 0
+    good: int = 0
+    bad: int = 0
+    owner_created: dict[str, int] = field(default_factory=_counts)
+    owner_done: dict[str, int] = field(default_factory=_counts)
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {f.name: getattr(self, f.name) for f in fields(self)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def loads(cls, text: str) -> Day:
+        return cls(**json.loads(text))
+
+
+def bounds(days: Sequence[date], timezone: str) -> tuple[datetime, ...]:
+    """The UTC instants of each day's local midnight, and of the one after the last."""
+    zone = ZoneInfo(timezone)
+    edges = [*days, days[-1] + timedelta(days=1)]
+    return tuple(datetime.combine(day, time(), zone).astimezone(UTC) for day in edges)
+
+
+def runs(days: Sequence[date]) -> Iterator[list[date]]:
+    """Sorted ``days`` cut into runs of consecutive days."""
+    run: list[date] = []
+    for day in sorted(days):
+        if run and day != run[-1] + timedelta(days=1):
+            yield run
+            run = []
+        run.append(day)
+    if run:
+        yield run
+
+
+def gather(connection: Connection, days: Sequence[date], timezone: str) -> dict[date, Day]:
+    """The figures of ``days`` (any set of local days), a few queries per run of them."""
+    found: dict[date, Day] = {}
+    for run in runs(days):
+        edges = bounds(run, timezone)
+        gathered = [Day() for _ in run]
+        for part in PARTS:
+            part(connection, edges, gathered)
+        found.update(zip(run, gathered, strict=True))
+    return found
+
+
+def bucket(
+    column: ColumnElement[Any], edges: Sequence[datetime], low: int = 0
+) -> ColumnElement[Any]:
+    """The day number of ``column`` among ``edges`` (``edges[i] <= column < edges[i+1]``
+    is day ``i``), as a binary CASE: a handful of comparisons a row."""
+    if len(edges) == 2:
+        return literal(low)
+    middle = len(edges) // 2
+    return case(
+        (column < literal(edges[middle], UTCDateTime()), bucket(column, edges[: middle + 1], low)),
+        else_=bucket(column, edges[middle:], low + middle),
+    )
+
+
+def within(column: ColumnElement[Any], edges: Sequence[datetime]) -> ColumnElement[bool]:
+    """``column`` falls on one of the days."""
+    return and_(
+        column >= literal(edges[0], UTCDateTime()), column < literal(edges[-1], UTCDateTime())
+    )
+
+
+def hours(
+    connection: Connection, start: ColumnElement[Any], end: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """Hours from ``start`` to ``end`` on this database."""
+    if connection.dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24.0
+    return func.extract("epoch", end - start) / 3600.0
+
+
+def _created(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    t = tickets.c
+    day = bucket(t.created_at, edges)
+    due = t.first_response_due_at.is_not(None)
+    answered = and_(due, t.first_response_at.is_not(None))
+    met = and_(answered, t.first_response_at <= t.first_response_due_at)
+    query = (
+        select(
+            day.label("day"),
+            t.channel,
+            t.code_id,
+            t.type,
+            t.owner,
+            func.count().label("n"),
+            func.sum(case((answered, 1), else_=0)).label("answered"),
+            func.sum(case((met, 1), else_=0)).label("met"),
+        )
+        .where(within(t.created_at, edges))
+        .group_by(day, t.channel, t.code_id, t.type, t.owner)
+    )
+    for row in connection.execute(query):
+        figures = found[row.day]
+        figures.new += row.n
+        figures.sla_answered += int(row.answered or 0)
+        figures.sla_met += int(row.met or 0)
+        if row.channel:
+            figures.channels[row.channel] += row.n
+        if row.type:
+            figures.types[row.type] += row.n
+        if row.code_id is not None:
+            figures.codes[str(row.code_id)] += row.n
+            figures.code_types[str(row.code_id)][row.type or ""] += row.n
+        if row.owner:
+            figures.owner_created[row.owner] += row.n
+    unanswered = select(day.label("day"), t.first_response_due_at).where(
+        within(t.created_at, edges), due, t.first_response_at.is_(None)
+    )
+    for row in connection.execute(unanswered):
+        found[row.day].due_open.append(row.first_response_due_at.isoformat())
+
+
+def _responses(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    t = tickets.c
+    query = select(
+        bucket(t.created_at, edges).label("day"),
+        t.owner,
+        hours(connection, t.created_at, t.first_response_at).label("hours"),
+    ).where(within(t.created_at, edges), t.first_response_at.is_not(None))
+    for row in connection.execute(query):
+        taken = round(float(row.hours), 4)
+        found[row.day].responses.append(taken)
+        if row.owner:
+            found[row.day].owner_responses[row.owner].append(taken)
+
+
+def _status_changes(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    """Tickets resolved and closed each day, the resolved ones by their owner."""
+    e, t = events.c, tickets.c
+    day = bucket(e.at, edges)
+    query = (
+        select(day.label("day"), e.value, t.owner, func.count(e.ticket_id.distinct()).label("n"))
+        .join_from(events, tickets, t.id == e.ticket_id)
+        .where(e.type == EventKind.STATUS_CHANGED.value, within(e.at, edges), e.value.in_(DONE))
+        .group_by(day, e.value, t.owner)
+    )
+    for row in connection.execute(query):
+        figures = found[row.day]
+        if row.value == Status.RESOLVED.value:
+            figures.resolved += row.n
+            if row.owner:
+                figures.handled[row.owner] += row.n
+        else:
+            figures.closed += row.n
+
+
+def _reopened(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    e = events.alias("change")
+    earlier = events.alias("earlier")
+    before = (
+        select(earlier.c.value)
+        .where(
+            earlier.c.ticket_id == e.c.ticket_id,
+            earlier.c.type == EventKind.STATUS_CHANGED.value,
+            earlier.c.id < e.c.id,
+        )
+        .order_by(earlier.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    day = bucket(e.c.at, edges)
+    query = (
+        select(day.label("day"), func.count().label("n"))
+        .where(
+            e.c.type == EventKind.STATUS_CHANGED.value,
+            within(e.c.at, edges),
+            e.c.value.in_(OPEN),
+            before.in_(DONE),
+        )
+        .group_by(day)
+    )
+    for row in connection.execute(query):
+        found[row.day].reopened = row.n
+
+
+def _duplicates(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    e = events.c
+    day = bucket(e.at, edges)
+    query = (
+        select(day.label("day"), func.count().label("n"))
+        .where(e.type == EventKind.DUPLICATE.value, within(e.at, edges))
+        .group_by(day)
+    )
+    for row in connection.execute(query):
+        found[row.day].duplicates = row.n
+
+
+def _ratings(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    """Ratings each day, a later rating of the same resolution replacing an earlier one
+    (a rating is superseded by a later one with no resolution between them)."""
+    rating = events.alias("rating")
+    later = events.alias("later")
+    resolution = events.alias("resolution")
+    resolved_between = exists().where(
+        resolution.c.ticket_id == rating.c.ticket_id,
+        resolution.c.type == EventKind.STATUS_CHANGED.value,
+        resolution.c.value == Status.RESOLVED.value,
+        resolution.c.id > rating.c.id,
+        resolution.c.id < later.c.id,
+    )
+    superseded = exists().where(
+        later.c.ticket_id == rating.c.ticket_id,
+        later.c.type == EventKind.CSAT.value,
+        later.c.id > rating.c.id,
+        not_(resolved_between),
+    )
+    day = bucket(rating.c.at, edges)
+    query = (
+        select(day.label("day"), rating.c.value, func.count().label("n"))
+        .where(rating.c.type == EventKind.CSAT.value, within(rating.c.at, edges), not_(superseded))
+        .group_by(day, rating.c.value)
+    )
+    for row in connection.execute(query):
+        if row.value == "good":
+            found[row.day].good = row.n
+        elif row.value == "bad":
+            found[row.day].bad = row.n
+
+
+def _done(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    t = tickets.c
+    ended = func.coalesce(t.resolved_at, t.closed_at)
+    day = bucket(ended, edges)
+    query = (
+        select(day.label("day"), t.owner, func.count().label("n"))
+        .where(
+            t.status.in_(DONE),
+            t.owner.is_not(None),
+            or_(
+                within(t.resolved_at, edges),
+                and_(t.resolved_at.is_(None), within(t.closed_at, edges)),
+            ),
+        )
+        .group_by(day, t.owner)
+    )
+    for row in connection.execute(query):
+        found[row.day].owner_done[row.owner] = row.n
+
+
+PARTS = (_created, _responses, _status_changes, _reopened, _duplicates, _ratings, _done)
