@@ -10,8 +10,9 @@ Python. Per day:
   on it (merged ones included);
 - ``responses`` (and ``owner_responses``): hours from creation to the first public reply
   (wall clock) of the tickets created on it and answered;
-- ``sla_answered`` / ``sla_met``: of those with a due time, how many were answered, and
-  answered by it; ``due_open``: the due times of the unanswered ones (they count once past);
+- ``sla_answered`` / ``sla_met``: of those answered with a due time, how many, and how
+  many by it (``first_response_late``, kept by the writer at the first reply);
+  ``due_open``: the due times of the unanswered ones (they count once past);
 - ``resolved`` / ``closed``: tickets with a ``status_changed`` event to that status on it;
   ``handled``: the resolved ones by their current owner;
 - ``reopened``: status changes on it from resolved or closed (the ticket's previous
@@ -41,6 +42,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    false,
     func,
     literal,
     not_,
@@ -160,8 +162,8 @@ def _created(connection: Connection, edges: Sequence[datetime], found: list[Day]
     t = tickets.c
     day = bucket(t.created_at, edges)
     due = t.first_response_due_at.is_not(None)
-    answered = and_(due, t.first_response_at.is_not(None))
-    met = and_(answered, t.first_response_at <= t.first_response_due_at)
+    answered = t.first_response_late.is_not(None)
+    met = t.first_response_late.is_(false())
     query = (
         select(
             day.label("day"),

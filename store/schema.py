@@ -137,6 +137,7 @@ tickets = Table(
     Column("billable", Boolean),
     Column("channel", String(16)),
     _at("closed_at", True),
+    Column("first_response_late", Boolean),
     Index("ix_tickets_owner_status", "owner", "status"),
     Index("ix_tickets_created_at", "created_at"),
     Index("ix_tickets_code", "code_id"),

@@ -466,8 +466,15 @@ class Writer:
         self._store_attachments(ticket_id, ref, files)
         self._files[ticket_id] = files
         self._event(ticket_id, EventKind.REPLY_SENT, "", actor, public=True, message_ref=ref)
-        if self.ticket_row(ticket_id)["first_response_at"] is None:
-            self._update(ticket_id, first_response_at=self.now(), first_response_due_at=None)
+        row = self.ticket_row(ticket_id)
+        if row["first_response_at"] is None:
+            due, now = row["first_response_due_at"], self.now()
+            self._update(
+                ticket_id,
+                first_response_at=now,
+                first_response_due_at=None,
+                first_response_late=None if due is None else now > due,
+            )
         else:
             self._update(ticket_id)
 

@@ -136,7 +136,8 @@ def fill(engine: Engine) -> None:
                     channel=t["channel"], resolved_at=t.get("resolved"),
                     closed_at=t.get("closed"),
                     first_response_at=created + timedelta(hours=answer) if answer else None,
-                    first_response_due_at=created + timedelta(hours=t["due"]),
+                    first_response_due_at=None if answer else created + timedelta(hours=t["due"]),
+                    first_response_late=answer > t["due"] if answer else None,
                 )
             )  # fmt: skip
         connection.execute(tickets.update().values(merged_into=5).where(tickets.c.id == 6))

@@ -1,4 +1,5 @@
-"""report figures kept per local day, and the UTC dates whose figures changed
+"""report figures kept per local day, the UTC dates whose figures changed, and whether a
+ticket's first reply came after its due time (the due time is cleared by the reply)
 
 Revision ID: 0010k
 Revises: 0010b
@@ -15,7 +16,16 @@ branch_labels = None
 depends_on = None
 
 
+LATE_BACKFILL = """
+UPDATE tickets SET first_response_late = (sla_breached_at IS NOT NULL)
+WHERE first_response_at IS NOT NULL
+"""
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("first_response_late", sa.Boolean(), nullable=True))
+    op.execute(LATE_BACKFILL)
     op.create_table(
         "report_days",
         sa.Column("timezone", sa.String(length=64), nullable=False),
@@ -35,3 +45,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("report_stale")
     op.drop_table("report_days")
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("first_response_late")
