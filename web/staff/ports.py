@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from ticketd.routing.dashboard import DrillDown
+from ticketd.routing.reports import Report, ReportRequest
 from ticketd.routing.views import AttachmentFile
-from ticketd.routing.workspace import QueuePage, QueueQuery, SearchHit, StaffTicket, StaffUser
+from ticketd.routing.workspace import (
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    SearchHit,
+    StaffTicket,
+    StaffUser,
+)
 
 
 class StaffReader(Protocol):
@@ -29,3 +38,19 @@ class Searcher(Protocol):
         self, query: str, cursor: str | None, limit: int, now: datetime
     ) -> tuple[tuple[SearchHit, ...], str | None]:
         """Tickets matching every word of ``query``, best first, and the next cursor."""
+
+
+class ReportReader(Protocol):
+    """The figures of a range (``store/reports.py``)."""
+
+    def report(self, request: ReportRequest, now: datetime) -> Report: ...
+
+
+class TicketLists(Protocol):
+    """The tickets behind one dashboard figure, by keyset."""
+
+    def tickets(
+        self, drill: DrillDown, cursor: str | None, limit: int, now: datetime
+    ) -> tuple[tuple[QueueRow, ...], str | None]:
+        """One page of the tickets ``drill`` counts, oldest first, and the next cursor
+        (``BadCursor`` for one not handed out)."""
