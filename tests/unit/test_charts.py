@@ -65,7 +65,7 @@ def test_empty_zero_and_missing_data_draw_a_frame_without_nan() -> None:
     for chart in charts:
         root = parsed(chart)
         assert not re.search(r"nan|inf", str(chart), re.IGNORECASE)
-        assert all(h >= 0 for h in heights(root))
+        assert all(h > 0 for h in heights(root))
 
 
 def test_lines_leave_a_gap_and_label_each_value() -> None:

@@ -1,7 +1,8 @@
 """Server-drawn SVG charts for the dashboard: grouped bars, lines, horizontal bars and
 stacked bars, as markup ready for a page (no script, no CDN, no inline style: colours come
 from ``series-N`` classes in ``staff.css``). Every label is escaped; missing values
-(``None``) leave a gap and never make ``NaN``; empty data draws an empty frame."""
+(``None``) leave a gap and never make ``NaN``; a zero draws no bar (its value is still
+written where the chart writes values); empty data draws an empty frame."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-HEIGHT = 240
-LEFT = 48
+WIDTH = 480
+HEIGHT = 220
+LEFT = 40
 RIGHT = 12
 TOP = 24
 BOTTOM = 40
 ROW = 26
-LABEL_WIDTH = 180
+LABEL_WIDTH = 150
+LEGEND_CHAR = 11
+"""Room per legend character (Korean characters are about as wide as the font size)."""
 FONT = '"Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans KR", sans-serif'
 MAX_TICKS = 12
 
@@ -38,15 +41,16 @@ def number(value: float | None, digits: int = 0) -> str:
 
 
 def _svg(title: str, height: int, body: list[str], legend: Sequence[str] = ()) -> Markup:
-    keys = "".join(
-        f'<text class="legend series-{n}" x="{LEFT + n * 110}" y="14">■ {escape(name)}</text>'
-        for n, name in enumerate(legend)
-    )
+    keys, x = [], LEFT
+    for n, name in enumerate(legend):
+        keys.append(f'<text class="legend series-{n}" x="{x}" y="14">■ {escape(name)}</text>')
+        x += LEGEND_CHAR * (len(name) + 3)
     label = escape(title)
+    drawn = "".join(keys) + "".join(body)
     return Markup(
         f'<svg class="chart" role="img" aria-label="{label}" viewBox="0 0 {WIDTH} {height}"'
-        f' width="100%" font-family=\'{FONT}\' font-size="11"'
-        f' xmlns="http://www.w3.org/2000/svg"><title>{label}</title>{keys}{"".join(body)}</svg>'
+        f' width="100%" font-family=\'{FONT}\' font-size="12"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{label}</title>{drawn}</svg>'
     )
 
 
@@ -95,7 +99,7 @@ def bar_chart(
     body = _axis(categories, top, digits)
     for n, one in enumerate(series):
         for i, value in enumerate(one.values):
-            if value is None:
+            if value is None or value <= 0:
                 continue
             x = LEFT + slot * i + slot * 0.1 + width * n
             y = _y(max(value, 0.0), top)
@@ -143,8 +147,13 @@ def hbar(title: str, items: Sequence[tuple[str, float]], digits: int = 0) -> Mar
         body.append(
             f'<text class="tick" x="{LABEL_WIDTH - 6}" y="{y + 14}" text-anchor="end">'
             f"{escape(name)}</text>"
-            f'<rect class="series-0" x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}"'
-            f' height="{ROW - 8}"/>'
+        )
+        if length > 0:
+            body.append(
+                f'<rect class="series-0" x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}"'
+                f' height="{ROW - 8}"/>'
+            )
+        body.append(
             f'<text class="value" x="{LABEL_WIDTH + length + 4:.1f}" y="{y + 14}">'
             f"{number(value, digits)}</text>"
         )
