@@ -17,12 +17,14 @@ from ticketd.daemon.config import Config, ConfigError, describe_problems, load_c
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
 from ticketd.daemon.once import run_once
+from ticketd.daemon.report_command import BadOption, render_report, report_request
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
 from ticketd.routing.links import secret_digest
+from ticketd.routing.reports import Granularity
 from ticketd.routing.signin import staff_user
 from ticketd.store.db import (
     SchemaBehind,
@@ -127,6 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_cmds.add_parser("revoke", help="the token stops working at once")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(handler=_token_revoke)
+    report = commands.add_parser("report", help="the dashboard's figures (CONTRACT section 9)")
+    report.add_argument(
+        "--from", dest="start", metavar="DATE", help="first day (29 days before --to)"
+    )
+    report.add_argument("--to", dest="end", metavar="DATE", help="last day (today)")
+    report.add_argument("--by", choices=[g.value for g in Granularity], default="day")
+    report.add_argument("--format", dest="form", choices=("json", "csv"), default="json")
+    report.set_defaults(handler=_report)
     return parser
 
 
@@ -304,6 +314,17 @@ def _ticket_list(args: argparse.Namespace) -> int:
         for item in data
     ]
     return _emit(args.json, data, lines, f"{len(data)} tickets")
+
+
+def _report(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    with _reading(args) as (config, store):
+        try:
+            request = report_request(args.start, args.end, args.by, config.service.timezone, now)
+        except BadOption as exc:
+            raise CliError(str(exc)) from None
+        sys.stdout.buffer.write(render_report(store.engine, request, now, args.form).encode())
+    return 0
 
 
 def _reindex(args: argparse.Namespace) -> int:

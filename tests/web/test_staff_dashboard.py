@@ -244,3 +244,11 @@ def test_drill_down_pages_by_keyset(d: Desk) -> None:
     assert found == made
     forged = d.client.get("/staff/dashboard/tickets", params={**day, "cursor": "x'"})
     assert forged.status_code == 200 and "첫 페이지를 보여 드립니다" in forged.text
+
+
+def test_top_names_only_that_many_codes(d: Desk) -> None:
+    d.sign_in("bob@example.com")
+    page = d.client.get("/staff/dashboard", params={**RANGE, "top": "1"})
+    codes_card = re.search(r'id="card-codes".*?</section>', page.text, re.S)
+    assert codes_card and "배송/파손" in codes_card.group(0)
+    assert "결제" not in html.unescape(codes_card.group(0))

@@ -31,7 +31,7 @@ from ticketd.routing.model import Role
 from ticketd.routing.report_format import report_csv, report_json
 from ticketd.routing.reports import Granularity, Report, ReportRequest
 from ticketd.routing.workspace import BadCursor
-from ticketd.web.staff.auth import NO_STORE, StaffAuth, Viewer
+from ticketd.web.staff.auth import NO_STORE, Endpoint, Handler, StaffAuth, Viewer
 from ticketd.web.staff.dashboard_view import DashboardView
 from ticketd.web.staff.i18n import STAFF_STRINGS
 from ticketd.web.staff.macros import denied
@@ -123,7 +123,9 @@ class DashboardPages:
         self.timezone = render.settings.timezone
 
     def routes(self) -> list[BaseRoute]:
-        page = self.auth.page
+        def page(handler: Handler) -> Endpoint:
+            return self.auth.page(self.managers(handler))
+
         return [
             Route("/dashboard", page(self.dashboard), methods=["GET"]),
             Route("/dashboard.csv", page(self.download_csv), methods=["GET"]),
@@ -131,11 +133,16 @@ class DashboardPages:
             Route("/dashboard/tickets", page(self.tickets), methods=["GET"]),
         ]
 
-    def refused(self, request: Request, viewer: Viewer) -> Response | None:
-        if viewer.user.role == Role.MANAGER:
-            return None
-        reason = STAFF_STRINGS[self.render.language(request)]["dash_managers_only"]
-        return denied(self.render, request, viewer, reason)
+    def managers(self, handler: Handler) -> Handler:
+        """``handler`` for managers; 403 in the viewer's language for anyone else."""
+
+        async def guarded(request: Request, viewer: Viewer) -> Response:
+            if viewer.user.role == Role.MANAGER:
+                return await handler(request, viewer)
+            reason = STAFF_STRINGS[self.render.language(request)]["dash_managers_only"]
+            return denied(self.render, request, viewer, reason)
+
+        return guarded
 
     def today(self) -> date:
         return self.now().astimezone(ZoneInfo(self.timezone)).date()
@@ -146,9 +153,6 @@ class DashboardPages:
         return report, asked
 
     async def dashboard(self, request: Request, viewer: Viewer) -> Response:
-        refused = self.refused(request, viewer)
-        if refused is not None:
-            return refused
         report, asked = await self.report(request)
         language = self.render.language(request)
         t = STAFF_STRINGS[language]
@@ -177,25 +181,16 @@ class DashboardPages:
         )
 
     async def download_csv(self, request: Request, viewer: Viewer) -> Response:
-        refused = self.refused(request, viewer)
-        if refused is not None:
-            return refused
         report, _ = await self.report(request)
         return _attachment(report_csv(report), "text/csv; charset=utf-8", report, "csv")
 
     async def download_json(self, request: Request, viewer: Viewer) -> Response:
-        refused = self.refused(request, viewer)
-        if refused is not None:
-            return refused
         report, _ = await self.report(request)
         body = json.dumps(report_json(report), ensure_ascii=False, indent=2)
         return _attachment(body, "application/json", report, "json")
 
     async def tickets(self, request: Request, viewer: Viewer) -> Response:
         """One page of the tickets behind a figure (400 for a URL that names none)."""
-        refused = self.refused(request, viewer)
-        if refused is not None:
-            return refused
         params = request.query_params
         drill = read_drill(params, self.timezone)
         if drill is None:

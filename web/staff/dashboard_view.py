@@ -239,7 +239,7 @@ class DashboardView:
                     Cell(email),
                     Cell(
                         number(self.report.open_by_owner.get(email, 0)),
-                        f"/staff/?tab=open&owner={email}",
+                        "/staff/?" + urlencode({"tab": "open", "owner": email}),
                         "num",
                     ),
                     self.count(handled, Measure.OWNER, start, end, email),

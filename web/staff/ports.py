@@ -41,9 +41,10 @@ class Searcher(Protocol):
 
 
 class ReportReader(Protocol):
-    """The figures of a range (``store/reports.py``)."""
+    """The report figures (``store/reports.py`` ``SqlReports``)."""
 
-    def report(self, request: ReportRequest, now: datetime) -> Report: ...
+    def report(self, request: ReportRequest, now: datetime) -> Report:
+        """The request's periods, its whole range, the range before it and the state now."""
 
 
 class TicketLists(Protocol):
