@@ -26,6 +26,7 @@ from ticketd.store.db import Store, make_engine
 from ticketd.store.macros import SqlMacros
 from ticketd.store.pages import SqlTicketReader
 from ticketd.store.report_lists import SqlReportLists
+from ticketd.store.reports import SqlReports
 from ticketd.store.staff_access import SqlStaffAccess
 from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
@@ -169,8 +170,8 @@ def build_web_app(
     workspace: tuple[StaffReader, Searcher] | None = None,
     reports: ReportReader | None = None,
 ) -> Starlette:
-    """The Starlette application wired to the database (and the running daemon); the
-    dashboard is served when a ``reports`` reader is given."""
+    """The Starlette application wired to the database (and the running daemon);
+    ``workspace`` and ``reports`` replace the staff reads and the dashboard's figures."""
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)
     probe = ServiceHealth(reader_engine, state or ServiceState(), components.store)
@@ -208,10 +209,12 @@ def build_web_app(
         components.config.ingest.max_attachment_bytes,
         components.store.now,
     )
-    dashboard = (
-        DashboardPages(staff.auth, staff.render, reports, SqlReportLists(reader_engine), store.now)
-        if reports is not None
-        else None
+    dashboard = DashboardPages(
+        staff.auth,
+        staff.render,
+        reports or SqlReports(reader_engine),
+        SqlReportLists(reader_engine),
+        store.now,
     )
     return create_app(
         components.page_renderer.settings,
@@ -230,7 +233,7 @@ def build_web_app(
                     actions.routes(),
                     macros.routes(),
                     availability.routes(),
-                    dashboard.routes() if dashboard is not None else [],
+                    dashboard.routes(),
                 ]
             )
         ],

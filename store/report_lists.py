@@ -1,33 +1,31 @@
-"""The tickets behind a dashboard figure (``web.staff.ports.TicketLists``), counted as the
-reports count them: new, code, type, channel and SLA breached are tickets created in the
-range (a code with its subtree; breached: their first-response clock ran out); resolved and
-closed a ``status_changed`` event to that status in it; reopened one back to an open
-status from resolved or closed; duplicates a ``duplicate`` event; owner the tickets that
-owner resolved in it; csat a ``csat`` event with that rating. Days are the service
-timezone's. Paged by ticket id (keyset)."""
+"""The tickets behind a dashboard figure (``web.staff.ports.TicketLists``), counted as
+``store/reports.py`` counts them: new, code, type, channel and SLA breached are tickets
+created in the range (a code with its subtree; breached: counted by the SLA ratio and not
+answered by the due time); resolved and closed a ``status_changed`` event to that status
+in it; reopened one back to an open status from resolved or closed; duplicates a
+``duplicate`` event; owner the tickets that (current) owner resolved in it; csat a standing
+``csat`` event with that rating. Days are the service timezone's. Paged by ticket id
+(keyset)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, not_, select
 from sqlalchemy.sql.elements import literal
 
 from ticketd.routing.dashboard import DrillDown, Measure
 from ticketd.routing.model import OPEN_STATUSES, EventKind, Status
 from ticketd.routing.workspace import BadCursor, QueueRow
+from ticketd.store.reports import sla_counted, sla_met, standing
 from ticketd.store.schema import UTCDateTime, codes, events, tickets
 from ticketd.store.staff_queue import ROW_COLUMNS, queue_row
 
 MAX_LIMIT = 200
 ENDED = (Status.RESOLVED.value, Status.CLOSED.value)
-EVENT_VALUES = {
-    Measure.RESOLVED: (EventKind.STATUS_CHANGED, Status.RESOLVED.value),
-    Measure.CLOSED: (EventKind.STATUS_CHANGED, Status.CLOSED.value),
-    Measure.CSAT_GOOD: (EventKind.CSAT, "good"),
-    Measure.CSAT_BAD: (EventKind.CSAT, "bad"),
-}
+STATUS_REACHED = {Measure.RESOLVED: Status.RESOLVED, Measure.CLOSED: Status.CLOSED}
+RATINGS = {Measure.CSAT_GOOD: "good", Measure.CSAT_BAD: "bad"}
 
 
 def _instant(day: date, zone: ZoneInfo) -> ColumnElement[datetime]:
@@ -52,7 +50,7 @@ class SqlReportLists:
         limit = max(1, min(limit, MAX_LIMIT))
         query = (
             select(*ROW_COLUMNS)
-            .where(_which(drill), tickets.c.id > after)
+            .where(_which(drill, now), tickets.c.id > after)
             .order_by(tickets.c.id)
             .limit(limit + 1)
         )
@@ -71,7 +69,7 @@ def _after(cursor: str | None) -> int:
     return int(cursor)
 
 
-def _which(drill: DrillDown) -> ColumnElement[bool]:
+def _which(drill: DrillDown, now: datetime) -> ColumnElement[bool]:
     """The condition on ``tickets`` that picks the figure's tickets."""
     zone = ZoneInfo(drill.timezone)
     start = _instant(drill.start, zone)
@@ -85,7 +83,7 @@ def _which(drill: DrillDown) -> ColumnElement[bool]:
     if measure is Measure.CHANNEL:
         return and_(created, tickets.c.channel == drill.key)
     if measure is Measure.SLA_BREACHED:
-        return and_(created, tickets.c.sla_breached_at.is_not(None))
+        return and_(created, sla_counted(now), not_(sla_met()))
     if measure is Measure.CODE:
         tree = select(codes.c.id).where(
             (codes.c.path == drill.key) | codes.c.path.like(_like(drill.key), escape="\\")
@@ -102,8 +100,12 @@ def _which(drill: DrillDown) -> ColumnElement[bool]:
             tickets.c.owner == drill.key,
             exists().where(during, events.c.type == kind.value, events.c.value == value),
         )
-    kind, value = EVENT_VALUES[measure]
-    return exists().where(during, events.c.type == kind.value, events.c.value == value)
+    if measure in RATINGS:
+        return exists().where(during, standing(events), events.c.value == RATINGS[measure])
+    reached = STATUS_REACHED[measure].value
+    return exists().where(
+        during, events.c.type == EventKind.STATUS_CHANGED.value, events.c.value == reached
+    )
 
 
 def _reopening() -> tuple[ColumnElement[bool], ...]:

@@ -44,6 +44,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    FromClause,
     and_,
     case,
     exists,
@@ -205,17 +206,29 @@ def _tallies(
     return found
 
 
+def sla_counted(now: datetime) -> ColumnElement[bool]:
+    """A ticket the SLA ratio counts: it has a due time and was answered or is past due."""
+    t = tickets.c
+    return and_(
+        t.first_response_due_at.is_not(None),
+        or_(
+            t.first_response_at.is_not(None), t.first_response_due_at < literal(now, UTCDateTime())
+        ),
+    )
+
+
+def sla_met() -> ColumnElement[bool]:
+    """A ticket answered by its due time."""
+    t = tickets.c
+    return and_(t.first_response_at.is_not(None), t.first_response_at <= t.first_response_due_at)
+
+
 def _created(
     connection: Connection, edges: Sequence[datetime], now: datetime, found: list[Tally]
 ) -> None:
     t = tickets.c
     period = bucket(t.created_at, edges)
-    due = literal(now, UTCDateTime())
-    counted = and_(
-        t.first_response_due_at.is_not(None),
-        or_(t.first_response_at.is_not(None), t.first_response_due_at < due),
-    )
-    met = and_(t.first_response_at.is_not(None), t.first_response_at <= t.first_response_due_at)
+    counted, met = sla_counted(now), sla_met()
     query = (
         select(
             period.label("period"),
@@ -404,10 +417,9 @@ def _duplicates(connection: Connection, edges: Sequence[datetime], found: list[T
         found[row.period].duplicates = row.n
 
 
-def _csat(connection: Connection, edges: Sequence[datetime], found: list[Tally]) -> None:
-    """Ratings in each period, a later rating of the same resolution replacing an earlier
-    one (a rating is superseded by a later one with no resolution between them)."""
-    rating = events.alias("rating")
+def standing(rating: FromClause) -> ColumnElement[bool]:
+    """A ``csat`` event of ``rating`` (an alias of events) that no later rating of the same
+    resolution replaced (a later one with no resolution between them)."""
     later = events.alias("later")
     resolution = events.alias("resolution")
     resolved_between = exists().where(
@@ -423,10 +435,17 @@ def _csat(connection: Connection, edges: Sequence[datetime], found: list[Tally])
         later.c.id > rating.c.id,
         not_(resolved_between),
     )
+    return and_(rating.c.type == EventKind.CSAT.value, not_(superseded))
+
+
+def _csat(connection: Connection, edges: Sequence[datetime], found: list[Tally]) -> None:
+    """Ratings in each period, a later rating of the same resolution replacing an earlier
+    one."""
+    rating = events.alias("rating")
     period = bucket(rating.c.at, edges)
     query = (
         select(period.label("period"), rating.c.value, func.count().label("n"))
-        .where(rating.c.type == EventKind.CSAT.value, within(rating.c.at, edges), not_(superseded))
+        .where(standing(rating), within(rating.c.at, edges))
         .group_by(period, rating.c.value)
     )
     for row in connection.execute(query):

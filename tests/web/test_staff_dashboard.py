@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from tests.builders import claim
 from tests.web.report_support import MemoryReports
@@ -26,7 +26,7 @@ from ticketd.routing.reports import (
     PeriodFigures,
     ReportRequest,
 )
-from ticketd.store.schema import codes, tickets
+from ticketd.store.schema import codes, events, tickets
 from ticketd.store.workspace import SqlStaffReader
 
 CARDS = ("volume", "status", "codes", "types", "first-response", "owners", "duplicates", "csat")
@@ -252,3 +252,53 @@ def test_top_names_only_that_many_codes(d: Desk) -> None:
     codes_card = re.search(r'id="card-codes".*?</section>', page.text, re.S)
     assert codes_card and "배송/파손" in codes_card.group(0)
     assert "결제" not in html.unescape(codes_card.group(0))
+
+
+@pytest.fixture
+def real(tmp_path: Path) -> Iterator[Desk]:
+    """The dashboard on the database's own figures (``store/reports.py``)."""
+    with desk(tmp_path, stored=True) as opened:
+        yield opened
+
+
+def test_the_real_figures_link_to_lists_of_as_many_tickets(real: Desk) -> None:
+    made = [receive(real, f"배송 문의 {n}") for n in range(3)]
+    answered, late = made[0], made[1:]
+    csrf = real.sign_in("bob@example.com")
+    body = {"commands": [], "text": "확인했습니다.", "version": 0}
+    reader = SqlStaffReader(real.components.store.engine, real.components.config.engineers)
+    ticket = reader.ticket(answered, real.clock.now())
+    assert ticket is not None
+    body["version"] = ticket.version
+    reply = real.client.post(
+        f"/staff/api/tickets/{answered}/actions", json=body, headers={"X-CSRF-Token": csrf}
+    )
+    assert reply.status_code == 200, reply.text
+    real.clock.advance(hours=30)  # past every first-response due time
+    real.sign_in("bob@example.com")
+    day = {"from": "2026-03-02", "to": "2026-03-02", "by": "day"}
+    page = html.unescape(real.client.get("/staff/dashboard", params=day).text)
+    new_link = "/staff/dashboard/tickets?measure=new&start=2026-03-02&end=2026-03-02"
+    assert f'href="{new_link}">3<' in page
+    both = {"start": "2026-03-02", "end": "2026-03-02"}
+    assert listed(real, measure="new", **both) == made
+    assert listed(real, measure="sla_breached", **both) == late
+    ratings = [(made[0], "bad"), (made[0], "good"), (made[2], "bad")]
+    with real.components.store.engine.begin() as connection:
+        for tracking, value in ratings:  # the rating page is another module's; events directly
+            ticket_id = connection.execute(
+                select(tickets.c.id).where(tickets.c.tracking == tracking)
+            ).scalar_one()
+            connection.execute(
+                insert(events).values(
+                    ticket_id=ticket_id, type="csat", at=real.clock.now(), public=False, value=value
+                )
+            )
+    rated = {"start": "2026-03-03", "end": "2026-03-03"}
+    assert listed(real, measure="csat_good", **rated) == [made[0]]
+    assert listed(real, measure="csat_bad", **rated) == [made[2]]
+    figures = html.unescape(
+        real.client.get("/staff/dashboard", params={"from": "2026-03-03", "to": "2026-03-03"}).text
+    )
+    good = "/staff/dashboard/tickets?measure=csat_good&start=2026-03-03&end=2026-03-03"
+    assert f'href="{good}">1<' in figures
