@@ -302,3 +302,13 @@ def test_the_real_figures_link_to_lists_of_as_many_tickets(real: Desk) -> None:
     )
     good = "/staff/dashboard/tickets?measure=csat_good&start=2026-03-03&end=2026-03-03"
     assert f'href="{good}">1<' in figures
+
+
+def test_weeks_and_months_render_and_the_previous_range_links_its_tickets(d: Desk) -> None:
+    d.sign_in("bob@example.com")
+    for by, label in (("week", "주별"), ("month", "2026-03")):
+        page = d.client.get("/staff/dashboard", params={**RANGE, "by": by})
+        assert page.status_code == 200 and label in page.text
+    page = html.unescape(d.client.get("/staff/dashboard", params=RANGE).text)
+    before = "/staff/dashboard/tickets?measure=new&start=2026-02-27&end=2026-02-28"
+    assert f'href="{before}">1,000<' in page

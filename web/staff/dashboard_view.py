@@ -5,7 +5,7 @@ page's strings come in, markup and links go out."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
@@ -14,7 +14,7 @@ from markupsafe import Markup
 from ticketd.routing.commands import TYPES
 from ticketd.routing.dashboard import Measure, period_ends
 from ticketd.routing.model import OPEN_STATUSES, Status
-from ticketd.routing.reports import Granularity, PeriodFigures, Report
+from ticketd.routing.reports import Granularity, PeriodFigures, Report, previous_range
 from ticketd.web.staff.charts import Series, bar_chart, hbar, line_chart, number, stacked_bars
 
 VOLUME = (Measure.NEW, Measure.RESOLVED, Measure.CLOSED, Measure.REOPENED, Measure.DUPLICATES)
@@ -32,17 +32,20 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class Table:
+    """A card's data: the column headers and the rows (the first cell heads its row)."""
+
     headers: Sequence[str]
     rows: Sequence[Sequence[Cell]]
 
 
 @dataclass(frozen=True, slots=True)
 class Card:
+    """One view: its anchor, title, chart markup and tables."""
+
     key: str
     title: str
     chart: Markup
     tables: Sequence[Table]
-    notes: Sequence[Cell] = field(default_factory=tuple)
 
 
 def drill_url(measure: Measure, start: date, end: date, key: str = "") -> str:
@@ -92,6 +95,9 @@ class DashboardView:
     def whole(self) -> tuple[date, date]:
         return self.report.request.start, self.report.request.end
 
+    def before(self) -> tuple[date, date]:
+        return previous_range(*self.whole())
+
     def cards(self) -> list[Card]:
         return [
             self.volume(),
@@ -132,7 +138,7 @@ class DashboardView:
         rows.append(
             [
                 Cell(t["dash_previous"]),
-                *(Cell(number(getattr(previous, m.value)), css="num") for m in VOLUME),
+                *(self.count(getattr(previous, m.value), m, *self.before()) for m in VOLUME),
             ]
         )
         rows.append(
@@ -174,7 +180,7 @@ class DashboardView:
             [
                 Cell(code),
                 self.count(n, Measure.CODE, start, end, code),
-                Cell(number(previous.by_code.get(code, 0)), css="num"),
+                self.count(previous.by_code.get(code, 0), Measure.CODE, *self.before(), code),
                 change(n, previous.by_code.get(code, 0)),
                 *(Cell(number(total.code_types.get(code, {}).get(k, 0)), css="num") for k in TYPES),
             ]
