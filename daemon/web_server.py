@@ -25,14 +25,17 @@ from ticketd.store.availability import SqlAvailability
 from ticketd.store.db import Store, make_engine
 from ticketd.store.macros import SqlMacros
 from ticketd.store.pages import SqlTicketReader
+from ticketd.store.report_lists import SqlReportLists
+from ticketd.store.reports import SqlReports
 from ticketd.store.staff_access import SqlStaffAccess
 from ticketd.store.workspace import SqlStaffReader
 from ticketd.web.app import create_app
 from ticketd.web.staff.actions import ActionEndpoints
 from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.availability import AvailabilityPages
+from ticketd.web.staff.dashboard import DashboardPages
 from ticketd.web.staff.macros import MacroPages
-from ticketd.web.staff.ports import Searcher, StaffReader
+from ticketd.web.staff.ports import ReportReader, Searcher, StaffReader
 from ticketd.web.staff.ticket import TicketPages
 
 
@@ -165,8 +168,10 @@ def build_web_app(
     state: ServiceState | None = None,
     *,
     workspace: tuple[StaffReader, Searcher] | None = None,
+    reports: ReportReader | None = None,
 ) -> Starlette:
-    """The Starlette application wired to the database (and the running daemon)."""
+    """The Starlette application wired to the database (and the running daemon);
+    ``workspace`` and ``reports`` replace the staff reads and the dashboard's figures."""
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)
     probe = ServiceHealth(reader_engine, state or ServiceState(), components.store)
@@ -204,6 +209,13 @@ def build_web_app(
         components.config.ingest.max_attachment_bytes,
         components.store.now,
     )
+    dashboard = DashboardPages(
+        staff.auth,
+        staff.render,
+        reports or SqlReports(reader_engine),
+        SqlReportLists(reader_engine),
+        store.now,
+    )
     return create_app(
         components.page_renderer.settings,
         reader,
@@ -221,6 +233,7 @@ def build_web_app(
                     actions.routes(),
                     macros.routes(),
                     availability.routes(),
+                    dashboard.routes(),
                 ]
             )
         ],

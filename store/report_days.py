@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    FromClause,
     and_,
     case,
     exists,
@@ -163,7 +164,7 @@ def _created(connection: Connection, edges: Sequence[datetime], found: list[Day]
     day = bucket(t.created_at, edges)
     due = t.first_response_due_at.is_not(None)
     answered = t.first_response_late.is_not(None)
-    met = t.first_response_late.is_(false())
+    met = sla_met()
     query = (
         select(
             day.label("day"),
@@ -274,10 +275,26 @@ def _duplicates(connection: Connection, edges: Sequence[datetime], found: list[D
         found[row.day].duplicates = row.n
 
 
-def _ratings(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
-    """Ratings each day, a later rating of the same resolution replacing an earlier one
-    (a rating is superseded by a later one with no resolution between them)."""
-    rating = events.alias("rating")
+def sla_counted(now: datetime) -> ColumnElement[bool]:
+    """A ticket the SLA ratio counts: answered with a due time, or unanswered past it."""
+    t = tickets.c
+    return or_(
+        t.first_response_late.is_not(None),
+        and_(
+            t.first_response_at.is_(None),
+            t.first_response_due_at < literal(now, UTCDateTime()),
+        ),
+    )
+
+
+def sla_met() -> ColumnElement[bool]:
+    """A ticket answered by its due time."""
+    return tickets.c.first_response_late.is_(false())
+
+
+def standing(rating: FromClause) -> ColumnElement[bool]:
+    """A ``csat`` event of ``rating`` (an alias of events) that no later rating of the same
+    resolution replaced (a later one with no resolution between them)."""
     later = events.alias("later")
     resolution = events.alias("resolution")
     resolved_between = exists().where(
@@ -293,10 +310,16 @@ def _ratings(connection: Connection, edges: Sequence[datetime], found: list[Day]
         later.c.id > rating.c.id,
         not_(resolved_between),
     )
+    return and_(rating.c.type == EventKind.CSAT.value, not_(superseded))
+
+
+def _ratings(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    """Ratings each day, a later rating of the same resolution replacing an earlier one."""
+    rating = events.alias("rating")
     day = bucket(rating.c.at, edges)
     query = (
         select(day.label("day"), rating.c.value, func.count().label("n"))
-        .where(rating.c.type == EventKind.CSAT.value, within(rating.c.at, edges), not_(superseded))
+        .where(standing(rating), within(rating.c.at, edges))
         .group_by(day, rating.c.value)
     )
     for row in connection.execute(query):

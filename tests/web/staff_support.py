@@ -31,6 +31,7 @@ from ticketd.routing.workspace import (
     StaffUser,
     Tab,
 )
+from ticketd.web.staff.ports import ReportReader
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 LINK = re.compile(r"https?://\S+/staff/login/([a-z2-7]+)")
@@ -167,11 +168,12 @@ def desk(
     base_url: str = "http://127.0.0.1:8080",
     stored: bool = False,
     sink: SmtpSink | None = None,
+    reports: ReportReader | None = None,
 ) -> Iterator[Desk]:
     """A ticketd in ``root`` (the lane's database, Maildir outbound) and a client of its
     web app; ``base_url`` replaces the config's; ``stored``: the workspace reads the
     database (else an in-memory list of rows); ``sink``: mail goes to this SMTP sink instead of
-    the Maildir."""
+    the Maildir; ``reports``: the dashboard's figures."""
     ws = write_config(root, extra=extra)
     text = ws.config.read_text(encoding="utf-8").replace("http://127.0.0.1:8080", base_url)
     if sink is not None:
@@ -184,7 +186,7 @@ def desk(
     clock = MovingClock()
     components.store.now = clock.now
     memory = MemoryWorkspace([row()])
-    app = build_web_app(components, workspace=None if stored else (memory, memory))
+    app = build_web_app(components, workspace=None if stored else (memory, memory), reports=reports)
     scheme = base_url.partition(":")[0]
     try:
         with TestClient(app, base_url=f"{scheme}://testserver", follow_redirects=False) as client:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ticketd.web.staff.dashboard_strings import DASHBOARD_STRINGS
+
 STAFF_STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "workspace": "Workspace",
@@ -107,6 +109,7 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "bad_cursor": "That page link is no longer valid: showing the first page.",
         "bad_query": "The search is too long.",
         "bad_limit": "The page size must be a number from 1 to 200.",
+        **DASHBOARD_STRINGS["en"],
     },
     "ko": {
         "workspace": "업무 화면",
@@ -213,5 +216,6 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "bad_cursor": "더 이상 쓸 수 없는 페이지 링크입니다. 첫 페이지를 보여 드립니다.",
         "bad_query": "검색어가 너무 깁니다.",
         "bad_limit": "한 페이지에 보일 개수는 1부터 200 사이의 숫자여야 합니다.",
+        **DASHBOARD_STRINGS["ko"],
     },
 }

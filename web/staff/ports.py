@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from ticketd.routing.dashboard import DrillDown
 from ticketd.routing.reports import Report, ReportRequest
 from ticketd.routing.views import AttachmentFile
-from ticketd.routing.workspace import QueuePage, QueueQuery, SearchHit, StaffTicket, StaffUser
+from ticketd.routing.workspace import (
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    SearchHit,
+    StaffTicket,
+    StaffUser,
+)
 
 
 class StaffReader(Protocol):
@@ -37,3 +45,13 @@ class ReportReader(Protocol):
 
     def report(self, request: ReportRequest, now: datetime) -> Report:
         """The request's periods, its whole range, the range before it and the state now."""
+
+
+class TicketLists(Protocol):
+    """The tickets behind one dashboard figure, by keyset."""
+
+    def tickets(
+        self, drill: DrillDown, cursor: str | None, limit: int, now: datetime
+    ) -> tuple[tuple[QueueRow, ...], str | None]:
+        """One page of the tickets ``drill`` counts, oldest first, and the next cursor
+        (``BadCursor`` for one not handed out)."""
