@@ -35,10 +35,11 @@ class Rateable(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RatingState:
-    """A ticket's rating as the store reads it: its status, how often it was resolved,
-    and the rating given for the latest resolution (None when none yet)."""
+    """A ticket's rating as the store reads it: its status and language, how often it was
+    resolved, and the rating given for the latest resolution (None when none yet)."""
 
     status: Status
+    language: str
     resolutions: int
     rating: Rating | None = None
     comment: str = ""

@@ -3,6 +3,8 @@ resolved, and the latest ``csat`` event since its latest resolution."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection, and_, bindparam, func, select
 
 from ticketd.routing.csat import RatingState, parse_rating
@@ -25,19 +27,24 @@ LATEST_RATING = (
     .order_by(events.c.id.desc())
     .limit(1)
 )
-STATUS = select(tickets.c.id, tickets.c.status).where(tickets.c.tracking == bindparam("tracking"))
+TICKET = select(tickets.c.id, tickets.c.status, tickets.c.language).where(
+    tickets.c.tracking == bindparam("tracking")
+)
 
 
-def rating_state(connection: Connection, ticket_id: int, status: Status) -> RatingState:
+def rating_state(
+    connection: Connection, ticket_id: int, status: Status, language: str
+) -> RatingState:
     """The rating of the ticket's latest resolution (None when not rated since)."""
     count, since = connection.execute(RESOLUTIONS, {"ticket_pk": ticket_id}).one()
     found = connection.execute(LATEST_RATING, {"ticket_pk": ticket_id, "since": since}).first()
+    state = RatingState(status, language, int(count))
     if found is None:
-        return RatingState(status, int(count))
-    return RatingState(status, int(count), parse_rating(found.value), found.summary)
+        return state
+    return replace(state, rating=parse_rating(found.value), comment=found.summary)
 
 
 def rating_of(connection: Connection, tracking: str) -> RatingState | None:
     """The rating state of the ticket ``tracking``, or None for an unknown number."""
-    row = connection.execute(STATUS, {"tracking": tracking}).first()
-    return rating_state(connection, row.id, Status(row.status)) if row else None
+    row = connection.execute(TICKET, {"tracking": tracking}).first()
+    return rating_state(connection, row.id, Status(row.status), row.language) if row else None

@@ -235,7 +235,8 @@ class Writer:
         ticket = self.lookup.ticket_to_act_on(tracking)
         if ticket is None:
             return None
-        return ticket, ratings.rating_state(self.connection, ticket.id, ticket.status)
+        state = ratings.rating_state(self.connection, ticket.id, ticket.status, ticket.language)
+        return ticket, state
 
     def _id(self, target: Target) -> int:
         if isinstance(target, NewTicket):

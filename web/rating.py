@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ticketd.routing.csat import COMMENT_CHARS, Rateable, RatingState, parse_rating
+from ticketd.routing.labels import LANGUAGES
 from ticketd.web.forms import FIELD
 from ticketd.web.ports import Ratings
 from ticketd.web.rating_strings import RATE_STRINGS
@@ -37,12 +38,22 @@ class RatingPages:
         ]
 
     def page(
-        self, request: Request, mode: str, number: str = "", key: str = "", **context: Any
+        self,
+        request: Request,
+        mode: str,
+        number: str = "",
+        key: str = "",
+        state: RatingState | None = None,
+        **context: Any,
     ) -> Response:
-        """The rating page in ``mode``, with the visitor's form token (and cookie)."""
+        """The rating page in ``mode``, with the visitor's form token (and cookie), in the
+        language asked for (``?lang=``), else the ticket's, else the browser's."""
         site = self.site
         nonce, new = site.forms.nonce(request)
+        asked = request.query_params.get("lang")
         language = site.language(request)
+        if state is not None and asked not in LANGUAGES and state.language in LANGUAGES:
+            language = state.language
         query = f"k={key}&" if key else ""
         response = site.render(
             request,
@@ -55,6 +66,7 @@ class RatingPages:
             key=key,
             form_token=site.forms.token(nonce),
             max_comment=COMMENT_CHARS,
+            state=state,
             lang_href=f"?{query}{_choice_query(context.get('chosen'))}lang="
             + ("en" if language == "ko" else "ko"),
             **context,
@@ -110,8 +122,8 @@ class RatingPages:
         comment = str(form.get("comment", ""))[: COMMENT_CHARS * 2]
         after = self.ratings.rate(number, rating, comment) or state
         if after.rateable != Rateable.OPEN or after.rating is None:
-            return self.page(request, MODES.get(after.rateable, "not_yet"), number, key)
-        return self.page(request, "done", number, key, state=after)
+            return self.page(request, MODES.get(after.rateable, "not_yet"), number, key, after)
+        return self.page(request, "done", number, key, after)
 
     def answer(
         self,
@@ -124,9 +136,9 @@ class RatingPages:
     ) -> Response:
         """The form for a ticket that takes a rating, else why it does not."""
         if state.rateable != Rateable.OPEN:
-            return self.page(request, MODES[state.rateable], number, key)
+            return self.page(request, MODES[state.rateable], number, key, state)
         shown = chosen or (state.rating.value if state.rating else None)
-        return self.page(request, "form", number, key, state=state, chosen=shown, **context)
+        return self.page(request, "form", number, key, state, chosen=shown, **context)
 
 
 def _choice_query(chosen: object) -> str:
