@@ -5,6 +5,7 @@ ticket is closed, a bad one mailed to the owner)."""
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,8 +58,11 @@ def parse_rating(text: str | None) -> Rating | None:
 
 
 def clean_comment(text: str) -> str:
-    """A comment as stored: trimmed, at most ``COMMENT_CHARS`` characters."""
-    return text.strip()[:COMMENT_CHARS]
+    """A comment as stored: control characters (NUL included) dropped but for line breaks
+    and tabs, trimmed, at most ``COMMENT_CHARS`` characters."""
+    text = text.replace("\r\n", "\n")
+    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return kept.strip()[:COMMENT_CHARS]
 
 
 def told_of_bad(ticket: TicketRef, engineers: Sequence[EngineerInfo]) -> tuple[Address, ...]:

@@ -53,3 +53,10 @@ def test_a_bad_rating_tells_the_owner_with_the_comment_cut_to_size() -> None:
 def test_a_bad_rating_of_an_unowned_ticket_tells_the_managers() -> None:
     _, notice = rate(ticket(None), resolved(), Rating.BAD, "", TEAM).effects
     assert isinstance(notice, QueueNotice) and notice.recipient.email == "bob@example.com"
+
+
+def test_control_characters_never_reach_the_stored_comment() -> None:
+    [record] = rate(
+        ticket(), resolved(), Rating.GOOD, " 좋아요\x00\x1b[31m\r\n고마워요 ", TEAM
+    ).effects
+    assert isinstance(record, RecordRating) and record.comment == "좋아요[31m\n고마워요"
