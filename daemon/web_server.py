@@ -18,6 +18,7 @@ from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.supervisor import WorkerState
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import WatcherState
+from ticketd.routing.csat import Rating, RatingState, rate
 from ticketd.routing.resend import resend_link
 from ticketd.store import health
 from ticketd.store.attachments import SqlAttachmentReader
@@ -54,6 +55,29 @@ class OutboxLinkMailer:
             if ticket is not None:
                 now = components.clock.now()
                 writer.apply(resend_link(ticket, email, writer.lookup, limit, now))
+
+
+class StoreRatings:
+    """``web.ports.Ratings``: the core decides a rating (``routing.csat.rate``) on the
+    ticket locked by the writer, which records it and queues the owner's notice."""
+
+    def __init__(self, components: Components) -> None:
+        self.components = components
+
+    def rating(self, tracking: str) -> RatingState | None:
+        with self.components.store.read() as reader:
+            return reader.rating(tracking)
+
+    def rate(self, tracking: str, rating: Rating, comment: str) -> RatingState | None:
+        engineers = self.components.config.engineers
+        with self.components.store.write() as writer:
+            found = writer.rating_to_change(tracking)
+            if found is None:
+                return None
+            ticket, state = found
+            writer.apply(rate(ticket, state, rating, comment, engineers))
+            after = writer.rating_to_change(tracking)
+        return after[1] if after else None
 
 
 @dataclass(frozen=True)
@@ -225,6 +249,7 @@ def build_web_app(
         metrics=probe,
         clock=time.monotonic,
         close=reader.close,
+        ratings=StoreRatings(components),
         staff=[
             staff_mount(
                 [

@@ -16,8 +16,8 @@ from ticketd.routing.effects import (
     NoticeKind,
     QueueNotice,
 )
-from ticketd.routing.links import reply_token, status_link
-from ticketd.routing.model import TicketView
+from ticketd.routing.links import rate_link, reply_token, status_link
+from ticketd.routing.model import Status, TicketView
 from ticketd.routing.signin import LINK_LIFETIME
 from ticketd.routing.views import NoticeContext
 from ticketd.routing.workspace import StaffUser
@@ -67,6 +67,10 @@ class NoticeFactory:
         """The customer's status link, with its signed key."""
         return status_link(self.settings.base_url, self.settings.secret_key, tracking)
 
+    def rate_url(self, tracking: str, rating: str) -> str:
+        """The one-click satisfaction link (``good`` or ``bad``) of a resolved ticket."""
+        return rate_link(self.settings.base_url, self.settings.secret_key, tracking, rating)
+
     def reply_address(self, engineer: str, tracking: str) -> Address:
         """The signed ``support+token@`` address that authenticates an engineer's reply."""
         expires = int(self.now().timestamp() // 86400) + REPLY_ADDRESS_DAYS
@@ -85,9 +89,12 @@ class NoticeFactory:
         requester = ticket.requester
         msg = context.message
         attached, listed = self._files(context.attachments, to_engineer)
+        rates = notice.kind == NoticeKind.STATUS_CHANGED and ticket.status == Status.RESOLVED
         values = {
             "service_name": self.settings.service_name,
             "tracking": ticket.tracking,
+            "rate_good_url": self.rate_url(ticket.tracking, "good") if rates else "",
+            "rate_bad_url": self.rate_url(ticket.tracking, "bad") if rates else "",
             "subject": ticket.subject,
             "status": ticket.status.value,
             "status_url": self.status_url(ticket.tracking),

@@ -29,6 +29,10 @@ from ticketd.routing.labels import LANGUAGES, status_label
 from ticketd.routing.text import neutralise_shown
 
 BUTTON = {"ko": "진행 상황 보기", "en": "View your request"}
+RATE_BUTTONS = {
+    "ko": ("만족해요", "아쉬워요", "이번 처리에 만족하셨나요?"),
+    "en": ("Good, I'm satisfied", "Not good", "How did we do?"),
+}
 URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -114,5 +118,6 @@ class Renderer:
                 "subject": mail.subject,
                 "text": mail.text,
                 "button": BUTTON[language],
+                "rate_buttons": RATE_BUTTONS[language],
             }
         )

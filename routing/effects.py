@@ -44,6 +44,7 @@ class NoticeKind(enum.StrEnum):
     MERGED = "merged"
     SIGN_IN_LINK = "sign_in_link"
     REPLY_HELD = "reply_held"
+    CSAT_BAD = "csat_bad"
 
 
 HUMAN_NOTICES = frozenset({NoticeKind.PUBLIC_REPLY})
@@ -62,6 +63,7 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.HELP,
         NoticeKind.SIGN_IN_LINK,
         NoticeKind.REPLY_HELD,
+        NoticeKind.CSAT_BAD,
     }
 )
 
@@ -215,6 +217,17 @@ class ChangeStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordRating:
+    """The customer's satisfaction ``rating`` (good/bad) of the ticket's latest resolution,
+    with their comment: a ``csat`` event. The n-th resolution's rating is the latest
+    ``csat`` event after the n-th change to ``resolved``."""
+
+    ticket: TicketRef
+    rating: str
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordBounce:
     ticket: TicketRef
     summary: str
@@ -282,6 +295,7 @@ Effect = (
     | RejectCommand
     | ChangeStatus
     | RecordBounce
+    | RecordRating
     | MarkReminded
     | MarkBreached
     | Hold

@@ -36,6 +36,13 @@ def status_link(base_url: str, secret: str, tracking: str) -> str:
     return f"{base_url.rstrip('/')}/t/{tracking}?k={status_token(secret, tracking)}"
 
 
+def rate_link(base_url: str, secret: str, tracking: str, rating: str) -> str:
+    """The one-click satisfaction link of ``tracking`` (``rating``: good or bad), signed
+    with the status-page key: it opens a confirmation page, never records by itself."""
+    key = status_token(secret, tracking)
+    return f"{base_url.rstrip('/')}/t/{tracking}/rate?k={key}&r={rating}"
+
+
 def verify_status_token(secret: str, tracking: str, token: str) -> bool:
     """True when ``token`` is the status token of ``tracking`` (constant-time compare)."""
     return _same(status_token(secret, tracking), token)

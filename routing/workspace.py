@@ -166,6 +166,8 @@ class StaffEvent:
     summary: str
     text: str | None = None
     attachments: tuple[StaffAttachment, ...] = ()
+    value: str | None = None
+    """The event's value where its kind has one (a ``csat`` event's rating)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ticketd.routing.csat import RatingState
 from ticketd.routing.ticket_json import iso, staff_ticket_object
-from ticketd.store import inbound, leadership, queries, staff_auth
+from ticketd.store import inbound, leadership, queries, ratings, staff_auth
 from ticketd.store.inbound import Claimed, Position
 from ticketd.store.keyvalue import get_value
 from ticketd.store.outbox import QueuedMail
@@ -26,6 +27,10 @@ class Reader:
     def position(self, mailbox: str) -> Position | None:
         """The mailbox's committed IMAP checkpoint."""
         return inbound.load_position(self.connection, mailbox)
+
+    def rating(self, tracking: str) -> RatingState | None:
+        """The satisfaction rating state of the ticket ``tracking`` (None: unknown)."""
+        return ratings.rating_of(self.connection, tracking)
 
     def raw(self, inbound_id: int) -> bytes:
         """The exact bytes of a stored inbound message."""

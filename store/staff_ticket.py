@@ -93,6 +93,7 @@ def _event(row: Row[Any], files: dict[int, list[StaffAttachment]]) -> StaffEvent
         summary=row.summary,
         text=row.body if ref is not None else None,
         attachments=tuple(files.get(ref, ())) if ref is not None else (),
+        value=row.value,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, sel
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.assign import Availability
+from ticketd.routing.csat import RatingState
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
@@ -44,6 +45,7 @@ from ticketd.routing.effects import (
     QueueNotice,
     RecordBounce,
     RecordDuplicate,
+    RecordRating,
     RejectCommand,
     RemoveFollower,
     SetPriority,
@@ -66,7 +68,7 @@ from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, queries, report_cache, search, staff_auth
+from ticketd.store import leadership, queries, ratings, report_cache, search, staff_auth
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
@@ -228,6 +230,15 @@ class Writer:
         done = ActionState.DONE
         return ActionResult(done, outcome.done, outcome.refused, self.lookup.version(ticket.id))
 
+    def rating_to_change(self, tracking: str) -> tuple[TicketRef, RatingState] | None:
+        """The ticket ``tracking``, locked until the transaction ends (so two posts of one
+        rating record it once), and its current rating; None for an unknown number."""
+        ticket = self.lookup.ticket_to_act_on(tracking)
+        if ticket is None:
+            return None
+        state = ratings.rating_state(self.connection, ticket.id, ticket.status, ticket.language)
+        return ticket, state
+
     def _id(self, target: Target) -> int:
         if isinstance(target, NewTicket):
             return self._handles[target.tracking]
@@ -288,6 +299,10 @@ class Writer:
                 return ticket.id
             case RejectCommand(ticket=ticket, reason=reason, actor=actor):
                 self._event(ticket.id, EventKind.COMMAND_REJECTED, reason, actor)
+                return ticket.id
+            case RecordRating(ticket=ticket, rating=rating, comment=comment):
+                actor = ticket.requester
+                self._event(ticket.id, EventKind.CSAT, comment, actor, value=rating)
                 return ticket.id
             case RecordBounce(ticket=ticket, summary=summary):
                 self._event(ticket.id, EventKind.BOUNCE, summary, SYSTEM_ACTOR)

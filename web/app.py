@@ -38,11 +38,13 @@ from ticketd.web.ports import (
     HealthProbe,
     LinkMailer,
     MetricsSource,
+    Ratings,
     TicketPage,
     TicketReader,
     WebSettings,
 )
 from ticketd.web.ratelimit import RateLimiter
+from ticketd.web.rating import RatingPages
 from ticketd.web.security import SecureAndCounted
 
 HERE = Path(__file__).resolve().parent
@@ -67,8 +69,10 @@ class StatusSite:
         health: HealthProbe,
         metrics: MetricsSource,
         clock: Callable[[], float],
+        ratings: Ratings | None = None,
     ) -> None:
         self.settings = settings
+        self.ratings = ratings
         self.reader = reader
         self.attachments = attachments
         self.mailer = mailer
@@ -161,6 +165,11 @@ class StatusSite:
             return self.lookup_form(request, 404, error="not_found_help")
         return RedirectResponse(self.page_url(request, number), status_code=303)
 
+    def unknown(self, request: Request, token: str | None) -> Response:
+        """The 404 of an unknown number, after the same key check a known one costs."""
+        self.token_ok(DUMMY_TRACKING, token)
+        return self.not_found(request)
+
     def not_found(self, request: Request) -> Response:
         return self.render(request, "not_found.html", 404)
 
@@ -201,16 +210,18 @@ class StatusSite:
                 return HTMLResponse(published, headers=NO_STORE)
         page = self.page_of(number)
         if number is None or page is None:
-            self.token_ok(DUMMY_TRACKING, token)
-            return self.render(request, "not_found.html", 404, language)
+            return self.unknown(request, token)
         if number != typed:
             return RedirectResponse(self.page_url(request, number, token), status_code=301)
         conversation = self.token_ok(number, token)
+        rating = self.ratings.rating(number) if conversation and self.ratings else None
         html = self.pages.ticket(
             page,
             language,
             conversation=conversation,
             attachments=self.downloads(number) if conversation else (),
+            rating=rating,
+            key=token if conversation else None,
         )
         return HTMLResponse(html, headers=NO_STORE)
 
@@ -333,12 +344,15 @@ def create_app(
     clock: Callable[[], float] = time.monotonic,
     close: Callable[[], None] = lambda: None,
     staff: Sequence[BaseRoute] = (),
+    ratings: Ratings | None = None,
 ) -> Starlette:
     """The Starlette application with an explicit route table; ``staff`` adds the
     workspace's routes (``web.staff.app.staff_mount``); ``close`` releases the ports'
-    resources when the application shuts down."""
-    site = StatusSite(settings, reader, attachments, mailer, health, metrics, clock)
+    resources when the application shuts down; ``ratings`` adds the satisfaction pages."""
+    site = StatusSite(settings, reader, attachments, mailer, health, metrics, clock, ratings)
+    rate = [] if ratings is None else RatingPages(site, ratings).routes()
     routes: list[BaseRoute] = [
+        *rate,
         Route("/t/{tracking}", site.ticket, methods=["GET"]),
         Route("/t/{tracking}/attachments/{attachment}", site.attachment, methods=["GET"]),
         Route("/", site.home, methods=["GET"]),

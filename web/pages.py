@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ticketd.routing.csat import Rateable, RatingState
 from ticketd.routing.labels import status_label
 from ticketd.routing.text import neutralise_shown
 from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS
 from ticketd.web.ports import PublicAttachment, TicketPage, WebSettings
+from ticketd.web.rating_strings import RATE_STRINGS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 Download = tuple[PublicAttachment, str]
@@ -81,9 +83,12 @@ class PageRenderer:
         *,
         conversation: bool,
         attachments: Sequence[Download] = (),
+        rating: RatingState | None = None,
+        key: str | None = None,
     ) -> str:
         """The status page; ``conversation`` adds the subject, the messages' text and
-        their ``attachments``."""
+        their ``attachments``; ``rating`` (with the page's ``key``) the customer's rating
+        and, while the ticket takes one, the links to give or change it."""
         current = STATUS_STEP.get(page.status, "received")
         return self.render(
             "ticket.html",
@@ -97,6 +102,10 @@ class PageRenderer:
             attachments=attachments,
             hours=f"{page.first_response_hours:g}",
             label=lambda status: status_label(status, language),
+            rating=rating,
+            rateable=rating is not None and rating.rateable == Rateable.OPEN,
+            key=key,
+            r=RATE_STRINGS[language],
         )
 
     def fingerprint(self) -> str:
@@ -106,5 +115,5 @@ class PageRenderer:
             digest.update(name.encode() + b"\0" + (TEMPLATES / name).read_bytes())
         settings = self.settings
         shown = (settings.service_name, settings.timezone, settings.show_owner, settings.team_name)
-        digest.update(json.dumps([STRINGS, shown], sort_keys=True).encode())
+        digest.update(json.dumps([STRINGS, RATE_STRINGS, shown], sort_keys=True).encode())
         return digest.hexdigest()

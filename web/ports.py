@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ticketd.routing.csat import Rating, RatingState
 from ticketd.routing.views import AttachmentFile, PublicAttachment, TicketPage, TimelineEntry
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "LinkMailer",
     "MetricsSource",
     "PublicAttachment",
+    "Ratings",
     "TicketPage",
     "TicketReader",
     "TimelineEntry",
@@ -44,6 +46,15 @@ class LinkMailer(Protocol):
         """Queue the signed status link to the ticket's requester when ``email`` is theirs.
         Every well-formed request comes here, matching or not: the decision is taken
         behind the port, after the answer has gone out."""
+
+
+class Ratings(Protocol):
+    def rating(self, tracking: str) -> RatingState | None:
+        """The ticket's current rating state, or None for an unknown number."""
+
+    def rate(self, tracking: str, rating: Rating, comment: str) -> RatingState | None:
+        """Record the customer's rating when the ticket takes one (the core decides);
+        the state after it, or None for an unknown number."""
 
 
 class HealthProbe(Protocol):

@@ -16,6 +16,8 @@ CONTEXT = {
     "subject": "똠햏뷁 로그인 오류",
     "status": "resolved",
     "status_url": "http://127.0.0.1:8080/t/SUP-7K2M-9QXA?k=abc",
+    "rate_good_url": "http://127.0.0.1:8080/t/SUP-7K2M-9QXA/rate?k=abc&r=good",
+    "rate_bad_url": "http://127.0.0.1:8080/t/SUP-7K2M-9QXA/rate?k=abc&r=bad",
     "first_response_hours": 24,
     "requester_name": "김민수",
     "requester": "김민수 <kim@acme.co.kr>",

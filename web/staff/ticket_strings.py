@@ -82,6 +82,10 @@ TICKET_STRINGS: dict[str, dict[str, str]] = {
         "ev_follower_removed": "Follower removed",
         "ev_suppressed": "Notice suppressed",
         "ev_delivery_failed": "Delivery failed",
+        "ev_csat": "Customer rating",
+        "satisfaction": "Satisfaction",
+        "csat_good": "good",
+        "csat_bad": "bad",
     },
     "ko": {
         "missing_title": "없는 문의입니다",
@@ -162,5 +166,9 @@ TICKET_STRINGS: dict[str, dict[str, str]] = {
         "ev_follower_removed": "참조인 삭제",
         "ev_suppressed": "알림 생략",
         "ev_delivery_failed": "전송 실패",
+        "ev_csat": "고객 만족도 평가",
+        "satisfaction": "만족도",
+        "csat_good": "만족해요",
+        "csat_bad": "아쉬워요",
     },
 }
