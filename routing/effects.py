@@ -150,6 +150,15 @@ class AddTime:
 
 
 @dataclass(frozen=True, slots=True)
+class SetBillable:
+    """``#billable yes|no``: whether the ticket's time is charged, whatever the defaults."""
+
+    ticket: TicketRef
+    billable: bool
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddNote:
     ticket: TicketRef
     text: str
@@ -273,6 +282,7 @@ Effect = (
     | SetPriority
     | SetType
     | AddTime
+    | SetBillable
     | AddNote
     | MergeInto
     | PublicReply

@@ -46,6 +46,7 @@ from ticketd.routing.effects import (
     RecordDuplicate,
     RejectCommand,
     RemoveFollower,
+    SetBillable,
     SetPriority,
     SetType,
     Suppressed,
@@ -264,6 +265,13 @@ class Writer:
             case AddTime(ticket=ticket, minutes=minutes, actor=actor):
                 self._update(ticket.id, minutes_worked=tickets.c.minutes_worked + minutes)
                 self._event(ticket.id, EventKind.TIME_LOGGED, f"{minutes} min", actor)
+                return ticket.id
+            case SetBillable(ticket=ticket, billable=billable, actor=actor):
+                word = "yes" if billable else "no"
+                self._update(ticket.id, billable=billable)
+                self._event(
+                    ticket.id, EventKind.BILLABLE_CHANGED, f"billable: {word}", actor, value=word
+                )
                 return ticket.id
             case AddNote(ticket=ticket, text=text, actor=actor):
                 ref = self._store_text(ticket.id, text, actor, "note", public=False)

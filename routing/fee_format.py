@@ -1,0 +1,83 @@
+"""The month's fees as the JSON (CONTRACT section 9) and CSV that ``ticketd fees`` prints
+and the dashboard can offer, so both give the same figures."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from ticketd.routing.currencies import decimals
+from ticketd.routing.fees import CustomerFees
+
+CSV_COLUMNS = (
+    "customer",
+    "name",
+    "tickets",
+    "minutes",
+    "billable_minutes",
+    "rate",
+    "amount",
+    "currency",
+)
+BOM = "\ufeff"
+"""Spreadsheets in Korea open UTF-8 CSV correctly only with a byte-order mark."""
+
+
+def number(value: Decimal, places: int | None = None) -> int | float:
+    """A JSON number: whole amounts as integers, others to ``places`` decimals."""
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return int(value) if value == value.to_integral_value() and not places else float(value)
+
+
+def fees_json(rows: Sequence[CustomerFees]) -> list[dict[str, Any]]:
+    """One object per customer: the contract's keys, plus ``name``."""
+    return [
+        {
+            "customer": row.customer,
+            "name": row.name,
+            "tickets": row.tickets,
+            "minutes": row.minutes,
+            "billable_minutes": row.billable_minutes,
+            "rate": number(row.rate),
+            "amount": number(row.amount, decimals(row.currency)),
+            "currency": row.currency,
+        }
+        for row in rows
+    ]
+
+
+class _Text:
+    """What ``csv.writer`` writes to: the lines, kept."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = [BOM]
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+
+def fees_csv(rows: Sequence[CustomerFees]) -> str:
+    """One row per customer with a header, amounts with the currency's decimals, and a
+    byte-order mark."""
+    out = _Text()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        places = decimals(row.currency)
+        writer.writerow(
+            (
+                row.customer,
+                row.name,
+                row.tickets,
+                row.minutes,
+                row.billable_minutes,
+                f"{row.rate.normalize():f}",
+                f"{row.amount:.{places}f}",
+                row.currency,
+            )
+        )
+    return "".join(out.parts)
