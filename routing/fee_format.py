@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ticketd.routing.currencies import decimals
-from ticketd.routing.fees import CustomerFees
+from ticketd.routing.currencies import decimals, money
+from ticketd.routing.fees import CustomerFees, FeePolicy, FeeTicket, ticket_fee
 
 CSV_COLUMNS = (
     "customer",
@@ -81,3 +81,31 @@ def fees_csv(rows: Sequence[CustomerFees]) -> str:
             )
         )
     return "".join(out.parts)
+
+
+def duration(minutes: int, language: str) -> str:
+    """``1시간 30분`` or ``1 h 30 min``."""
+    hours, rest = divmod(minutes, 60)
+    if language == "ko":
+        parts = [f"{hours}시간" if hours else "", f"{rest}분" if rest or not hours else ""]
+    else:
+        parts = [f"{hours} h" if hours else "", f"{rest} min" if rest or not hours else ""]
+    return " ".join(part for part in parts if part)
+
+
+def fee_summary(
+    policy: FeePolicy, ticket: FeeTicket | None, language: str
+) -> dict[str, str] | None:
+    """What a resolution mail says of the ticket's fee, when ``notify_customer`` is on and
+    the ticket is charged something: time worked, billable time, rate, amount."""
+    if ticket is None or not policy.notify_customer:
+        return None
+    fee = ticket_fee(policy, ticket)
+    if not fee.billable or fee.amount <= 0:
+        return None
+    return {
+        "worked": duration(fee.minutes, language),
+        "billable": duration(fee.billable_minutes, language),
+        "rate": money(fee.rate, fee.currency, language),
+        "amount": money(fee.amount, fee.currency, language),
+    }

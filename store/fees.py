@@ -8,8 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Label, case, func, select
 
-from ticketd.routing.fees import CustomerFees, FeePolicy, FeeTicket, TicketFee, month_fees
-from ticketd.routing.fees import ticket_fee as price
+from ticketd.routing.fees import CustomerFees, FeePolicy, FeeTicket, month_fees
 from ticketd.routing.model import Status
 from ticketd.routing.workspace import WEBMAIL_DOMAINS
 from ticketd.store.schema import codes, tickets
@@ -58,8 +57,8 @@ def month_groups(
     ]
 
 
-def ticket_fee(connection: Connection, policy: FeePolicy, ticket_id: int) -> TicketFee:
-    """One ticket's fee as it stands."""
+def fee_ticket(connection: Connection, ticket_id: int) -> FeeTicket:
+    """What decides one ticket's fee, as it stands."""
     row = connection.execute(
         select(
             tickets.c.requester_email,
@@ -71,7 +70,7 @@ def ticket_fee(connection: Connection, policy: FeePolicy, ticket_id: int) -> Tic
         .select_from(tickets.outerjoin(codes, codes.c.id == tickets.c.code_id))
         .where(tickets.c.id == ticket_id)
     ).one()
-    return price(policy, FeeTicket(*row))
+    return FeeTicket(*row)
 
 
 class SqlFees:

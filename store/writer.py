@@ -70,6 +70,7 @@ from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, search, staff_auth
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
+from ticketd.store.fees import fee_ticket
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
 from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
@@ -652,7 +653,9 @@ class Writer:
         thread = self._thread(ticket_id, customer=to_customer)
         if to_customer:
             files = self._files.get(ticket_id, ()) if notice.kind in HUMAN_NOTICES else ()
-            return NoticeContext(thread=thread, message=msg, attachments=files)
+            resolved = notice.kind == NoticeKind.STATUS_CHANGED and notice.text == "resolved"
+            fee = fee_ticket(self.connection, ticket_id) if resolved else None
+            return NoticeContext(thread=thread, message=msg, attachments=files, fee=fee)
         reason = self._reasons.get(ticket_id)
         if reason is None:
             found = self.connection.execute(LAST_REASON, {"ticket_pk": ticket_id}).scalar()
