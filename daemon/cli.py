@@ -17,6 +17,7 @@ from ticketd.daemon.config import Config, ConfigError, describe_problems, load_c
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
 from ticketd.daemon.once import run_once
+from ticketd.daemon.report_command import BadOption, render_report, report_request
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
@@ -25,6 +26,7 @@ from ticketd.routing import tracking
 from ticketd.routing.fee_format import fees_csv, fees_json
 from ticketd.routing.fees import month_bounds
 from ticketd.routing.links import secret_digest
+from ticketd.routing.reports import Granularity
 from ticketd.routing.signin import staff_user
 from ticketd.store.db import (
     SchemaBehind,
@@ -130,6 +132,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_cmds.add_parser("revoke", help="the token stops working at once")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(handler=_token_revoke)
+    report = commands.add_parser("report", help="the dashboard's figures (CONTRACT section 9)")
+    report.add_argument(
+        "--from", dest="start", metavar="DATE", help="first day (29 days before --to)"
+    )
+    report.add_argument("--to", dest="end", metavar="DATE", help="last day (today)")
+    report.add_argument("--by", choices=[g.value for g in Granularity], default="day")
+    report.add_argument("--format", dest="form", choices=("json", "csv"), default="json")
+    report.set_defaults(handler=_report)
     fees = commands.add_parser("fees", help="support fees per customer for one month")
     fees.add_argument("--month", required=True, help="YYYY-MM, in [service].timezone")
     fees.add_argument("--format", choices=("json", "csv"), default="json")
@@ -311,6 +321,17 @@ def _ticket_list(args: argparse.Namespace) -> int:
         for item in data
     ]
     return _emit(args.json, data, lines, f"{len(data)} tickets")
+
+
+def _report(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    with _reading(args) as (config, store):
+        try:
+            request = report_request(args.start, args.end, args.by, config.service.timezone, now)
+        except BadOption as exc:
+            raise CliError(str(exc)) from None
+        sys.stdout.buffer.write(render_report(store.engine, request, now, args.form).encode())
+    return 0
 
 
 def _reindex(args: argparse.Namespace) -> int:

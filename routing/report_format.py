@@ -4,7 +4,6 @@ for download (one serialisation, so both give the same bytes for the same figure
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,13 +69,23 @@ def period_json(period: PeriodFigures) -> dict[str, Any]:
 def report_csv(report: Report) -> str:
     """The same figures, one row per period and measure (``period,measure,key,value``),
     with a byte-order mark."""
-    out = io.StringIO()
-    out.write(BOM)
+    out = _Text()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for period in report.periods:
         writer.writerows(_rows(period))
-    return out.getvalue()
+    return BOM + "".join(out.parts)
+
+
+class _Text:
+    """What ``csv.writer`` writes into: the text's parts, kept in memory."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
 
 
 def _rows(period: PeriodFigures) -> Iterator[tuple[str, str, str, str]]:

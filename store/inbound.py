@@ -112,6 +112,19 @@ def update_row(connection: Connection, inbound_id: int, **values: Any) -> None:
     connection.execute(UPDATE_INBOUND, {"inbound_pk": inbound_id, **values})
 
 
+WORKSPACE_CHANNEL = "workspace"
+"""The channel of a ticket opened otherwise than from a stored message."""
+
+
+def channel_of(connection: Connection, inbound_id: int) -> str:
+    """The channel a ticket opened from this stored message came in by: its source
+    (``imap``, ``smtp``, ``import``), else ``workspace``."""
+    source = connection.execute(
+        select(inbound.c.source).where(inbound.c.id == inbound_id)
+    ).scalar_one_or_none()
+    return str(source) if source else WORKSPACE_CHANNEL
+
+
 def stored_uids(
     connection: Connection, mailbox: str | None, uidvalidity: int | None, uids: Sequence[int]
 ) -> set[int]:

@@ -142,6 +142,7 @@ tickets = Table(
     Index("ix_tickets_code", "code_id"),
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_fingerprint", "fingerprint", "created_at"),
+    Index("ix_tickets_closed_at", "closed_at"),
     *queue_indexes(),
 )
 
@@ -174,6 +175,7 @@ events = Table(
     Column("message_ref", Integer, ForeignKey("messages.id")),
     Column("value", String(64)),
     Index("ix_events_ticket", "ticket_id", "id"),
+    Index("ix_events_type_at", "type", "at"),
 )
 
 inbound = Table(

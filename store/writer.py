@@ -238,7 +238,7 @@ class Writer:
         match effect:
             case OpenTicket():
                 assert incoming is not None
-                return self._open(effect)
+                return self._open(effect, queue.channel_of(self.connection, incoming.inbound_id))
             case AppendMessage(ticket=target, public=public, kind=kind):
                 assert incoming is not None
                 ticket_id = self._id(target)
@@ -323,7 +323,7 @@ class Writer:
                 return ticket_id
         raise AssertionError(f"unknown effect {effect!r}")
 
-    def _open(self, effect: OpenTicket) -> int:
+    def _open(self, effect: OpenTicket, channel: str) -> int:
         now = self.now()
         row: dict[str, Any] = {
             "tracking": effect.handle.tracking,
@@ -341,6 +341,7 @@ class Writer:
             "updated_at": now,
             "last_customer_at": now,
             "first_response_due_at": self.sla.first_response_due(now, effect.priority),
+            "channel": channel,
         }
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
@@ -598,6 +599,10 @@ class Writer:
         values: dict[str, Any] = {"status": status.value}
         if status == Status.RESOLVED or (status == Status.CLOSED and before in OPEN_STATUSES):
             values["resolved_at"] = self.now()
+        if status == Status.CLOSED:
+            values["closed_at"] = self.now()
+        elif status in OPEN_STATUSES:
+            values["closed_at"] = None
         self._update(ticket_id, **values)
         summary = f"{before.value} → {status.value}: {reason}"
         self._event(ticket_id, EventKind.STATUS_CHANGED, summary, actor, public=True, value=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from ticketd.routing.reports import Report, ReportRequest
 from ticketd.routing.views import AttachmentFile
 from ticketd.routing.workspace import QueuePage, QueueQuery, SearchHit, StaffTicket, StaffUser
 
@@ -29,3 +30,10 @@ class Searcher(Protocol):
         self, query: str, cursor: str | None, limit: int, now: datetime
     ) -> tuple[tuple[SearchHit, ...], str | None]:
         """Tickets matching every word of ``query``, best first, and the next cursor."""
+
+
+class ReportReader(Protocol):
+    """The report figures (``store/reports.py`` ``SqlReports``)."""
+
+    def report(self, request: ReportRequest, now: datetime) -> Report:
+        """The request's periods, its whole range, the range before it and the state now."""
