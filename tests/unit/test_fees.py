@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_config import problems, write
+from tests.unit.test_config import EXAMPLE, problems
 from ticketd.daemon.config import load_config
-from ticketd.routing.commands import parse_commands
+from ticketd.routing.commands import HELP_TEXT, parse_commands
 from ticketd.routing.currencies import money
 from ticketd.routing.fee_format import duration, fee_summary, fees_csv, fees_json
 from ticketd.routing.fees import (
@@ -167,6 +167,16 @@ def test_billable_command_takes_yes_or_no() -> None:
         ("billable", "no"),
     ]
     assert [r.reason for r in block.refused] == ["unknown billable 'maybe' (yes, no)"]
+    assert "#billable yes|no" in HELP_TEXT
+
+
+def write(tmp_path: Path, fees: str) -> Path:
+    """The example configuration with ``fees`` for its ``[fees]`` section."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start, end = text.index("\n[fees]"), text.index("\n[ingest]")
+    path = tmp_path / "ticketd.toml"
+    path.write_text(text[:start] + fees + text[end:], encoding="utf-8")
+    return path
 
 
 FEES = """
@@ -210,6 +220,7 @@ def test_the_fees_section_is_read_exactly(tmp_path: Path) -> None:
 
 def test_without_a_fees_section_nothing_is_charged(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, ""), {}).fees == FeePolicy()
+    assert load_config(EXAMPLE, {}).fees == FeePolicy()
 
 
 @pytest.mark.parametrize(
