@@ -59,7 +59,7 @@ def grouped(amount: Decimal, code: str) -> str:
 
 
 def money(amount: Decimal, code: str, language: str) -> str:
-    """An amount as a mail says it: ``45,000원`` or ``45,000 USD`` in Korean,
+    """An amount as a mail says it: ``45,000원``, ``12.50달러`` or ``12.50 CHF`` in Korean,
     ``KRW 45,000`` in English."""
     figure = grouped(amount, code)
     if language == "ko":

@@ -3,13 +3,13 @@ and the dashboard can offer, so both give the same figures."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from ticketd.routing.currencies import decimals, money
 from ticketd.routing.fees import CustomerFees, FeePolicy, FeeTicket, ticket_fee
+from ticketd.routing.report_format import spreadsheet_csv
 
 CSV_COLUMNS = (
     "customer",
@@ -21,8 +21,6 @@ CSV_COLUMNS = (
     "amount",
     "currency",
 )
-BOM = "\ufeff"
-"""Spreadsheets in Korea open UTF-8 CSV correctly only with a byte-order mark."""
 
 
 def number(value: Decimal, places: int | None = None) -> int | float:
@@ -49,38 +47,27 @@ def fees_json(rows: Sequence[CustomerFees]) -> list[dict[str, Any]]:
     ]
 
 
-class _Text:
-    """What ``csv.writer`` writes to: the lines, kept."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = [BOM]
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-
 def fees_csv(rows: Sequence[CustomerFees]) -> str:
     """One row per customer with a header, amounts with the currency's decimals, and a
     byte-order mark."""
-    out = _Text()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        places = decimals(row.currency)
-        writer.writerow(
-            (
-                row.customer,
-                row.name,
-                row.tickets,
-                row.minutes,
-                row.billable_minutes,
-                f"{row.rate.normalize():f}",
-                f"{row.amount:.{places}f}",
-                row.currency,
-            )
-        )
-    return "".join(out.parts)
+    return spreadsheet_csv(
+        [
+            CSV_COLUMNS,
+            *(
+                (
+                    row.customer,
+                    row.name,
+                    row.tickets,
+                    row.minutes,
+                    row.billable_minutes,
+                    f"{row.rate.normalize():f}",
+                    f"{row.amount:.{decimals(row.currency)}f}",
+                    row.currency,
+                )
+                for row in rows
+            ),
+        ]
+    )
 
 
 def duration(minutes: int, language: str) -> str:
