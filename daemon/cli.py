@@ -23,6 +23,8 @@ from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
+from ticketd.routing.fee_format import fees_csv, fees_json
+from ticketd.routing.fees import month_bounds
 from ticketd.routing.links import secret_digest
 from ticketd.routing.reports import Granularity
 from ticketd.routing.signin import staff_user
@@ -34,6 +36,7 @@ from ticketd.store.db import (
     refresh_statistics,
     require_current,
 )
+from ticketd.store.fees import SqlFees
 from ticketd.store.search import SOURCES
 from ticketd.store.staff_auth import new_secret
 
@@ -137,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--by", choices=[g.value for g in Granularity], default="day")
     report.add_argument("--format", dest="form", choices=("json", "csv"), default="json")
     report.set_defaults(handler=_report)
+    fees = commands.add_parser("fees", help="support fees per customer for one month")
+    fees.add_argument("--month", required=True, help="YYYY-MM, in [service].timezone")
+    fees.add_argument("--format", choices=("json", "csv"), default="json")
+    fees.set_defaults(handler=_fees)
     return parser
 
 
@@ -447,6 +454,20 @@ def _token_revoke(args: argparse.Namespace) -> int:
         if not writer.revoke_api_token(args.id):
             raise CliError(f"no active token with id {args.id}")
     print(f"revoked token {args.id}")
+    return 0
+
+
+def _fees(args: argparse.Namespace) -> int:
+    """``ticketd fees``: each customer's tickets resolved in the month, priced."""
+    with _reading(args) as (config, store):
+        bounds = month_bounds(args.month, config.service.timezone)
+        if bounds is None:
+            raise CliError(f"--month: expected YYYY-MM, got {args.month!r}")
+        rows = SqlFees(store.engine).month(config.fees, *bounds)
+    if args.format == "csv":
+        sys.stdout.buffer.write(fees_csv(rows).encode("utf-8"))
+    else:
+        print(json.dumps(fees_json(rows), ensure_ascii=False, indent=2))
     return 0
 
 

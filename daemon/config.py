@@ -14,10 +14,14 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ticketd.mail.smtp_guard import ListenerSettings, Network
+from ticketd.routing.commands import TYPES
+from ticketd.routing.currencies import is_currency
+from ticketd.routing.fees import CustomerRate, FeePolicy
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 
 MIB = 1024 * 1024
@@ -134,6 +138,7 @@ class Config:
     sla: SlaConfig
     ingest: IngestConfig
     path: Path
+    fees: FeePolicy = field(default_factory=FeePolicy)
 
     @property
     def support_address(self) -> str:
@@ -328,6 +333,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     rules = _rules(reader, root, used, engineers)
     sla = _sla(reader.section(root, "sla", used))
     ingest = _ingest(reader.section(root, "ingest", used))
+    fees = _fees(reader, reader.section(root, "fees", used))
     for unknown in sorted(set(root) - used):
         reader.problem(unknown, "unknown key")
     if mailbox is None and not service.address:
@@ -347,6 +353,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         sla,
         ingest,
         path.resolve(),
+        fees,
     )
 
 
@@ -580,3 +587,63 @@ def _ingest(s: _Section) -> IngestConfig:
     )
     s.finish()
     return config
+
+
+def _fees(reader: _Reader, s: _Section) -> FeePolicy:
+    """``[fees]`` and its ``[[fees.customers]]``: rates per hour, in an ISO 4217 currency."""
+    currency = _currency(s, "currency", "KRW")
+    customers: list[CustomerRate] = []
+    s.used.add("customers")
+    for index, item in enumerate(
+        _table_list(reader, s.data.get("customers", []), s.key("customers"))
+    ):
+        entry = _Section(reader, item, f"{s.key('customers')}[{index}]")
+        domain = str(entry.string("domain", "", required=True)).strip().lower().lstrip("@.")
+        if "domain" in entry.data and not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+            reader.problem(entry.key("domain"), f"not a domain: {domain!r}")
+        if domain and any(c.domain == domain for c in customers):
+            reader.problem(entry.key("domain"), f"{domain} is listed twice")
+        customers.append(
+            CustomerRate(
+                domain,
+                _rate(entry, "rate", required=True),
+                _currency(entry, "currency", currency),
+                entry.string("name", ""),
+            )
+        )
+        entry.finish()
+    policy = FeePolicy(
+        currency=currency,
+        default_rate=_rate(s, "default_rate"),
+        minimum_minutes=s.integer("minimum_minutes", 0, 0, 24 * 60),
+        increment_minutes=s.integer("increment_minutes", 1, 1, 24 * 60),
+        free_types=_free_types(s),
+        free_codes=tuple(code.strip("/") for code in s.words("free_codes")),
+        notify_customer=s.boolean("notify_customer", False),
+        customers=tuple(customers),
+    )
+    s.finish()
+    return policy
+
+
+def _free_types(s: _Section) -> tuple[str, ...]:
+    found = s.words("free_types")
+    for kind in found:
+        if kind not in TYPES:
+            s.reader.problem(s.key("free_types"), f"unknown type {kind!r} ({', '.join(TYPES)})")
+    return found
+
+
+def _currency(s: _Section, name: str, default: str) -> str:
+    code = str(s.string(name, default)).strip().upper()
+    if not is_currency(code):
+        s.reader.problem(s.key(name), f"not an ISO 4217 currency code: {code!r}")
+        return default
+    return code
+
+
+def _rate(s: _Section, name: str, *, required: bool = False) -> Decimal:
+    """A non-negative rate per hour, exactly as written (``27.5`` is 27.50, not a float)."""
+    if required and name not in s.data:
+        s.reader.problem(s.key(name), "missing")
+    return Decimal(str(s.data[name])) if s.number(name, 0, 0) else Decimal(0)

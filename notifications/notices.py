@@ -16,6 +16,8 @@ from ticketd.routing.effects import (
     NoticeKind,
     QueueNotice,
 )
+from ticketd.routing.fee_format import fee_summary
+from ticketd.routing.fees import FeePolicy
 from ticketd.routing.links import rate_link, reply_token, status_link
 from ticketd.routing.model import Status, TicketView
 from ticketd.routing.signin import LINK_LIFETIME
@@ -40,6 +42,7 @@ class NoticeSettings:
     default_language: str = "en"
     engineer_names: Mapping[str, str] = field(default_factory=dict)
     notice_attachment_bytes: int = 10 * 1024 * 1024
+    fees: FeePolicy = field(default_factory=FeePolicy)
 
 
 class NoticeFactory:
@@ -114,6 +117,7 @@ class NoticeFactory:
             "tickets": context.folded,
             "reason": context.reason,
             "text": notice.text,
+            "fee": fee_summary(self.settings.fees, context.fee, language),
         }
         rendered = self.renderer.render(notice.kind.value, language, values)
         recipient = notice.recipient

@@ -36,6 +36,7 @@ class CommandName(enum.StrEnum):
     CC = "cc"
     MACRO = "macro"
     SEND = "send"
+    BILLABLE = "billable"
 
 
 NO_ARGUMENT = frozenset(
@@ -62,6 +63,7 @@ HELP_TEXT = "\n".join(
         "#if-status STATUS            apply nothing unless the ticket still has STATUS",
         "#type bug|feature|question",
         "#time DURATION               time worked, e.g. 45m or 1h30m",
+        "#billable yes|no             whether this ticket's time is charged",
         "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
         "#macro NAME                  insert a saved reply (and the commands it carries)",
         "#send                        send the reply even if the ticket changed since",
@@ -122,6 +124,7 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
         CommandName.IF_STATUS: tuple(s.value for s in Status),
         CommandName.PRIORITY: tuple(p.value for p in Priority),
         CommandName.TYPE: TYPES,
+        CommandName.BILLABLE: ("yes", "no"),
     }
     if name in choices:
         if value not in choices[name]:

@@ -152,6 +152,15 @@ class AddTime:
 
 
 @dataclass(frozen=True, slots=True)
+class SetBillable:
+    """``#billable yes|no``: whether the ticket's time is charged, whatever the defaults."""
+
+    ticket: TicketRef
+    billable: bool
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddNote:
     ticket: TicketRef
     text: str
@@ -286,6 +295,7 @@ Effect = (
     | SetPriority
     | SetType
     | AddTime
+    | SetBillable
     | AddNote
     | MergeInto
     | PublicReply

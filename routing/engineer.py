@@ -28,6 +28,7 @@ from ticketd.routing.effects import (
     QueueNotice,
     RejectCommand,
     RemoveFollower,
+    SetBillable,
     SetPriority,
     SetType,
 )
@@ -234,6 +235,8 @@ def _one(
             plan.effects.append(SetType(ticket, command.argument, actor.email))
         case CommandName.TIME:
             plan.effects.append(AddTime(ticket, int(command.argument), actor.email))
+        case CommandName.BILLABLE:
+            plan.effects.append(SetBillable(ticket, command.argument == "yes", actor.email))
         case CommandName.MERGE:
             if actor.role != Role.MANAGER:
                 plan.refuse(line, "only a manager may merge tickets")

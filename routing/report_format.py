@@ -4,7 +4,7 @@ for download (one serialisation, so both give the same bytes for the same figure
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ticketd.routing.reports import PeriodFigures, Report
@@ -69,11 +69,13 @@ def period_json(period: PeriodFigures) -> dict[str, Any]:
 def report_csv(report: Report) -> str:
     """The same figures, one row per period and measure (``period,measure,key,value``),
     with a byte-order mark."""
+    return spreadsheet_csv([CSV_COLUMNS, *(row for p in report.periods for row in _rows(p))])
+
+
+def spreadsheet_csv(rows: Iterable[Sequence[object]]) -> str:
+    """Rows as CSV that spreadsheets open as UTF-8: CRLF lines after a byte-order mark."""
     out = _Text()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for period in report.periods:
-        writer.writerows(_rows(period))
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
     return BOM + "".join(out.parts)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ticketd.mail.message import Attachment, InboundMessage
+from ticketd.routing.fees import FeeTicket
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class NoticeContext:
     saw); ``reason``: the latest assignment's summary; ``message``: the mail that caused
     it; ``customer_text`` and ``original_text``: the latest customer message and the claim;
     ``notes``: internal notes, oldest first; ``attachments``: files that go with it;
-    ``folded``: the tickets of a notice that stands for several."""
+    ``folded``: the tickets of a notice that stands for several; ``fee``: for a
+    resolution notice, what decides the ticket's fee."""
 
     thread: tuple[str, ...] = ()
     reason: str = ""
@@ -53,6 +55,7 @@ class NoticeContext:
     notes: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     folded: tuple[tuple[str, str], ...] = ()
+    fee: FeeTicket | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from ticketd.routing.effects import (
     RecordRating,
     RejectCommand,
     RemoveFollower,
+    SetBillable,
     SetPriority,
     SetType,
     Suppressed,
@@ -71,6 +72,7 @@ from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, ratings, report_cache, search, staff_auth
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
+from ticketd.store.fees import fee_ticket
 from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
 from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
@@ -276,6 +278,13 @@ class Writer:
             case AddTime(ticket=ticket, minutes=minutes, actor=actor):
                 self._update(ticket.id, minutes_worked=tickets.c.minutes_worked + minutes)
                 self._event(ticket.id, EventKind.TIME_LOGGED, f"{minutes} min", actor)
+                return ticket.id
+            case SetBillable(ticket=ticket, billable=billable, actor=actor):
+                word = "yes" if billable else "no"
+                self._update(ticket.id, billable=billable)
+                self._event(
+                    ticket.id, EventKind.BILLABLE_CHANGED, f"billable: {word}", actor, value=word
+                )
                 return ticket.id
             case AddNote(ticket=ticket, text=text, actor=actor):
                 ref = self._store_text(ticket.id, text, actor, "note", public=False)
@@ -673,7 +682,9 @@ class Writer:
         thread = self._thread(ticket_id, customer=to_customer)
         if to_customer:
             files = self._files.get(ticket_id, ()) if notice.kind in HUMAN_NOTICES else ()
-            return NoticeContext(thread=thread, message=msg, attachments=files)
+            resolved = notice.kind == NoticeKind.STATUS_CHANGED and notice.text == "resolved"
+            fee = fee_ticket(self.connection, ticket_id) if resolved else None
+            return NoticeContext(thread=thread, message=msg, attachments=files, fee=fee)
         reason = self._reasons.get(ticket_id)
         if reason is None:
             found = self.connection.execute(LAST_REASON, {"ticket_pk": ticket_id}).scalar()
