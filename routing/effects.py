@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from ticketd.mail.message import Address, Attachment
-from ticketd.routing.model import EventKind, Hit, Priority, Status, TicketRef
+from ticketd.routing.model import EventKind, Hit, Priority, SlaClock, Status, TicketRef
 
 
 class Disposition(enum.StrEnum):
@@ -222,18 +222,20 @@ class RecordBounce:
 
 @dataclass(frozen=True, slots=True)
 class MarkReminded:
-    """The first-response reminder is due (recorded once, with the notice it sends)."""
+    """A clock's reminder is due (recorded once, with the notice it sends)."""
 
     ticket: TicketRef
     summary: str
+    clock: SlaClock = SlaClock.FIRST_RESPONSE
 
 
 @dataclass(frozen=True, slots=True)
 class MarkBreached:
-    """The first-response SLA is breached (recorded once, as an ``sla_breached`` event)."""
+    """A clock's promise is broken (recorded once, as an ``sla_breached`` event)."""
 
     ticket: TicketRef
     summary: str
+    clock: SlaClock = SlaClock.FIRST_RESPONSE
 
 
 @dataclass(frozen=True, slots=True)
