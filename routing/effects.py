@@ -35,6 +35,8 @@ class NoticeKind(enum.StrEnum):
     STATUS_CHANGED = "status_changed"
     SLA_REMINDER = "sla_reminder"
     SLA_BREACHED = "sla_breached"
+    NEXT_REPLY_REMINDER = "next_reply_reminder"
+    NEXT_REPLY_BREACHED = "next_reply_breached"
     AUTO_CLOSED = "auto_closed"
     STATUS_LINK = "status_link"
     PUBLIC_REPLY = "public_reply"
@@ -57,6 +59,8 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.THIRD_PARTY_WROTE,
         NoticeKind.SLA_REMINDER,
         NoticeKind.SLA_BREACHED,
+        NoticeKind.NEXT_REPLY_REMINDER,
+        NoticeKind.NEXT_REPLY_BREACHED,
         NoticeKind.COMMAND_RESULT,
         NoticeKind.COMMAND_REJECTED,
         NoticeKind.HELP,

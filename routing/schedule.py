@@ -85,6 +85,11 @@ def next_response(ticket: TicketView, now: datetime, settings: ScheduleSettings)
 
 
 PROMISES = {SlaClock.FIRST_RESPONSE: "first response", SlaClock.NEXT_RESPONSE: "next reply"}
+NOTICES = {
+    SlaClock.FIRST_RESPONSE: (NoticeKind.SLA_REMINDER, NoticeKind.SLA_BREACHED),
+    SlaClock.NEXT_RESPONSE: (NoticeKind.NEXT_REPLY_REMINDER, NoticeKind.NEXT_REPLY_BREACHED),
+}
+"""The reminder and the breach notice of each clock."""
 
 
 def _deadline(remind_at: datetime | None, due_at: datetime | None) -> Deadline | None:
@@ -101,11 +106,12 @@ def _clock_decision(
     owner = next((e for e in settings.engineers if e.email == ticket.owner), None)
     ref = ticket.ref
     promise = PROMISES[clock]
+    remind, breach = NOTICES[clock]
     effects: list[Effect]
     if step == SlaStep.REMIND:
         effects = [MarkReminded(ref, f"{promise} due within {hours:g} h", clock)]
         if owner is not None:
-            effects.append(QueueNotice(NoticeKind.SLA_REMINDER, _address(owner), ref))
+            effects.append(QueueNotice(remind, _address(owner), ref))
         return Decision(
             Disposition.SCHEDULED, (Hit("sla-reminder", ticket.tracking),), tuple(effects)
         )
@@ -113,9 +119,7 @@ def _clock_decision(
     if owner is not None:
         told[owner.email] = owner
     effects = [MarkBreached(ref, f"no {promise} within {hours:g} h", clock)]
-    effects += [
-        QueueNotice(NoticeKind.SLA_BREACHED, _address(told[email]), ref) for email in sorted(told)
-    ]
+    effects += [QueueNotice(breach, _address(told[email]), ref) for email in sorted(told)]
     return Decision(Disposition.SCHEDULED, (Hit("sla-breach", ticket.tracking),), tuple(effects))
 
 

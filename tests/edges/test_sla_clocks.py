@@ -93,7 +93,8 @@ class Desk:
             return [tuple(row) for row in connection.execute(query.order_by(events.c.id))]  # type: ignore[misc]
 
     def sla_mail(self) -> list[tuple[str, str]]:
-        query = select(outbox.c.kind, outbox.c.recipient).where(outbox.c.kind.like("sla_%"))
+        kinds = ("sla_reminder", "sla_breached", "next_reply_reminder", "next_reply_breached")
+        query = select(outbox.c.kind, outbox.c.recipient).where(outbox.c.kind.in_(kinds))
         with self.engine.connect() as connection:
             return [tuple(row) for row in connection.execute(query.order_by(outbox.c.id))]  # type: ignore[misc]
 
@@ -172,6 +173,12 @@ def test_next_reply_cycle_once_per_unanswered_message(desk: Desk) -> None:
         ("sla_reminded", "next_response"),
         ("sla_breached", "next_response"),
         ("sla_reminded", "next_response"),
+    ]
+    assert desk.sla_mail() == [
+        ("next_reply_reminder", "alice@example.com"),
+        ("next_reply_breached", "alice@example.com"),
+        ("next_reply_breached", "bob@example.com"),
+        ("next_reply_reminder", "alice@example.com"),
     ]
 
 
