@@ -25,6 +25,7 @@ from ticketd.routing.model import Priority
 from ticketd.routing.schedule import ScheduleSettings
 from ticketd.routing.sla import SlaPolicy
 from ticketd.store.db import Store
+from ticketd.store.pages import PageFacts, SqlTicketReader
 from ticketd.store.schema import events, outbox, tickets
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -207,3 +208,10 @@ def test_a_clock_jump_forward_breaches_once_without_a_late_reminder_and_back_nev
     assert desk.jobs(kst(2027, 1, 20, 10)).actions == 0
     assert desk.sla_events() == [("sla_breached", "first_response")]
     assert [kind for kind, _ in desk.sla_mail()] == ["sla_breached", "sla_breached"]
+
+
+def test_the_status_page_shows_the_business_time_due(desk: Desk) -> None:
+    desk.mail(claim())
+    reader = SqlTicketReader(desk.engine, PageFacts({}, 8), "test")
+    page = reader.ticket_page(str(desk.ticket()["tracking"]))
+    assert page is not None and page.first_response_due == kst(2027, 1, 11, 16)
