@@ -119,7 +119,8 @@ class BusinessCalendar:
 
     def is_open(self, at: datetime) -> bool:
         """Whether the clock runs at ``at``."""
-        return next(self._open_spans(at))[0] == at.astimezone(UTC)
+        span = next(self._open_spans(at), None)
+        return span is not None and span[0] == at.astimezone(UTC)
 
     def _open_spans(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open spans from ``start`` on, in UTC, clipped to begin no earlier."""
@@ -131,14 +132,16 @@ class BusinessCalendar:
             closed = 0 if ranges else closed + 1
             for begin, end in ranges:
                 opens = self._instant(day, begin)
-                closes = (
-                    self._instant(day + timedelta(days=1), time(0))
-                    if end is None
-                    else (self._instant(day, end))
-                )
+                closes = self._closing(day, end)
                 if closes > start:
                     yield max(opens, start), closes
             day += timedelta(days=1)
+
+    def _closing(self, day: date, end: time | None) -> datetime:
+        """A range's end (``None``: the next midnight, however long the day was)."""
+        if end is None:
+            return self._instant(day + timedelta(days=1), time(0))
+        return self._instant(day, end)
 
     def _instant(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=self._zone).astimezone(UTC)
