@@ -14,15 +14,19 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import holidays
+
 from ticketd.mail.smtp_guard import ListenerSettings, Network
+from ticketd.routing.calendar import WEEKDAYS, Range, parse_ranges
 from ticketd.routing.commands import TYPES
 from ticketd.routing.currencies import is_currency
 from ticketd.routing.fees import CustomerRate, FeePolicy
-from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
+from ticketd.routing.model import EngineerInfo, Priority, Role, RoutingRuleSpec
 
 MIB = 1024 * 1024
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -114,6 +118,12 @@ class SecurityConfig:
 class SlaConfig:
     first_response_hours: float = 24.0
     auto_close_days: float = 7.0
+    business_hours: Mapping[str, tuple[Range, ...]] | None = None
+    holidays: str | None = None
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    priority_hours: Mapping[Priority, float] = field(default_factory=dict)
+    next_response_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -570,12 +580,68 @@ def _rules(
 
 
 def _sla(s: _Section) -> SlaConfig:
+    country = s.string("holidays")
+    if country is not None and country not in holidays.list_supported_countries():
+        s.reader.problem(s.key("holidays"), f"unknown country code {country!r}")
+        country = None
     config = SlaConfig(
         first_response_hours=s.number("first_response_hours", 24, 0.01),
         auto_close_days=s.number("auto_close_days", 7, 0.01),
+        business_hours=_business_hours(s),
+        holidays=country,
+        extra_holidays=_dates(s, "extra_holidays"),
+        extra_workdays=_dates(s, "extra_workdays"),
+        priority_hours=_priority_hours(s),
+        next_response_hours=s.number("next_response_hours", 0, 0) or None,
     )
     s.finish()
     return config
+
+
+def _business_hours(s: _Section) -> dict[str, tuple[Range, ...]] | None:
+    """``{ mon = "09:00-18:00", …, sun = "" }``: a day left out is closed."""
+    table = s._get("business_hours", dict, "a table of weekdays", None)
+    if table is None:
+        return None
+    week: dict[str, tuple[Range, ...]] = {}
+    for day, text in table.items():
+        key = f"{s.key('business_hours')}.{day}"
+        ranges = parse_ranges(text) if isinstance(text, str) else "expected a string"
+        if day not in WEEKDAYS:
+            s.reader.problem(key, f"unknown day (expected one of {', '.join(WEEKDAYS)})")
+        elif isinstance(ranges, str):
+            s.reader.problem(key, ranges)
+        else:
+            week[day] = ranges
+    if not any(week.values()):
+        s.reader.problem(s.key("business_hours"), "no day is open")
+    return week
+
+
+def _dates(s: _Section, name: str) -> frozenset[date]:
+    found: set[date] = set()
+    for index, item in enumerate(s._get(name, list, "a list of dates", [])):
+        try:
+            found.add(item if isinstance(item, date) else date.fromisoformat(item))
+        except (TypeError, ValueError):
+            s.reader.problem(
+                f"{s.key(name)}[{index}]", f"expected a date (YYYY-MM-DD), got {item!r}"
+            )
+    return frozenset(found)
+
+
+def _priority_hours(s: _Section) -> dict[Priority, float]:
+    table = s._get("priority_hours", dict, "a table of priorities", {})
+    hours: dict[Priority, float] = {}
+    for name, value in table.items():
+        key = f"{s.key('priority_hours')}.{name}"
+        if name not in set(Priority):
+            s.reader.problem(key, f"unknown priority (expected one of {', '.join(Priority)})")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0.01:
+            s.reader.problem(key, f"expected a number of hours, got {value!r}")
+        else:
+            hours[Priority(name)] = float(value)
+    return hours
 
 
 def _ingest(s: _Section) -> IngestConfig:

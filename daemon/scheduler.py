@@ -45,12 +45,12 @@ def run_due_jobs(
     """Decide and apply up to ``limit`` SLA and ``limit`` auto-close actions."""
     now = clock.now()
     report = JobReport()
-    window = schedule.first_response_window(now, settings)
-    for ticket in writer.due_first_response(window, limit):
-        decision = schedule.first_response(ticket, now, settings)
-        if decision is not None:
-            writer.apply(decision)
-            _count(decision, report)
+    for ticket_id in writer.due_sla_clocks(now, limit):
+        for decide in (schedule.first_response, schedule.next_response):
+            decision = decide(writer.locked_ticket(ticket_id), now, settings)
+            if decision is not None:
+                writer.apply(decision)
+                _count(decision, report)
     cutoff = schedule.auto_close_cutoff(now, settings)
     for ticket in writer.due_auto_close(cutoff, limit):
         decision = schedule.auto_close(ticket, now, settings)

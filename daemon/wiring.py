@@ -10,6 +10,7 @@ from email.utils import parseaddr
 
 from sqlalchemy import Engine
 
+from ticketd.daemon.business_calendar import SlaPolicies
 from ticketd.daemon.clock import SystemClock, SystemRng
 from ticketd.daemon.config import Config, MailboxConfig
 from ticketd.daemon.runner import Ingestor
@@ -23,7 +24,6 @@ from ticketd.routing.labels import LANGUAGES
 from ticketd.routing.pipeline import RoutingContext
 from ticketd.routing.ports import Clock, Rng
 from ticketd.routing.schedule import ScheduleSettings
-from ticketd.routing.sla import SlaPolicy
 from ticketd.store.db import Store, make_engine, migrate
 from ticketd.store.pages import PageFacts, PagePublisher
 from ticketd.web.pages import PageRenderer
@@ -93,7 +93,7 @@ class Components:
     def schedule_settings(self) -> ScheduleSettings:
         sla = self.config.sla
         return ScheduleSettings(
-            sla.first_response_hours, sla.auto_close_days, self.config.engineers
+            sla.first_response_hours, sla.auto_close_days, self.config.engineers, self.store.sla()
         )
 
     def refresh_pages(self, stop: Callable[[], bool]) -> int:
@@ -177,7 +177,7 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
         build_notice=notices.build,
         notify=notify,
         publish=pages.publish,
-        sla=SlaPolicy(config.sla.first_response_hours),
+        sla=SlaPolicies(config.sla, config.service.timezone, clock.now).current,
     )
     ingestor = Ingestor(
         store,

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from ticketd.mail.message import Address, Attachment
-from ticketd.routing.model import EventKind, Hit, Priority, Status, TicketRef
+from ticketd.routing.model import EventKind, Hit, Priority, SlaClock, Status, TicketRef
 
 
 class Disposition(enum.StrEnum):
@@ -35,6 +35,8 @@ class NoticeKind(enum.StrEnum):
     STATUS_CHANGED = "status_changed"
     SLA_REMINDER = "sla_reminder"
     SLA_BREACHED = "sla_breached"
+    NEXT_REPLY_REMINDER = "next_reply_reminder"
+    NEXT_REPLY_BREACHED = "next_reply_breached"
     AUTO_CLOSED = "auto_closed"
     STATUS_LINK = "status_link"
     PUBLIC_REPLY = "public_reply"
@@ -58,6 +60,8 @@ ENGINEER_NOTICES = frozenset(
         NoticeKind.THIRD_PARTY_WROTE,
         NoticeKind.SLA_REMINDER,
         NoticeKind.SLA_BREACHED,
+        NoticeKind.NEXT_REPLY_REMINDER,
+        NoticeKind.NEXT_REPLY_BREACHED,
         NoticeKind.COMMAND_RESULT,
         NoticeKind.COMMAND_REJECTED,
         NoticeKind.HELP,
@@ -244,18 +248,20 @@ class RecordBounce:
 
 @dataclass(frozen=True, slots=True)
 class MarkReminded:
-    """The first-response reminder is due (recorded once, with the notice it sends)."""
+    """A clock's reminder is due (recorded once, with the notice it sends)."""
 
     ticket: TicketRef
     summary: str
+    clock: SlaClock = SlaClock.FIRST_RESPONSE
 
 
 @dataclass(frozen=True, slots=True)
 class MarkBreached:
-    """The first-response SLA is breached (recorded once, as an ``sla_breached`` event)."""
+    """A clock's promise is broken (recorded once, as an ``sla_breached`` event)."""
 
     ticket: TicketRef
     summary: str
+    clock: SlaClock = SlaClock.FIRST_RESPONSE
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,13 @@ class Hit:
         return f"{self.rule}: {self.reason}" if self.reason else self.rule
 
 
+class SlaClock(enum.StrEnum):
+    """Which promise an ``sla_reminded``/``sla_breached`` event is about (its value)."""
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+
+
 @dataclass(frozen=True, slots=True)
 class TicketView:
     """A ticket as notices and reports read it (a typed copy of its row)."""
@@ -155,6 +162,12 @@ class TicketView:
     last_customer_at: datetime | None = None
     sla_reminded_at: datetime | None = None
     sla_breached_at: datetime | None = None
+    first_response_remind_at: datetime | None = None
+    first_response_due_at: datetime | None = None
+    next_response_remind_at: datetime | None = None
+    next_response_due_at: datetime | None = None
+    next_response_reminded_at: datetime | None = None
+    next_response_breached_at: datetime | None = None
     duplicate_count: int = 0
     minutes_worked: int = 0
     merged_into: int | None = None

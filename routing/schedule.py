@@ -1,4 +1,5 @@
-"""Scheduled work as decisions: the first-response reminder and breach (with who is told)
+"""Scheduled work as decisions: the first- and next-response reminders and breaches (with
+who is told)
 and auto-close, each a pure function of a ticket and the time, like ``route()``."""
 
 from __future__ import annotations
@@ -17,8 +18,23 @@ from ticketd.routing.effects import (
     NoticeKind,
     QueueNotice,
 )
-from ticketd.routing.model import OPEN_STATUSES, EngineerInfo, Hit, Role, Status, TicketView
-from ticketd.routing.sla import REMINDER_FRACTION, SlaStep, auto_close_due, first_response_step
+from ticketd.routing.model import (
+    OPEN_STATUSES,
+    EngineerInfo,
+    Hit,
+    Role,
+    SlaClock,
+    Status,
+    TicketView,
+)
+from ticketd.routing.sla import (
+    DEFAULT_SLA,
+    Deadline,
+    SlaPolicy,
+    SlaStep,
+    auto_close_due,
+    clock_step,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,24 +44,7 @@ class ScheduleSettings:
     first_response_hours: float
     auto_close_days: float
     engineers: tuple[EngineerInfo, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """The only tickets that can be due now: unreminded ones created before
-    ``remind_before``, and any created before ``breach_before``."""
-
-    remind_before: datetime
-    breach_before: datetime
-
-
-def first_response_window(now: datetime, settings: ScheduleSettings) -> Window:
-    """Where the first-response clock can have run out (so the store selects no more)."""
-    hours = settings.first_response_hours
-    return Window(
-        remind_before=now - timedelta(hours=hours * REMINDER_FRACTION),
-        breach_before=now - timedelta(hours=hours),
-    )
+    sla: SlaPolicy = DEFAULT_SLA
 
 
 def auto_close_cutoff(now: datetime, settings: ScheduleSettings) -> datetime:
@@ -56,41 +55,72 @@ def auto_close_cutoff(now: datetime, settings: ScheduleSettings) -> datetime:
 def first_response(
     ticket: TicketView, now: datetime, settings: ScheduleSettings
 ) -> Decision | None:
-    """The 75 % reminder to the owner, or the breach told to the owner and every manager."""
-    if ticket.status not in OPEN_STATUSES or ticket.merged_into is not None:
-        return None
-    hours = settings.first_response_hours
-    step = first_response_step(
-        ticket.created_at,
+    """The first-response clock's 75 % reminder to the owner, or its breach told to the
+    owner and every manager."""
+    deadline = _deadline(ticket.first_response_remind_at, ticket.first_response_due_at)
+    step = clock_step(
+        deadline,
         now,
-        hours,
         answered=ticket.first_response_at is not None,
         reminded=ticket.sla_reminded_at is not None,
         breached=ticket.sla_breached_at is not None,
     )
+    hours = settings.sla.hours_for(ticket.priority)
+    return _clock_decision(ticket, step, SlaClock.FIRST_RESPONSE, hours, settings)
+
+
+def next_response(ticket: TicketView, now: datetime, settings: ScheduleSettings) -> Decision | None:
+    """The next-reply clock (started by a customer's message after the first response):
+    the same reminder and breach, once each per unanswered message."""
+    deadline = _deadline(ticket.next_response_remind_at, ticket.next_response_due_at)
+    step = clock_step(
+        deadline,
+        now,
+        answered=False,
+        reminded=ticket.next_response_reminded_at is not None,
+        breached=ticket.next_response_breached_at is not None,
+    )
+    hours = settings.sla.next_response_hours or 0.0
+    return _clock_decision(ticket, step, SlaClock.NEXT_RESPONSE, hours, settings)
+
+
+PROMISES = {SlaClock.FIRST_RESPONSE: "first response", SlaClock.NEXT_RESPONSE: "next reply"}
+NOTICES = {
+    SlaClock.FIRST_RESPONSE: (NoticeKind.SLA_REMINDER, NoticeKind.SLA_BREACHED),
+    SlaClock.NEXT_RESPONSE: (NoticeKind.NEXT_REPLY_REMINDER, NoticeKind.NEXT_REPLY_BREACHED),
+}
+"""The reminder and the breach notice of each clock."""
+
+
+def _deadline(remind_at: datetime | None, due_at: datetime | None) -> Deadline | None:
+    if due_at is None:
+        return None
+    return Deadline(remind_at or due_at, due_at)
+
+
+def _clock_decision(
+    ticket: TicketView, step: SlaStep, clock: SlaClock, hours: float, settings: ScheduleSettings
+) -> Decision | None:
+    if step == SlaStep.NONE or ticket.status not in OPEN_STATUSES or ticket.merged_into:
+        return None
     owner = next((e for e in settings.engineers if e.email == ticket.owner), None)
     ref = ticket.ref
+    promise = PROMISES[clock]
+    remind, breach = NOTICES[clock]
     effects: list[Effect]
     if step == SlaStep.REMIND:
-        effects = [MarkReminded(ref, f"first response due within {hours:g} h")]
+        effects = [MarkReminded(ref, f"{promise} due within {hours:g} h", clock)]
         if owner is not None:
-            effects.append(QueueNotice(NoticeKind.SLA_REMINDER, _address(owner), ref))
+            effects.append(QueueNotice(remind, _address(owner), ref))
         return Decision(
             Disposition.SCHEDULED, (Hit("sla-reminder", ticket.tracking),), tuple(effects)
         )
-    if step == SlaStep.BREACH:
-        told = {e.email: e for e in settings.engineers if e.role == Role.MANAGER}
-        if owner is not None:
-            told[owner.email] = owner
-        effects = [MarkBreached(ref, f"no first response within {hours:g} h")]
-        effects += [
-            QueueNotice(NoticeKind.SLA_BREACHED, _address(told[email]), ref)
-            for email in sorted(told)
-        ]
-        return Decision(
-            Disposition.SCHEDULED, (Hit("sla-breach", ticket.tracking),), tuple(effects)
-        )
-    return None
+    told = {e.email: e for e in settings.engineers if e.role == Role.MANAGER}
+    if owner is not None:
+        told[owner.email] = owner
+    effects = [MarkBreached(ref, f"no {promise} within {hours:g} h", clock)]
+    effects += [QueueNotice(breach, _address(told[email]), ref) for email in sorted(told)]
+    return Decision(Disposition.SCHEDULED, (Hit("sla-breach", ticket.tracking),), tuple(effects))
 
 
 def auto_close(ticket: TicketView, now: datetime, settings: ScheduleSettings) -> Decision | None:

@@ -1,11 +1,13 @@
-"""First-response SLA and auto-close decisions (pure)."""
+"""The SLA clocks (first and next response, in business time) and auto-close (pure)."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ticketd.routing.calendar import ALWAYS, BusinessCalendar
 from ticketd.routing.model import Priority
 
 REMINDER_FRACTION = 0.75
@@ -17,22 +19,30 @@ class SlaStep(enum.StrEnum):
     BREACH = "breach"
 
 
-def first_response_step(
-    created_at: datetime,
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When a clock's 75 % reminder and its breach fall due (instants in business time)."""
+
+    remind_at: datetime
+    due_at: datetime
+
+
+def clock_step(
+    deadline: Deadline | None,
     now: datetime,
-    hours: float,
     *,
     answered: bool,
     reminded: bool,
     breached: bool,
 ) -> SlaStep:
-    """What the first-response clock asks for now: nothing, the 75 % reminder, or a breach."""
-    if answered or breached:
+    """What a clock asks for now: nothing, the 75 % reminder, or the breach. Past both
+    instants at once (the daemon was down, or the clock jumped forward) it asks only for
+    the breach; a clock set back never asks again for what was recorded."""
+    if deadline is None or answered or breached:
         return SlaStep.NONE
-    elapsed = now - created_at
-    if elapsed >= timedelta(hours=hours):
+    if now >= deadline.due_at:
         return SlaStep.BREACH
-    if not reminded and elapsed >= timedelta(hours=hours * REMINDER_FRACTION):
+    if not reminded and now >= deadline.remind_at:
         return SlaStep.REMIND
     return SlaStep.NONE
 
@@ -55,14 +65,37 @@ DEFAULT_FIRST_RESPONSE_HOURS = 24.0
 
 @dataclass(frozen=True, slots=True)
 class SlaPolicy:
-    """When a ticket's first response is due (today: a fixed number of hours from its
-    creation, whatever its priority)."""
+    """The promises and the business calendar they are counted in: the first public reply
+    within ``first_response_hours`` (or the ticket's priority's override) of creation, and
+    with ``next_response_hours`` the next public reply after a customer's message."""
 
     first_response_hours: float = DEFAULT_FIRST_RESPONSE_HOURS
+    priority_hours: Mapping[Priority, float] = field(default_factory=dict)
+    next_response_hours: float | None = None
+    calendar: BusinessCalendar = ALWAYS
+
+    def hours_for(self, priority: Priority) -> float:
+        """The first-response target of a ticket of ``priority``."""
+        return self.priority_hours.get(priority, self.first_response_hours)
+
+    def first_response(self, created_at: datetime, priority: Priority) -> Deadline:
+        """The first public reply's reminder and due instants."""
+        return self._deadline(created_at, self.hours_for(priority))
 
     def first_response_due(self, created_at: datetime, priority: Priority) -> datetime:
         """The due time of the first public reply to a ticket of ``priority``."""
-        return created_at + timedelta(hours=self.first_response_hours)
+        return self.first_response(created_at, priority).due_at
+
+    def next_response(self, customer_at: datetime) -> Deadline | None:
+        """The next public reply's reminder and due instants (None: no such promise)."""
+        if self.next_response_hours is None:
+            return None
+        return self._deadline(customer_at, self.next_response_hours)
+
+    def _deadline(self, start: datetime, hours: float) -> Deadline:
+        return Deadline(
+            self.calendar.add(start, hours * REMINDER_FRACTION), self.calendar.add(start, hours)
+        )
 
 
 DEFAULT_SLA = SlaPolicy()

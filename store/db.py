@@ -139,7 +139,7 @@ class Store:
         build_notice: BuildNotice | None = None,
         notify: bool = True,
         publish: Publish | None = None,
-        sla: SlaPolicy = DEFAULT_SLA,
+        sla: Callable[[], SlaPolicy] = lambda: DEFAULT_SLA,
     ) -> None:
         self.engine = engine
         self.now = now
@@ -180,7 +180,7 @@ class Store:
             build_notice=self.build_notice,
             notify=self.notify,
             publish=self.publish,
-            sla=self.sla,
+            sla=self.sla(),
         )
         if poller and self.term is not None:
             writer.fence(self.term())

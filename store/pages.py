@@ -15,7 +15,6 @@ import logging
 import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, delete, insert, select
@@ -49,6 +48,7 @@ def _page_query() -> Select[Any]:
             tickets.c.created_at,
             tickets.c.updated_at,
             tickets.c.first_response_at,
+            tickets.c.first_response_due_at,
             events.c.at.label("event_at"),
             events.c.type.label("event_type"),
             events.c.value.label("event_value"),
@@ -86,7 +86,7 @@ class PageFacts:
 
     def page(self, rows: Sequence[Sequence[Any]]) -> TicketPage:
         """One ticket's rows (all with the same ticket, events in order) as its page."""
-        number, status, subject, owner, created_at, updated_at, answered_at = rows[0][2:9]
+        number, status, subject, owner, created_at, updated_at, answered_at, due_at = rows[0][2:10]
         timeline = tuple(
             TimelineEntry(
                 at=at,
@@ -107,7 +107,7 @@ class PageFacts:
             created_at=created_at,
             updated_at=updated_at,
             first_response_hours=hours,
-            first_response_due=None if answered_at else created_at + timedelta(hours=hours),
+            first_response_due=None if answered_at else due_at,
             timeline=timeline,
         )
 

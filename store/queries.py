@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, or_, select
 
 from ticketd.routing.model import OPEN_STATUSES, REVIEWABLE, Status, TicketView
-from ticketd.routing.schedule import Window
 from ticketd.routing.ticket_json import iso
 from ticketd.store.lookup import ticket_view
 from ticketd.store.schema import inbound, tickets
@@ -74,27 +73,41 @@ def quarantined(connection: Connection, inbound_id: int) -> RowMapping | None:
     return connection.execute(query).mappings().first()
 
 
-def due_first_response(connection: Connection, window: Window, limit: int) -> list[TicketView]:
-    """Open, unanswered, unbreached tickets inside the first-response ``window``."""
+def due_sla_clocks(connection: Connection, now: datetime, limit: int) -> list[int]:
+    """Open tickets with a first-response or next-reply reminder or breach due at ``now``
+    and not yet recorded (ids, oldest first)."""
+    first = and_(
+        tickets.c.first_response_at.is_(None),
+        tickets.c.sla_breached_at.is_(None),
+        or_(
+            and_(
+                tickets.c.sla_reminded_at.is_(None),
+                tickets.c.first_response_remind_at <= now,
+            ),
+            tickets.c.first_response_due_at <= now,
+        ),
+    )
+    following = and_(
+        tickets.c.next_response_breached_at.is_(None),
+        or_(
+            and_(
+                tickets.c.next_response_reminded_at.is_(None),
+                tickets.c.next_response_remind_at <= now,
+            ),
+            tickets.c.next_response_due_at <= now,
+        ),
+    )
     query = (
-        tickets.select()
+        select(tickets.c.id)
         .where(
             tickets.c.status.in_([s.value for s in OPEN_STATUSES]),
-            tickets.c.first_response_at.is_(None),
-            tickets.c.sla_breached_at.is_(None),
             tickets.c.merged_into.is_(None),
-            or_(
-                and_(
-                    tickets.c.sla_reminded_at.is_(None),
-                    tickets.c.created_at <= window.remind_before,
-                ),
-                tickets.c.created_at <= window.breach_before,
-            ),
+            or_(first, following),
         )
         .order_by(tickets.c.id)
         .limit(limit)
     )
-    return [ticket_view(row) for row in connection.execute(query).mappings()]
+    return list(connection.execute(query).scalars())
 
 
 def due_auto_close(connection: Connection, cutoff: datetime, limit: int) -> list[TicketView]:

@@ -60,11 +60,11 @@ from ticketd.routing.model import (
     EventKind,
     InboundState,
     Priority,
+    SlaClock,
     Status,
     TicketRef,
     TicketView,
 )
-from ticketd.routing.schedule import Window
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
@@ -95,6 +95,21 @@ INSERT_CLAIM = insert(claims)
 DELETE_CLAIM = delete(claims).where(claims.c.fingerprint == bindparam("fp"))
 UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
+LOCK_TICKET = SELECT_TICKET.with_for_update()
+SLA_MARKS = {
+    SlaClock.FIRST_RESPONSE: ("sla_reminded_at", "sla_breached_at"),
+    SlaClock.NEXT_RESPONSE: ("next_response_reminded_at", "next_response_breached_at"),
+}
+"""Each clock's stored reminder and breach marks."""
+NEXT_RESPONSE_CLEARED: dict[str, Any] = dict.fromkeys(
+    (
+        "next_response_due_at",
+        "next_response_remind_at",
+        "next_response_reminded_at",
+        "next_response_breached_at",
+    )
+)
+"""No next reply owed (a public reply answered the customer)."""
 SELECT_THREAD = (
     select(messages.c.message_id, messages.c.public)
     .where(messages.c.ticket_id == bindparam("ticket_pk"))
@@ -268,8 +283,8 @@ class Writer:
                 self._change_status(ticket.id, status, reason, effect.actor or SYSTEM_ACTOR)
                 return ticket.id
             case SetPriority(ticket=ticket, priority=priority, actor=actor):
-                self._set_priority(ticket.id, priority)
-                self._event(ticket.id, EventKind.PRIORITY_CHANGED, priority, actor, value=priority)
+                summary = self._set_priority(ticket.id, priority)
+                self._event(ticket.id, EventKind.PRIORITY_CHANGED, summary, actor, value=priority)
                 return ticket.id
             case SetType(ticket=ticket, type=kind, actor=actor):
                 self._update(ticket.id, type=kind)
@@ -316,15 +331,17 @@ class Writer:
             case RecordBounce(ticket=ticket, summary=summary):
                 self._event(ticket.id, EventKind.BOUNCE, summary, SYSTEM_ACTOR)
                 return ticket.id
-            case MarkReminded(ticket=ticket, summary=summary):
-                self._update(ticket.id, sla_reminded_at=self.now())
-                self._event(ticket.id, EventKind.SLA_REMINDED, summary, SYSTEM_ACTOR)
+            case MarkReminded(ticket=ticket, summary=summary, clock=clock):
+                reminded, _ = SLA_MARKS[clock]
+                self._update(ticket.id, **{reminded: self.now()})
+                self._event(ticket.id, EventKind.SLA_REMINDED, summary, SYSTEM_ACTOR, value=clock)
                 return ticket.id
-            case MarkBreached(ticket=ticket, summary=summary):
+            case MarkBreached(ticket=ticket, summary=summary, clock=clock):
+                reminded, breached = SLA_MARKS[clock]
                 row = self.ticket_row(ticket.id)
-                reminded = row["sla_reminded_at"] or self.now()
-                self._update(ticket.id, sla_breached_at=self.now(), sla_reminded_at=reminded)
-                self._event(ticket.id, EventKind.SLA_BREACHED, summary, SYSTEM_ACTOR)
+                marks = {breached: self.now(), reminded: row[reminded] or self.now()}
+                self._update(ticket.id, **marks)
+                self._event(ticket.id, EventKind.SLA_BREACHED, summary, SYSTEM_ACTOR, value=clock)
                 return ticket.id
             case Hold():
                 return None
@@ -356,7 +373,7 @@ class Writer:
             "created_at": now,
             "updated_at": now,
             "last_customer_at": now,
-            "first_response_due_at": self.sla.first_response_due(now, effect.priority),
+            **self._first_response_clock(now, effect.priority),
             "channel": channel,
         }
         result = self.connection.execute(INSERT_TICKET, row)
@@ -373,6 +390,7 @@ class Writer:
             "resolved_at": None,
             "sla_reminded_at": None,
             "sla_breached_at": None,
+            **NEXT_RESPONSE_CLEARED,
         }
         self._threads[ticket_id] = []
         self._handles[effect.handle.tracking] = ticket_id
@@ -385,15 +403,24 @@ class Writer:
             self._add_follower(ticket_id, follower, effect.requester.email)
         return ticket_id
 
-    def _set_priority(self, ticket_id: int, priority: Priority) -> None:
-        """A new priority, and the first-response due time it implies while unanswered."""
+    def _first_response_clock(self, created_at: datetime, priority: Priority) -> dict[str, Any]:
+        deadline = self.sla.first_response(created_at, priority)
+        return {
+            "first_response_due_at": deadline.due_at,
+            "first_response_remind_at": deadline.remind_at,
+        }
+
+    def _set_priority(self, ticket_id: int, priority: Priority) -> str:
+        """A new priority, and the first-response clock it implies while unanswered
+        (counted again from creation); returns the event's summary."""
         row = self.ticket_row(ticket_id)
-        values: dict[str, Any] = {"priority": priority.value}
-        if row["first_response_at"] is None:
-            values["first_response_due_at"] = self.sla.first_response_due(
-                row["created_at"], priority
-            )
-        self._update(ticket_id, **values)
+        if row["first_response_at"] is not None:
+            self._update(ticket_id, priority=priority.value)
+            return priority.value
+        clock = self._first_response_clock(row["created_at"], priority)
+        self._update(ticket_id, priority=priority.value, **clock)
+        due = self.sla.calendar.describe(clock["first_response_due_at"])
+        return f"{priority.value}; first response due {due}"
 
     def _add_follower(self, ticket_id: int, follower: Address, actor: str) -> None:
         key = (followers.c.ticket_id == ticket_id) & (followers.c.email == follower.email)
@@ -421,7 +448,26 @@ class Writer:
         values: dict[str, Any] = {"updated_at": self.now()}
         if kind == EventKind.CUSTOMER_MESSAGE:
             values["last_customer_at"] = self.now()
+            values.update(self._next_response_clock(ticket_id))
         self._update(ticket_id, **values)
+
+    def _next_response_clock(self, ticket_id: int) -> dict[str, Any]:
+        """A customer's message after the first response starts the next-reply clock,
+        unless an earlier message's clock still runs (the oldest unanswered one counts)."""
+        row = self.ticket_row(ticket_id)
+        deadline = self.sla.next_response(self.now())
+        if (
+            deadline is None
+            or row["first_response_at"] is None
+            or row["next_response_due_at"] is not None
+            or row["status"] == Status.CLOSED.value
+        ):
+            return {}
+        return {
+            **NEXT_RESPONSE_CLEARED,
+            "next_response_due_at": deadline.due_at,
+            "next_response_remind_at": deadline.remind_at,
+        }
 
     def ticket_row(self, ticket_id: int) -> dict[str, Any]:
         """The ticket row as this transaction has it (read once, then kept current)."""
@@ -500,7 +546,7 @@ class Writer:
                 first_response_late=None if due is None else now > due,
             )
         else:
-            self._update(ticket_id)
+            self._update(ticket_id, **NEXT_RESPONSE_CLEARED)
 
     def _merge(
         self, ticket_id: int, target_id: int, target_tracking: str, tracking: str, actor: str
@@ -767,8 +813,16 @@ class Writer:
     def marked(self, key: str) -> str | None:
         return get_value(self.connection, key)
 
-    def due_first_response(self, window: Window, limit: int) -> list[TicketView]:
-        return queries.due_first_response(self.connection, window, limit)
+    def due_sla_clocks(self, now: datetime, limit: int) -> list[int]:
+        return queries.due_sla_clocks(self.connection, now, limit)
+
+    def locked_ticket(self, ticket_id: int) -> TicketView:
+        """The ticket as committed now, locked until this transaction ends (so a reminder
+        or breach is decided on its stored marks, once, even with several daemons)."""
+        self._tickets.pop(ticket_id, None)
+        row = self.connection.execute(LOCK_TICKET, {"ticket_pk": ticket_id}).mappings().one()
+        self._tickets[ticket_id] = dict(row)
+        return ticket_view(row)
 
     def due_auto_close(self, cutoff: datetime, limit: int) -> list[TicketView]:
         return queries.due_auto_close(self.connection, cutoff, limit)

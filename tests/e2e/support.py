@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import mailbox
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -163,12 +163,12 @@ def listening_config(root: Path, listener: str = "") -> tuple[Workspace, int, in
 
 @contextmanager
 def running(
-    ws: Workspace, *ports: int, open_files: int | None = None
+    ws: Workspace, *ports: int, open_files: int | None = None, under: Sequence[str] = ()
 ) -> Iterator[subprocess.Popen[str]]:
-    """``ticketd run`` as a user starts it (with at most ``open_files`` file descriptors),
-    once every port in ``ports`` accepts; its log goes to ``daemon.log``; killed at the end
-    if still running."""
-    command = ["ticketd", "--config", str(ws.config), "run"]
+    """``ticketd run`` as a user starts it (with at most ``open_files`` file descriptors,
+    run by the command ``under``, e.g. ``faketime``), once every port in ``ports`` accepts;
+    its log goes to ``daemon.log``; killed at the end if still running."""
+    command = [*under, "ticketd", "--config", str(ws.config), "run"]
     if open_files is not None:
         command = ["sh", "-c", f'ulimit -n {open_files} && exec "$@"', "sh", *command]
     with (ws.root / "daemon.log").open("w") as log:

@@ -24,6 +24,13 @@ def age(ws: Workspace, **values: object) -> None:
     engine.dispose()
 
 
+def created(ws: Workspace, hours_ago: float) -> None:
+    """Move the tickets' creation, and their stored round-the-clock 24 h clock, back."""
+    at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    age(ws, created_at=at, first_response_remind_at=at + timedelta(hours=18),
+        first_response_due_at=at + timedelta(hours=24))  # fmt: skip
+
+
 def subjects_to(ws: Workspace, address: str) -> list[str]:
     return [m["Subject"] for m in ws.sent_mail() if address in str(m["To"])]
 
@@ -41,12 +48,11 @@ def test_reminder_at_75_percent_and_breach_at_100_percent_once(
 ) -> None:
     [ticket] = ws.cli_json(capsys, "ticket", "list")
     owner = ticket["owner"]
-    now = datetime.now(UTC)
-    age(ws, created_at=now - timedelta(hours=19))
+    created(ws, 19)
     ws.cli(capsys, "run", "--once")
     ws.cli(capsys, "run", "--once")
     assert len([s for s in subjects_to(ws, owner) if "기한 임박" in s]) == 1
-    age(ws, created_at=now - timedelta(hours=25))
+    created(ws, 25)
     ws.cli(capsys, "run", "--once")
     ws.cli(capsys, "run", "--once")
     shown = ws.cli_json(capsys, "ticket", "show", ticket["tracking"])
@@ -88,7 +94,7 @@ def test_a_backlog_is_worked_off_in_bounded_chunks_and_stops_on_request(
     claims = [claim(subject=f"Old {i}", body=f"old problem {i}", sender=f"c{i}@acme.co.kr")
               for i in range(5)]  # fmt: skip
     ws.cli(capsys, "import", "--no-notify", str(write_mbox(tmp_path / "o.mbox", claims)))
-    age(ws, created_at=datetime.now(UTC) - timedelta(hours=30))
+    created(ws, 30)
     monkeypatch.setattr(scheduler, "JOB_CHUNK", 2)
     components = build(load_config(ws.config))
     calls = itertools.chain([False], itertools.repeat(True))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ticketd.daemon.cli import main
 from ticketd.daemon.config import ConfigError, load_config
+from ticketd.routing.model import Priority
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -194,3 +196,47 @@ def test_staff_session_hours_defaults_to_12_and_is_checked(tmp_path: Path) -> No
     assert load_config(path, {}).web.staff_session_hours == 1.5
     path.write_text(text.replace("staff_session_hours = 12", "staff_session_hours = 0"))
     assert any("web.staff_session_hours" in p for p in problems(path))
+
+
+def sla(tmp_path: Path, lines: str) -> Path:
+    path = tmp_path / "sla.toml"
+    text = EXAMPLE.read_text(encoding="utf-8").replace("[sla]\n", f"[sla]\n{lines}\n")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_business_time_keys_load(tmp_path: Path) -> None:
+    path = sla(
+        tmp_path,
+        'business_hours = { mon = "09:00-12:00,13:00-18:00", fri = "09:00-18:00", sat = "" }\n'
+        'holidays = "KR"\nextra_holidays = ["2027-05-04", 2027-05-06]\n'
+        'extra_workdays = ["2027-02-13"]\npriority_hours = { urgent = 4, high = 8 }\n'
+        "next_response_hours = 8",
+    )
+    config = load_config(path, {}).sla
+    assert config.business_hours is not None and len(config.business_hours["mon"]) == 2
+    assert config.business_hours["sat"] == ()
+    assert config.holidays == "KR"
+    assert config.extra_holidays == {date(2027, 5, 4), date(2027, 5, 6)}
+    assert config.extra_workdays == {date(2027, 2, 13)}
+    assert config.priority_hours == {Priority.URGENT: 4.0, Priority.HIGH: 8.0}
+    assert config.next_response_hours == 8.0
+    assert load_config(EXAMPLE, {}).sla.next_response_hours is None
+
+
+def test_bad_business_time_keys_are_named(tmp_path: Path) -> None:
+    path = sla(
+        tmp_path,
+        'business_hours = { mon = "9-18", funday = "09:00-10:00" }\nholidays = "XX"\n'
+        'extra_workdays = ["13 Feb"]\npriority_hours = { critical = 2, high = "8" }',
+    )
+    assert problems(path) == [
+        "sla.holidays: unknown country code 'XX'",
+        "sla.business_hours.mon: expected ranges like 09:00-18:00, got '9-18'",
+        "sla.business_hours.funday: unknown day"
+        " (expected one of mon, tue, wed, thu, fri, sat, sun)",
+        "sla.business_hours: no day is open",
+        "sla.extra_workdays[0]: expected a date (YYYY-MM-DD), got '13 Feb'",
+        "sla.priority_hours.critical: unknown priority (expected one of low, normal, high, urgent)",
+        "sla.priority_hours.high: expected a number of hours, got '8'",
+    ]

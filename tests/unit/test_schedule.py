@@ -34,6 +34,8 @@ TICKET = TicketView(
     language="ko",
     created_at=T0,
     updated_at=T0,
+    first_response_remind_at=T0 + timedelta(hours=18),
+    first_response_due_at=T0 + timedelta(hours=24),
 )
 
 
@@ -87,10 +89,10 @@ def test_answered_closed_or_merged_tickets_have_no_clock() -> None:
         assert schedule.first_response(stopped, at(48), SETTINGS) is None
 
 
-def test_the_window_is_where_the_store_looks() -> None:
-    window = schedule.first_response_window(at(100), SETTINGS)
-    assert window.remind_before == at(100 - 18)
-    assert window.breach_before == at(100 - 24)
+def test_past_both_instants_at_once_only_the_breach_is_sent() -> None:
+    decision = schedule.first_response(TICKET, at(30), SETTINGS)
+    assert decision is not None
+    assert [type(e) for e in decision.effects if not isinstance(e, QueueNotice)] == [MarkBreached]
 
 
 def test_auto_close_after_quiet_days_tells_the_customer() -> None:

@@ -1,17 +1,18 @@
-"""First-response SLA steps and auto-close."""
+"""SLA clock steps and auto-close."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticketd.routing.sla import SlaStep, auto_close_due, first_response_step
+from ticketd.routing.sla import Deadline, SlaStep, auto_close_due, clock_step
 
 T0 = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def step(hours_later: float, **flags: bool) -> SlaStep:
     state = {"answered": False, "reminded": False, "breached": False, **flags}
-    return first_response_step(T0, T0 + timedelta(hours=hours_later), 24, **state)
+    deadline = Deadline(T0 + timedelta(hours=18), T0 + timedelta(hours=24))
+    return clock_step(deadline, T0 + timedelta(hours=hours_later), **state)
 
 
 def test_nothing_before_three_quarters() -> None:
