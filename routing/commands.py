@@ -36,6 +36,7 @@ class CommandName(enum.StrEnum):
     CC = "cc"
     MACRO = "macro"
     SEND = "send"
+    CODE = "code"
 
 
 NO_ARGUMENT = frozenset(
@@ -64,6 +65,9 @@ HELP_TEXT = "\n".join(
         "#time DURATION               time worked, e.g. 45m or 1h30m",
         "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
         "#macro NAME                  insert a saved reply (and the commands it carries)",
+        "#code PATH                   classification code, e.g. 배송/파손/교환요청 (a partial",
+        "                             path is enough); #code none (or #code) clears it",
+        "#code add PATH, #code retire PATH  managers: create or retire a code",
         "#send                        send the reply even if the ticket changed since",
         "                             the notice you answer (else it is held)",
         "#help                        this list",
@@ -114,7 +118,7 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
     line = f"#{name.value} {argument}".strip()
     if name in NO_ARGUMENT:
         return RefusedLine(line, f"#{name.value} takes no argument") if argument else ""
-    if not argument and name != CommandName.NOTE:
+    if not argument and name not in (CommandName.NOTE, CommandName.CODE):
         return RefusedLine(line, f"#{name.value} needs an argument")
     value = argument.lower()
     choices: dict[CommandName, tuple[str, ...]] = {

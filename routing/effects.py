@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from ticketd.mail.message import Address, Attachment
+from ticketd.routing.codes import NewCodes
 from ticketd.routing.model import EventKind, Hit, Priority, Status, TicketRef
 
 
@@ -143,6 +144,32 @@ class SetType:
 
 
 @dataclass(frozen=True, slots=True)
+class SetCode:
+    """Set the ticket's classification code (``code_id`` None clears it)."""
+
+    ticket: Target
+    code_id: int | None
+    path: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddCodes:
+    """Create classification codes (``#code add``)."""
+
+    codes: NewCodes
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetireCode:
+    """Retire a code and its descendants; tickets keep them."""
+
+    code_id: int
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddTime:
     ticket: TicketRef
     minutes: int
@@ -272,6 +299,9 @@ Effect = (
     | AssignOwner
     | SetPriority
     | SetType
+    | SetCode
+    | AddCodes
+    | RetireCode
     | AddTime
     | AddNote
     | MergeInto

@@ -256,7 +256,7 @@ class StaffSite:
 
     async def api_tickets(self, request: Request, viewer: Viewer) -> Response:
         """``{"tickets": [...], "next": cursor|null}``; ``q`` searches (other filters then
-        narrow the hits); ``code`` is accepted and not yet applied."""
+        narrow the hits); ``code`` keeps a code's path and the codes below it."""
         params = request.query_params
         filters = read_filters(params, self.zone, Tab.OPEN, PAGE_SIZE)
         if filters.problems:
