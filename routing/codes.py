@@ -149,11 +149,15 @@ def _exact(segment: str, node: Code) -> bool:
 
 
 def _typo(segment: str, node: Code) -> bool:
-    return any(within_one(segment, k) for k in node.words() if min(len(k), len(segment)) >= 4)
+    words = node.words()
+    return segment in words or any(
+        within_one(segment, k) for k in words if min(len(k), len(segment)) >= 4
+    )
 
 
 def _prefix(segment: str, node: Code) -> bool:
-    return len(segment) >= 2 and any(k.startswith(segment) for k in node.words())
+    words = node.words()
+    return segment in words or (len(segment) >= 2 and any(k.startswith(segment) for k in words))
 
 
 def _anchored(segments: Sequence[str], chain: Sequence[Code], match: Match) -> bool:

@@ -154,6 +154,14 @@ class SetCode:
 
 
 @dataclass(frozen=True, slots=True)
+class SuggestCode:
+    """Record a suggested code on a new ticket (shown to staff, applied by one click)."""
+
+    ticket: Target
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddCodes:
     """Create classification codes (``#code add``)."""
 
@@ -300,6 +308,7 @@ Effect = (
     | SetPriority
     | SetType
     | SetCode
+    | SuggestCode
     | AddCodes
     | RetireCode
     | AddTime

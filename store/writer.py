@@ -51,6 +51,7 @@ from ticketd.routing.effects import (
     SetCode,
     SetPriority,
     SetType,
+    SuggestCode,
     Suppressed,
     Target,
 )
@@ -270,6 +271,11 @@ class Writer:
                 self._update(ticket_id, code_id=code_id)
                 summary = f"code: {path or 'none'}"
                 self._event(ticket_id, EventKind.CODE_CHANGED, summary, actor, value=path)
+                return ticket_id
+            case SuggestCode(ticket=target, path=path):
+                ticket_id = self._id(target)
+                summary = f"suggested code: {path}"
+                self._event(ticket_id, EventKind.CODE_SUGGESTED, summary, "rule", value=path)
                 return ticket_id
             case AddCodes(codes=new, actor=actor):
                 code_rows.add(self.connection, new, actor, self.now())
