@@ -41,5 +41,5 @@ def code_rule_effects(
     if rule is None or code is None:
         return ()
     if rule.mode == CodeRuleMode.SET:
-        return (SetCode(ticket, code.id, code.path, RULE_ACTOR),)
+        return (SetCode(ticket, code.path, RULE_ACTOR),)
     return (SuggestCode(ticket, code.path),)

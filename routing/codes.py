@@ -90,6 +90,17 @@ class CodeTree:
     def live(self) -> tuple[Code, ...]:
         return tuple(c for c in self.codes if not c.retired)
 
+    def plus(self, new: NewCodes) -> CodeTree:
+        """The tree with ``new``'s nodes, not stored yet (negative ids)."""
+        added: list[Code] = []
+        parent_id, path = new.parent_id, new.parent_path
+        for name in new.names:
+            path = f"{path}/{name}" if path else name
+            code_id = -len(self.codes) - len(added) - 1
+            added.append(Code(code_id, parent_id, path.count("/") + 1, name, name, name, path))
+            parent_id = code_id
+        return CodeTree.of((*self.codes, *added))
+
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
@@ -226,7 +237,7 @@ class NewCodes:
 
     @property
     def path(self) -> str:
-        return "/".join((*filter(None, (self.parent_path,)), *self.names))
+        return "/".join((self.parent_path, *self.names) if self.parent_path else self.names)
 
 
 def plan_add(tree: CodeTree, text: str) -> NewCodes | Refusal:

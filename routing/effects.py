@@ -145,10 +145,10 @@ class SetType:
 
 @dataclass(frozen=True, slots=True)
 class SetCode:
-    """Set the ticket's classification code (``code_id`` None clears it)."""
+    """Set the ticket's classification code to the live code at the canonical ``path``
+    (one added by the same decision too); an empty ``path`` clears it."""
 
     ticket: Target
-    code_id: int | None
     path: str
     actor: str
 

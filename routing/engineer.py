@@ -265,7 +265,7 @@ def _one(
             else:
                 plan.effects.append(RemoveFollower(ticket, email, actor.email))
         case CommandName.CODE:
-            outcome = plan_code(command.argument, actor, ticket, lookup)
+            outcome = plan_code(command.argument, actor, ticket, lookup, plan.effects)
             if outcome.refused is not None:
                 plan.refuse(line, outcome.refused)
                 return

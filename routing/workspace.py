@@ -193,6 +193,8 @@ class StaffTicket:
     merged_into: str | None
     history: tuple[QueueRow, ...]
     domain: str
+    code_suggestion: str | None = None
+    """The path a keyword rule suggested for the ticket, if any."""
 
 
 def sla_state(

@@ -266,9 +266,10 @@ class Writer:
                 self._update(ticket.id, type=kind)
                 self._event(ticket.id, EventKind.TYPE_CHANGED, kind, actor, value=kind)
                 return ticket.id
-            case SetCode(ticket=target, code_id=code_id, path=path, actor=actor):
+            case SetCode(ticket=target, path=path, actor=actor):
                 ticket_id = self._id(target)
-                self._update(ticket_id, code_id=code_id)
+                code = code_rows.tree(self.connection).by_path(path) if path else None
+                self._update(ticket_id, code_id=code.id if code else None)
                 summary = f"code: {path or 'none'}"
                 self._event(ticket_id, EventKind.CODE_CHANGED, summary, actor, value=path)
                 return ticket_id

@@ -156,10 +156,10 @@ def test_moves_keep_three_levels_and_never_go_under_themselves() -> None:
 def test_code_commands_set_clear_and_manage() -> None:
     lookup = FakeLookup(code_tree=tree())
     done = plan_code("파손/교환요청", ALICE, ticket(), lookup)
-    assert done.effects == (SetCode(ticket(), 3, "배송/파손/교환요청", ALICE.email),)
+    assert done.effects == (SetCode(ticket(), "배송/파손/교환요청", ALICE.email),)
     for clearing in ("", "none", "-"):
         assert plan_code(clearing, ALICE, ticket(), lookup).effects == (
-            SetCode(ticket(), None, "", ALICE.email),
+            SetCode(ticket(), "", ALICE.email),
         )
     assert plan_code("add 반품/단순변심", ALICE, ticket(), lookup).refused == (
         "only a manager may add codes"
