@@ -194,3 +194,27 @@ def test_staff_session_hours_defaults_to_12_and_is_checked(tmp_path: Path) -> No
     assert load_config(path, {}).web.staff_session_hours == 1.5
     path.write_text(text.replace("staff_session_hours = 12", "staff_session_hours = 0"))
     assert any("web.staff_session_hours" in p for p in problems(path))
+
+
+def test_code_rules_need_a_well_formed_path_but_not_an_existing_code(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE, {})
+    [rule] = config.code_rules
+    assert (rule.code, rule.mode.value, rule.when.subject_contains) == (
+        "배송/파손",
+        "suggest",
+        ("파손", "broken"),
+    )
+    bad = """
+[[codes.rules]]
+body_contains = ["refund"]
+code = "a/b/c/d"
+mode = "always"
+
+[[codes.rules]]
+subject_contains = ["x"]
+"""
+    assert problems(write(tmp_path, bad)) == [
+        "codes.rules[1].mode: must be one of set, suggest",
+        "codes.rules[1].code: a code has at most 3 levels",
+        "codes.rules[2].code: missing",
+    ]
