@@ -206,5 +206,7 @@ def test_the_list_api_filters_by_a_code_and_its_subtree(d: Desk) -> None:
     assert listed("배송/파손") == {first}
     assert listed("결제") == {third}
     assert listed("없음/없음") == set()
+    queue = d.client.get("/staff/?tab=open&code=배송/파손").text
+    assert first in queue and second not in queue and 'value="배송/파손"' in queue
     everything = d.client.get("/staff/api/tickets?tab=open").json()["tickets"]
     assert {t["tracking"]: t["code"] for t in everything}[second] == "배송/지연"

@@ -36,7 +36,7 @@ SIGN_IN_REQUESTS_PER_CLIENT = 10
 SIGN_IN_WINDOW_SECONDS = 600.0
 """At most this many sign-in requests per client address in this many seconds."""
 PAGE_SIZE = 50
-FILTERS = ("status", "owner", "priority", "type", "requester", "since", "until")
+FILTERS = ("status", "owner", "priority", "type", "requester", "since", "until", "code")
 STAFF_HEADERS = ((b"x-robots-tag", b"noindex"), (b"cache-control", b"no-store"))
 
 

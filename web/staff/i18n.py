@@ -81,6 +81,7 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "priority": "Priority",
         "type": "Type",
         "requester": "Requester or @domain",
+        "code_filter": "Code (and below)",
         "since": "Created from",
         "until": "Created until",
         "sort": "Sort",
@@ -145,7 +146,8 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "macros": "저장된 답변",
         "codes": "분류 코드",
         "codes_help": "분류 코드는 최대 3단계입니다 (배송/파손/교환요청). "
-        "엔지니어는 #code 경로 로 지정합니다. 사용 중지된 코드는 문의에 그대로 남습니다.",
+        "엔지니어는 메일에 #code 경로 를 써서 지정합니다. "
+        "사용 중지된 코드는 문의에 그대로 남습니다.",
         "code_path": "경로 (a/b/c, 없는 상위 단계는 함께 만들어집니다)",
         "label_ko": "한국어 이름",
         "label_en": "영어 이름",
@@ -200,6 +202,7 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "priority": "우선순위",
         "type": "유형",
         "requester": "문의자 또는 @도메인",
+        "code_filter": "분류 코드 (하위 포함)",
         "since": "접수일 부터",
         "until": "접수일 까지",
         "sort": "정렬",
