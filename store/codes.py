@@ -41,6 +41,13 @@ def tree(connection: Connection) -> CodeTree:
     )
 
 
+def live_id(connection: Connection, path: str) -> int | None:
+    """The id of the live code at the canonical ``path`` (on the path index)."""
+    query = select(codes.c.id).where(codes.c.path == path, codes.c.retired_at.is_(None))
+    found: int | None = connection.execute(query.limit(1)).scalar()
+    return found
+
+
 def add(connection: Connection, new: NewCodes, actor: str, now: datetime) -> int:
     """Create ``new``'s nodes, each under the one before; the id of the deepest."""
     parent_id, path = new.parent_id, new.parent_path

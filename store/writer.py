@@ -268,10 +268,10 @@ class Writer:
                 return ticket.id
             case SetCode(ticket=target, path=path, actor=actor):
                 ticket_id = self._id(target)
-                code = code_rows.tree(self.connection).by_path(path) if path else None
-                self._update(ticket_id, code_id=code.id if code else None)
+                code_id = code_rows.live_id(self.connection, path) if path else None
+                self._update(ticket_id, code_id=code_id)
                 summary = f"code: {path or 'none'}"
-                self._event(ticket_id, EventKind.CODE_CHANGED, summary, actor, value=path)
+                self._event(ticket_id, EventKind.CODE_CHANGED, summary, actor, value=path or None)
                 return ticket_id
             case SuggestCode(ticket=target, path=path):
                 ticket_id = self._id(target)
