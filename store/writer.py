@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, sel
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.assign import Availability
+from ticketd.routing.code_rules import RULE_ACTOR
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
@@ -276,7 +277,7 @@ class Writer:
             case SuggestCode(ticket=target, path=path):
                 ticket_id = self._id(target)
                 summary = f"suggested code: {path}"
-                self._event(ticket_id, EventKind.CODE_SUGGESTED, summary, "rule", value=path)
+                self._event(ticket_id, EventKind.CODE_SUGGESTED, summary, RULE_ACTOR, value=path)
                 return ticket_id
             case AddCodes(codes=new, actor=actor):
                 code_rows.add(self.connection, new, actor, self.now())
