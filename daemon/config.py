@@ -23,6 +23,8 @@ import holidays
 
 from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.calendar import WEEKDAYS, Range, parse_ranges
+from ticketd.routing.code_rules import CodeRule, CodeRuleMode
+from ticketd.routing.codes import Refusal, parse_path
 from ticketd.routing.commands import TYPES
 from ticketd.routing.currencies import is_currency
 from ticketd.routing.fees import CustomerRate, FeePolicy
@@ -149,6 +151,7 @@ class Config:
     ingest: IngestConfig
     path: Path
     fees: FeePolicy = field(default_factory=FeePolicy)
+    code_rules: tuple[CodeRule, ...] = ()
 
     @property
     def support_address(self) -> str:
@@ -344,6 +347,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     sla = _sla(reader.section(root, "sla", used))
     ingest = _ingest(reader.section(root, "ingest", used))
     fees = _fees(reader, reader.section(root, "fees", used))
+    code_rules = _code_rules(reader.section(root, "codes", used), reader)
     for unknown in sorted(set(root) - used):
         reader.problem(unknown, "unknown key")
     if mailbox is None and not service.address:
@@ -364,6 +368,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         ingest,
         path.resolve(),
         fees,
+        code_rules,
     )
 
 
@@ -576,6 +581,33 @@ def _rules(
         if rule.team and rule.team not in teams:
             reader.problem(s.key("team"), f"no engineer is in team {rule.team!r}")
         rules.append(rule)
+    return tuple(rules)
+
+
+def _code_rules(codes: _Section, reader: _Reader) -> tuple[CodeRule, ...]:
+    """``[[codes.rules]]``: a code path that does not exist yet is fine (codes live in the
+    database); a malformed one is not."""
+    codes.used.add("rules")
+    codes.finish()
+    rules: list[CodeRule] = []
+    for index, item in enumerate(_table_list(reader, codes.data.get("rules", []), "codes.rules")):
+        s = _Section(reader, item, f"codes.rules[{index}]")
+        when = RoutingRuleSpec(
+            subject_contains=s.words("subject_contains"),
+            body_contains=s.words("body_contains"),
+        )
+        written = s.string("code", required=True) or ""
+        mode = CodeRuleMode(s.choice("mode", tuple(m.value for m in CodeRuleMode), "suggest"))
+        s.finish()
+        if not (when.subject_contains or when.body_contains):
+            reader.problem(s.path, "needs subject_contains or body_contains")
+        path = parse_path(written)
+        if not written:
+            continue
+        if isinstance(path, Refusal):
+            reader.problem(s.key("code"), path.reason)
+            continue
+        rules.append(CodeRule(when, "/".join(path), mode))
     return tuple(rules)
 
 

@@ -23,6 +23,7 @@ from ticketd.routing.resend import resend_link
 from ticketd.store import health
 from ticketd.store.attachments import SqlAttachmentReader
 from ticketd.store.availability import SqlAvailability
+from ticketd.store.codes import SqlCodes
 from ticketd.store.db import Store, make_engine
 from ticketd.store.macros import SqlMacros
 from ticketd.store.pages import SqlTicketReader
@@ -34,6 +35,7 @@ from ticketd.web.app import create_app
 from ticketd.web.staff.actions import ActionEndpoints
 from ticketd.web.staff.app import StaffSite, staff_mount
 from ticketd.web.staff.availability import AvailabilityPages
+from ticketd.web.staff.codes import CodePages
 from ticketd.web.staff.dashboard import DashboardPages
 from ticketd.web.staff.macros import MacroPages
 from ticketd.web.staff.ports import ReportReader, Searcher, StaffReader
@@ -208,6 +210,7 @@ def build_web_app(
     store = components.store
     saved_replies = SqlMacros(store)
     macros = MacroPages(staff.auth, staff.render, saved_replies)
+    code_book = SqlCodes(store)
     availability = AvailabilityPages(
         staff.auth,
         staff.render,
@@ -224,6 +227,7 @@ def build_web_app(
         lambda: components.config.engineers,
         components.store.now,
         saved_replies.macros,
+        code_book.tree,
     )
     actions = ActionEndpoints(
         staff.auth,
@@ -257,6 +261,7 @@ def build_web_app(
                     ticket_pages.routes(),
                     actions.routes(),
                     macros.routes(),
+                    CodePages(staff.auth, staff.render, code_book).routes(),
                     availability.routes(),
                     dashboard.routes(),
                 ]

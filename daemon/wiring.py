@@ -114,6 +114,7 @@ def routing_context(config: Config) -> RoutingContext:
         secret_key=config.web.secret_key,
         acknowledge_max_age_hours=config.ingest.acknowledge_max_age_hours,
         base_url=config.web.base_url,
+        code_rules=config.code_rules,
     )
 
 

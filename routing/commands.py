@@ -37,6 +37,7 @@ class CommandName(enum.StrEnum):
     MACRO = "macro"
     SEND = "send"
     BILLABLE = "billable"
+    CODE = "code"
 
 
 NO_ARGUMENT = frozenset(
@@ -66,6 +67,9 @@ HELP_TEXT = "\n".join(
         "#billable yes|no             whether this ticket's time is charged",
         "#cc add EMAIL, #cc remove EMAIL  add or remove a follower (Cc on customer mail)",
         "#macro NAME                  insert a saved reply (and the commands it carries)",
+        "#code PATH                   classification code, e.g. 배송/파손/교환요청 (a partial",
+        "                             path is enough); #code none (or #code) clears it",
+        "#code add PATH, #code retire PATH  managers: create or retire a code",
         "#send                        send the reply even if the ticket changed since",
         "                             the notice you answer (else it is held)",
         "#help                        this list",
@@ -116,7 +120,7 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
     line = f"#{name.value} {argument}".strip()
     if name in NO_ARGUMENT:
         return RefusedLine(line, f"#{name.value} takes no argument") if argument else ""
-    if not argument and name != CommandName.NOTE:
+    if not argument and name not in (CommandName.NOTE, CommandName.CODE):
         return RefusedLine(line, f"#{name.value} needs an argument")
     value = argument.lower()
     choices: dict[CommandName, tuple[str, ...]] = {

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from ticketd.mail.message import Address, Attachment
+from ticketd.routing.codes import NewCodes
 from ticketd.routing.model import EventKind, Hit, Priority, SlaClock, Status, TicketRef
 
 
@@ -145,6 +146,40 @@ class SetPriority:
 class SetType:
     ticket: TicketRef
     type: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetCode:
+    """Set the ticket's classification code to the live code at the canonical ``path``
+    (one added by the same decision too); an empty ``path`` clears it."""
+
+    ticket: Target
+    path: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestCode:
+    """Record a suggested code on a new ticket (shown to staff, applied by one click)."""
+
+    ticket: Target
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddCodes:
+    """Create classification codes (``#code add``)."""
+
+    codes: NewCodes
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetireCode:
+    """Retire a code and its descendants; tickets keep them."""
+
+    code_id: int
     actor: str
 
 
@@ -300,6 +335,10 @@ Effect = (
     | AssignOwner
     | SetPriority
     | SetType
+    | SetCode
+    | SuggestCode
+    | AddCodes
+    | RetireCode
     | AddTime
     | SetBillable
     | AddNote

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ticketd.mail.message import Address, Attachment, InboundMessage
 from ticketd.routing import tracking
+from ticketd.routing.code_commands import plan_code
 from ticketd.routing.commands import HELP_TEXT, Command, CommandBlock, CommandName
 from ticketd.routing.effects import (
     AddFollower,
@@ -266,6 +267,14 @@ def _one(
                 plan.effects.append(AddFollower(ticket, Address(email), actor.email))
             else:
                 plan.effects.append(RemoveFollower(ticket, email, actor.email))
+        case CommandName.CODE:
+            outcome = plan_code(command.argument, actor, ticket, lookup, plan.effects)
+            if outcome.refused is not None:
+                plan.refuse(line, outcome.refused)
+                return
+            plan.effects.extend(outcome.effects)
+            plan.done.append(f"{line}  -- {outcome.done}")
+            return
         case CommandName.NOTE:
             plan.done.append(line)
             return

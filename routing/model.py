@@ -49,6 +49,7 @@ class EventKind(enum.StrEnum):
     NOTICE_SUPPRESSED = "suppressed"
     DELIVERY_FAILED = "delivery_failed"
     CODE_CHANGED = "code_changed"
+    CODE_SUGGESTED = "code_suggested"
     BILLABLE_CHANGED = "billable_changed"
     CSAT = "csat"
 

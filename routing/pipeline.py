@@ -19,6 +19,7 @@ from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing import tracking
 from ticketd.routing.assign import choose_owner, on_duty
 from ticketd.routing.auth import authenticate
+from ticketd.routing.code_rules import CodeRule, code_rule_effects
 from ticketd.routing.collision import held, reply_facts, what_is_new
 from ticketd.routing.commands import parse_commands
 from ticketd.routing.dedupe import RESEND_WINDOW, claim_fingerprint
@@ -107,6 +108,7 @@ class RoutingContext:
     secret_key: str = ""
     acknowledge_max_age_hours: float = 72
     base_url: str = ""
+    code_rules: tuple[CodeRule, ...] = ()
 
 
 class Facts:
@@ -462,6 +464,8 @@ def open_ticket(facts: Facts) -> Decision:
         effects += [
             QueueNotice(NoticeKind.UNOWNED, Address(m.email, m.name), new) for m in managers
         ]
+    if ctx.code_rules:
+        effects += code_rule_effects(msg, ctx.code_rules, lookup.codes(), new)
     hits = (Hit("new-claim"), Hit("assign", assignment.reason))
     return Decision(Disposition.NEW, hits, tuple(effects))
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ticketd.routing.assign import Availability
+from ticketd.routing.codes import CodeTree
 from ticketd.routing.macros import Macro
 from ticketd.routing.model import TicketRef
 
@@ -40,6 +41,9 @@ class Lookup(Protocol):
 
     def macros(self) -> Sequence[Macro]:
         """The saved replies in use (not retired)."""
+
+    def codes(self) -> CodeTree:
+        """The classification code tree, retired codes included."""
 
     def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
         """When ticketd queued the newest mail to ``recipient`` that has one of these

@@ -30,6 +30,7 @@ def ticket_object(row: QueueRow) -> dict[str, Any]:
         "duplicate_count": row.duplicate_count,
         "sla_due": iso(row.sla_due),
         "sla_state": row.sla_state.value,
+        "code": row.code,
     }
 
 
@@ -52,15 +53,14 @@ def event_object(event: StaffEvent) -> dict[str, Any]:
 
 
 def staff_ticket_object(ticket: StaffTicket) -> dict[str, Any]:
-    """The whole ticket: the list fields plus events, followers, ``code`` (none yet),
-    ``version`` and the customer's history."""
+    """The whole ticket: the list fields (``code``: its path or null) plus events,
+    followers, ``version`` and the customer's history."""
     return {
         **ticket_object(ticket.row),
         "language": ticket.language,
         "minutes_worked": ticket.minutes_worked,
         "first_response_at": iso(ticket.first_response_at),
         "merged_into": ticket.merged_into,
-        "code": None,
         "version": ticket.version,
         "domain": ticket.domain or None,
         "followers": [{"email": f.email, "name": f.name} for f in ticket.followers],

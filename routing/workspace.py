@@ -104,6 +104,8 @@ class QueueQuery:
     sort: Sort = Sort.AGE
     cursor: str | None = None
     limit: int = 50
+    code: str | None = None
+    """A classification code's path: tickets with that code or one below it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class QueueRow:
     duplicate_count: int = 0
     sla_due: datetime | None = None
     sla_state: SlaState = SlaState.NONE
+    code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,8 @@ class StaffTicket:
     merged_into: str | None
     history: tuple[QueueRow, ...]
     domain: str
+    code_suggestion: str | None = None
+    """The path a keyword rule suggested for the ticket, if any."""
 
 
 def sla_state(

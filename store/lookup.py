@@ -16,6 +16,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select
 
 from ticketd.mail.message import Address
 from ticketd.routing.assign import Availability
+from ticketd.routing.codes import CodeTree
 from ticketd.routing.macros import Macro
 from ticketd.routing.model import (
     OPEN_STATUSES,
@@ -26,6 +27,7 @@ from ticketd.routing.model import (
     TicketView,
 )
 from ticketd.store import availability as availability_rows
+from ticketd.store import codes as code_rows
 from ticketd.store import macros as macro_rows
 from ticketd.store.keyvalue import get_value
 from ticketd.store.schema import claims, events, followers, inbound, messages, outbox, tickets
@@ -206,6 +208,9 @@ class SqlLookup:
 
     def macros(self) -> Sequence[Macro]:
         return macro_rows.in_use(self.connection)
+
+    def codes(self) -> CodeTree:
+        return code_rows.tree(self.connection)
 
     def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
         ids = [m for m in message_ids if m][:50]

@@ -29,6 +29,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from ticketd.routing.codes import Refusal, resolve
 from ticketd.routing.model import EngineerInfo, Priority, Status
 from ticketd.routing.workspace import (
     RECENTLY_RESOLVED,
@@ -42,7 +43,8 @@ from ticketd.routing.workspace import (
     sla_state,
     team_mates,
 )
-from ticketd.store.schema import QUEUED, UTCDateTime, tickets
+from ticketd.store import codes as code_rows
+from ticketd.store.schema import QUEUED, UTCDateTime, codes, tickets
 
 MAX_LIMIT = 200
 WAITING = "status = 'waiting' AND merged_into IS NULL"
@@ -64,6 +66,7 @@ ROW_COLUMNS = (
     tickets.c.first_response_due_at,
     tickets.c.first_response_at,
     tickets.c.sla_breached_at,
+    select(codes.c.path).where(codes.c.id == tickets.c.code_id).scalar_subquery().label("code"),
 )
 SORT_COLUMN = {
     Sort.AGE: tickets.c.created_at,
@@ -87,6 +90,7 @@ def queue_row(row: Any, now: datetime) -> QueueRow:
         created_at=row.created_at,
         updated_at=row.updated_at,
         duplicate_count=row.duplicate_count,
+        code=row.code,
         sla_due=row.first_response_due_at,
         sla_state=sla_state(
             status,
@@ -109,7 +113,8 @@ def queue_page(
     """One page of ``query.tab`` for ``viewer`` and the counts of every tab."""
     limit = max(1, min(query.limit, MAX_LIMIT))
     mates = team_mates(viewer, engineers)
-    where = [_tab(query.tab, viewer, mates, now), *_filters(query)]
+    filters = [*_filters(query), *code_filter(connection, query.code)]
+    where = [_tab(query.tab, viewer, mates, now), *filters]
     after = _decode(query.cursor, query.sort)
     found = _rows(connection, where, query.sort, after, limit + 1)
     rows = found[:limit]
@@ -117,7 +122,7 @@ def queue_page(
     return QueuePage(
         rows=tuple(queue_row(row, now) for row in rows),
         next=_encode(query.sort, rows[-1]) if more else None,
-        counts=_counts(connection, viewer, mates, query, now),
+        counts=_counts(connection, viewer, mates, filters, now),
     )
 
 
@@ -160,6 +165,18 @@ def _filters(query: QueueQuery) -> list[ColumnElement[bool]]:
     if query.until:
         where.append(tickets.c.created_at < query.until)
     return where
+
+
+def code_filter(connection: Connection, path: str | None) -> list[ColumnElement[bool]]:
+    """Tickets with the code at ``path`` (its canonical path, a retired code's too, else
+    what ``#code`` would resolve) or one below it, on the ``code_id`` index."""
+    if not path:
+        return []
+    tree = code_rows.tree(connection)
+    code = tree.by_path(path, live=False) or resolve(tree, path)
+    if isinstance(code, Refusal):
+        return [false()]
+    return [tickets.c.code_id.in_([c.id for c in tree.subtree(code)])]
 
 
 def _rows(
@@ -206,10 +223,9 @@ def _counts(
     connection: Connection,
     viewer: StaffUser,
     mates: Sequence[str],
-    query: QueueQuery,
+    filters: list[ColumnElement[bool]],
     now: datetime,
 ) -> dict[Tab, int]:
-    filters = _filters(query)
     load = connection.execute(
         select(tickets.c.owner, tickets.c.status, func.count())
         .where(text(QUEUED), *filters)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
 
+from ticketd.routing.model import EventKind
 from ticketd.routing.workspace import (
     HISTORY_LIMIT,
     Follower,
@@ -66,7 +67,9 @@ def staff_ticket(connection: Connection, tracking: str, now: datetime) -> StaffT
         files.setdefault(file.message_ref, []).append(
             StaffAttachment(file.id, file.filename, file.content_type, file.size)
         )
-    timeline = tuple(_event(event, files) for event in connection.execute(EVENTS, key))
+    rows = list(connection.execute(EVENTS, key))
+    timeline = tuple(_event(event, files) for event in rows)
+    suggested = [e.value for e in rows if e.type == EventKind.CODE_SUGGESTED.value]
     domain = company_domain(row.requester_email)
     return StaffTicket(
         row=queue_row(row, now),
@@ -79,6 +82,7 @@ def staff_ticket(connection: Connection, tracking: str, now: datetime) -> StaffT
         merged_into=row.merged_tracking,
         history=_history(connection, row.id, row.requester_email, domain, now),
         domain=domain or "",
+        code_suggestion=suggested[-1] if suggested else None,
     )
 
 

@@ -20,10 +20,12 @@ from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, sel
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.assign import Availability
+from ticketd.routing.code_rules import RULE_ACTOR
 from ticketd.routing.csat import RatingState
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
+    AddCodes,
     AddFollower,
     AddNote,
     AddTime,
@@ -48,9 +50,12 @@ from ticketd.routing.effects import (
     RecordRating,
     RejectCommand,
     RemoveFollower,
+    RetireCode,
     SetBillable,
+    SetCode,
     SetPriority,
     SetType,
+    SuggestCode,
     Suppressed,
     Target,
 )
@@ -68,6 +73,7 @@ from ticketd.routing.model import (
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
+from ticketd.store import codes as code_rows
 from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, ratings, report_cache, search, staff_auth
 from ticketd.store import macros as macro_rows
@@ -290,6 +296,27 @@ class Writer:
                 self._update(ticket.id, type=kind)
                 self._event(ticket.id, EventKind.TYPE_CHANGED, kind, actor, value=kind)
                 return ticket.id
+            case SetCode(ticket=target, path=path, actor=actor):
+                ticket_id = self._id(target)
+                code_id = code_rows.live_id(self.connection, path) if path else None
+                self._update(ticket_id, code_id=code_id)
+                summary = f"code: {path or 'none'}"
+                self._event(ticket_id, EventKind.CODE_CHANGED, summary, actor, value=path or None)
+                return ticket_id
+            case SuggestCode(ticket=target, path=path):
+                ticket_id = self._id(target)
+                summary = f"suggested code: {path}"
+                self._event(ticket_id, EventKind.CODE_SUGGESTED, summary, RULE_ACTOR, value=path)
+                return ticket_id
+            case AddCodes(codes=new, actor=actor):
+                code_rows.add(self.connection, new, actor, self.now())
+                return None
+            case RetireCode(code_id=code_id):
+                known = code_rows.tree(self.connection)
+                code = known.by_id(code_id)
+                if code is not None:
+                    code_rows.retire(self.connection, code, known, self.now())
+                return None
             case AddTime(ticket=ticket, minutes=minutes, actor=actor):
                 self._update(ticket.id, minutes_worked=tickets.c.minutes_worked + minutes)
                 self._event(ticket.id, EventKind.TIME_LOGGED, f"{minutes} min", actor)
@@ -996,6 +1023,21 @@ class Writer:
     def retire_macro(self, name: str, actor: str) -> bool:
         """False when no saved reply in use has that name."""
         return macro_rows.retire(self.connection, name, actor, self.now())
+
+    def add_code(self, path: str, label_ko: str, label_en: str, actor: str) -> str | None:
+        """Create a classification code (the workspace's form); why not, or None."""
+        return code_rows.add_labelled(self.connection, path, label_ko, label_en, actor, self.now())
+
+    def relabel_code(self, code_id: int, label_ko: str, label_en: str) -> None:
+        code_rows.relabel(self.connection, code_id, label_ko, label_en)
+
+    def move_code(self, code_id: int, parent_id: int | None) -> str | None:
+        """Move a code (its descendants follow); why not, or None."""
+        return code_rows.move_checked(self.connection, code_id, parent_id)
+
+    def retire_code(self, code_id: int, retired: bool) -> str | None:
+        """Retire a code and its descendants, or put it in use again; why not, or None."""
+        return code_rows.set_retired(self.connection, code_id, retired, self.now())
 
     def set_availability(self, email: str, state: Availability, actor: str) -> None:
         """An engineer away (until ``state.back_at``) or on duty, from now on."""

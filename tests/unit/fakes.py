@@ -10,6 +10,7 @@ from itertools import count
 
 from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing.assign import Availability
+from ticketd.routing.codes import CodeTree
 from ticketd.routing.macros import Macro
 from ticketd.routing.model import EngineerInfo, Role, Status, TicketRef
 from ticketd.routing.pipeline import RoutingContext
@@ -59,6 +60,7 @@ class FakeLookup:
     automatic_sent: int = 0
     away: dict[str, Availability] = field(default_factory=dict)
     saved_replies: list[Macro] = field(default_factory=list)
+    code_tree: CodeTree = field(default_factory=CodeTree)
 
     def message_seen(self, message_id: str) -> bool:
         return message_id in self.seen
@@ -87,6 +89,9 @@ class FakeLookup:
 
     def macros(self) -> Sequence[Macro]:
         return self.saved_replies
+
+    def codes(self) -> CodeTree:
+        return self.code_tree
 
     def notice_queued_at(self, message_ids: Sequence[str], recipient: str) -> datetime | None:
         return None

@@ -240,3 +240,27 @@ def test_bad_business_time_keys_are_named(tmp_path: Path) -> None:
         "sla.priority_hours.critical: unknown priority (expected one of low, normal, high, urgent)",
         "sla.priority_hours.high: expected a number of hours, got '8'",
     ]
+
+
+def test_code_rules_need_a_well_formed_path_but_not_an_existing_code(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE, {})
+    [rule] = config.code_rules
+    assert (rule.code, rule.mode.value, rule.when.subject_contains) == (
+        "배송/파손",
+        "suggest",
+        ("파손", "broken"),
+    )
+    bad = """
+[[codes.rules]]
+body_contains = ["refund"]
+code = "a/b/c/d"
+mode = "always"
+
+[[codes.rules]]
+subject_contains = ["x"]
+"""
+    assert problems(write(tmp_path, bad)) == [
+        "codes.rules[1].mode: must be one of set, suggest",
+        "codes.rules[1].code: a code has at most 3 levels",
+        "codes.rules[2].code: missing",
+    ]

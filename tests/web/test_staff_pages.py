@@ -173,13 +173,18 @@ def test_the_ticket_list_json(d: Desk) -> None:
         "duplicate_count": 0,
         "sla_due": "2026-03-03T00:00:00Z",
         "sla_state": "soon",
+        "code": None,
     }
     _, query = d.memory.queries[-1]
     assert query.tab == Tab.OPEN and query.status == (Status.OPEN,)
 
 
 def test_the_json_api_searches_with_q_and_narrows_by_the_filters(d: Desk) -> None:
-    d.memory.rows = [row("SUP-0000-0001"), row("SUP-0000-0002", status=Status.WAITING)]
+    d.memory.rows = [
+        row("SUP-0000-0001"),
+        row("SUP-0000-0002", status=Status.WAITING, code="A/b/c"),
+        row("SUP-0000-0003", status=Status.WAITING, code="a/bc"),
+    ]
     body = d.client.get("/staff/api/tickets?q=로그인&status=waiting&code=a/b").json()
     assert [t["tracking"] for t in body["tickets"]] == ["SUP-0000-0002"]
     assert d.memory.searched == ["로그인"]

@@ -36,7 +36,7 @@ SIGN_IN_REQUESTS_PER_CLIENT = 10
 SIGN_IN_WINDOW_SECONDS = 600.0
 """At most this many sign-in requests per client address in this many seconds."""
 PAGE_SIZE = 50
-FILTERS = ("status", "owner", "priority", "type", "requester", "since", "until")
+FILTERS = ("status", "owner", "priority", "type", "requester", "since", "until", "code")
 STAFF_HEADERS = ((b"x-robots-tag", b"noindex"), (b"cache-control", b"no-store"))
 
 
@@ -256,7 +256,7 @@ class StaffSite:
 
     async def api_tickets(self, request: Request, viewer: Viewer) -> Response:
         """``{"tickets": [...], "next": cursor|null}``; ``q`` searches (other filters then
-        narrow the hits); ``code`` is accepted and not yet applied."""
+        narrow the hits); ``code`` keeps a code's path and the codes below it."""
         params = request.query_params
         filters = read_filters(params, self.zone, Tab.OPEN, PAGE_SIZE)
         if filters.problems:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import QueryParams
 
+from ticketd.routing.codes import key
 from ticketd.routing.commands import TYPES
 from ticketd.routing.model import Priority, Status
 from ticketd.routing.workspace import QueueQuery, QueueRow, Sort, Tab
@@ -127,6 +128,7 @@ def read_filters(params: QueryParams, zone: ZoneInfo, default_tab: Tab, limit: i
         sort=sort,
         cursor=cursor,
         limit=limit,
+        code=(params.get("code") or "").strip()[:MAX_TEXT] or None,
     )
     return Filters(query, words, tuple(dict.fromkeys(problems)))
 
@@ -150,4 +152,11 @@ def matches(row: QueueRow, query: QueueQuery) -> bool:
         )
         and (query.since is None or row.created_at >= query.since)
         and (query.until is None or row.created_at < query.until)
+        and (query.code is None or in_code(row.code, query.code))
     )
+
+
+def in_code(code: str | None, path: str) -> bool:
+    """Whether a ticket's code is ``path`` or below it (canonical paths)."""
+    wanted, mine = key(path), key(code or "")
+    return bool(code) and (mine == wanted or mine.startswith(f"{wanted}/"))

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ticketd.routing import tracking
+from ticketd.routing.codes import CodeTree
 from ticketd.routing.commands import TYPES
 from ticketd.routing.macros import Macro
 from ticketd.routing.model import EngineerInfo, Priority, Role, Status
@@ -55,6 +56,7 @@ class TicketPages:
         engineers: Callable[[], Sequence[EngineerInfo]],
         now: Callable[[], datetime],
         macros: Callable[[], Sequence[Macro]] = tuple,
+        codes: Callable[[], CodeTree] = CodeTree,
     ) -> None:
         self.auth = auth
         self.render = render
@@ -63,6 +65,7 @@ class TicketPages:
         self.engineers = engineers
         self.now = now
         self.macros = macros
+        self.codes = codes
 
     def routes(self) -> list[BaseRoute]:
         auth = self.auth
@@ -99,6 +102,8 @@ class TicketPages:
             return RedirectResponse(f"/staff/t/{quote(number)}{query}", 301, headers=NO_STORE)
         row = found.row
         macros = await run_in_threadpool(self.macros)
+        codes = await run_in_threadpool(self.codes)
+        code = codes.by_path(row.code, live=False) if row.code else None
         return self.render.page(
             request,
             "ticket.html",
@@ -113,6 +118,10 @@ class TicketPages:
             priorities=[p.value for p in Priority],
             types=TYPES,
             macros=[(m.name, m.text(found.language)) for m in macros],
+            code=code,
+            code_chain=codes.chain(code) if code else (),
+            code_paths=[c.path for c in codes.live()],
+            suggestion=found.code_suggestion if row.code is None else None,
             done=results(request, "done"),
             refused=[*results(request, "denied"), *results(request, "refused")],
         )
