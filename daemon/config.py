@@ -14,10 +14,13 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
+from ticketd.mail.message import Address
 from ticketd.mail.smtp_guard import ListenerSettings, Network
+from ticketd.routing.digest import WEEKDAYS, DigestSettings
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 
 MIB = 1024 * 1024
@@ -134,6 +137,7 @@ class Config:
     sla: SlaConfig
     ingest: IngestConfig
     path: Path
+    digest: DigestSettings | None = None
 
     @property
     def support_address(self) -> str:
@@ -328,6 +332,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     rules = _rules(reader, root, used, engineers)
     sla = _sla(reader.section(root, "sla", used))
     ingest = _ingest(reader.section(root, "ingest", used))
+    digest = _optional(reader, root, "digest", used, lambda s: _digest(s, service, engineers))
     for unknown in sorted(set(root) - used):
         reader.problem(unknown, "unknown key")
     if mailbox is None and not service.address:
@@ -347,6 +352,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         sla,
         ingest,
         path.resolve(),
+        digest,
     )
 
 
@@ -569,6 +575,37 @@ def _sla(s: _Section) -> SlaConfig:
     )
     s.finish()
     return config
+
+
+def _digest(
+    s: _Section, service: ServiceConfig, engineers: tuple[EngineerInfo, ...]
+) -> DigestSettings | None:
+    """``[digest]``: absent or without ``time``, no digest."""
+    at = s.string("time")
+    language = s.choice("language", ("ko", "en"), service.language)
+    days = s.words("weekdays") or WEEKDAYS
+    listed = s.words("recipients")
+    if unknown := sorted(set(days) - set(WEEKDAYS)):
+        known = ", ".join(WEEKDAYS)
+        s.reader.problem(s.key("weekdays"), f"unknown weekday {unknown[0]!r}: use {known}")
+    names = {e.email: e.name for e in engineers}
+    emails = [s.reader.email(s.key("recipients"), email) for email in listed] or [
+        e.email for e in engineers if e.role is Role.MANAGER
+    ]
+    if at is None:
+        return None
+    if not emails:
+        s.reader.problem(s.key("recipients"), "no manager is configured: list the recipients")
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", at):
+        s.reader.problem(s.key("time"), f"expected HH:MM (00:00-23:59), got {at!r}")
+        return None
+    return DigestSettings(
+        at=dt_time(int(at[:2]), int(at[3:])),
+        timezone=service.timezone,
+        language=language,
+        recipients=tuple(Address(email, names.get(email, "")) for email in dict.fromkeys(emails)),
+        weekdays=frozenset(WEEKDAYS.index(day) for day in days if day in WEEKDAYS),
+    )
 
 
 def _ingest(s: _Section) -> IngestConfig:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -383,3 +384,14 @@ availability = Table(
 )
 """What engineers set in the workspace: away (until ``back_at``) or on duty; an
 engineer without a row has the TOML ``available``."""
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("start_day", Date, nullable=False),
+    _at("sent_at"),
+    Column("recipients", Integer, nullable=False),
+)
+"""The managers' digests sent, keyed by the last local day each covers (``start_day`` its
+first): written with their mails, so no period is ever sent twice."""

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, sel
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.assign import Availability
+from ticketd.routing.digest import DIGEST_KIND, DigestPeriod
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
@@ -65,6 +66,7 @@ from ticketd.routing.schedule import Window
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
+from ticketd.store import digests as digest_rows
 from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, search, staff_auth
 from ticketd.store import macros as macro_rows
@@ -904,3 +906,15 @@ class Writer:
     def set_availability(self, email: str, state: Availability, actor: str) -> None:
         """An engineer away (until ``state.back_at``) or on duty, from now on."""
         availability_rows.put(self.connection, email, state, actor, self.now())
+
+    # --- the managers' digest ----------------------------------------------------------
+
+    def record_digest(self, period: DigestPeriod, mails: Sequence[OutgoingMessage]) -> bool:
+        """Keep ``period`` as sent and queue its mails, in one transaction; False (nothing
+        queued) when a digest for it was sent already."""
+        now = self.now()
+        if not digest_rows.record(self.connection, period, len(mails), now):
+            return False
+        for mail in mails:
+            outbox_rows.queue(self.connection, mail, None, DIGEST_KIND, True, now)
+        return True
