@@ -165,8 +165,7 @@ def build_digest(
         )
         for fact in facts.open_tickets
     }
-    duty = {e.email for e in on_duty(engineers, facts.availability, now)}
-    away = {e.email for e in engineers} - duty
+    away = {e.email for e in on_duty(engineers, facts.availability, now) if not e.available}
 
     def listing(*wanted: SlaState, owners: set[str] | None = None) -> Listing:
         found = [
