@@ -22,9 +22,7 @@ from ticketd.routing.reports import Granularity, PeriodFigures, Report, ReportRe
 
 SEOUL = ZoneInfo("Asia/Seoul")
 EVERY_DAY = DigestSettings(time(9, 0), "Asia/Seoul", "ko", (Address("bob@example.com", "Bob"),))
-WORKDAYS = DigestSettings(
-    time(9, 0), "Asia/Seoul", "ko", EVERY_DAY.recipients, frozenset(range(5))
-)
+WORKDAYS = DigestSettings(time(9, 0), "Asia/Seoul", "ko", EVERY_DAY.recipients, frozenset(range(5)))
 
 
 def seoul(day: int, hour: int, minute: int = 0) -> datetime:
@@ -98,9 +96,12 @@ FACTS = DigestFacts(
         request=ReportRequest(dec(1), dec(1), Granularity.DAY, "Asia/Seoul"),
         periods=(),
         total=PeriodFigures(
-            start=dec(1), new=5, resolved=3, duplicates=1,
+            start=dec(1),
+            new=5,
+            resolved=3,
+            duplicates=1,
             by_code={"a": 1, "b": 4, "c": 2, "d": 2, "e": 1, "f": 3},
-        ),  # fmt: skip
+        ),
         previous=PeriodFigures(start=date(2026, 11, 30), new=2, resolved=3, duplicates=2),
         open_by_owner={ALICE: 3, DAVE: 1, CAROL: 3},
     ),
