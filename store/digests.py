@@ -35,8 +35,9 @@ def record(connection: Connection, period: DigestPeriod, recipients: int, now: d
         insert(digests)
         .values(day=period.end, start_day=period.start, sent_at=now, recipients=recipients)
         .on_conflict_do_nothing(index_elements=["day"])
+        .returning(digests.c.day)
     )
-    return connection.execute(statement).rowcount == 1
+    return connection.execute(statement).first() is not None
 
 
 class SqlDigestFacts:
