@@ -137,7 +137,7 @@ def due_period(
     """The period a digest is due for at ``now``, given the last period end sent, or None."""
     local = now.astimezone(ZoneInfo(settings.timezone))
     today = local.date()
-    if today.weekday() not in settings.weekdays or local.time().replace(tzinfo=None) < settings.at:
+    if today.weekday() not in settings.weekdays or local.time() < settings.at:
         return None
     end = today - timedelta(days=1)
     if last_sent is not None and end <= last_sent:
