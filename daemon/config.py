@@ -15,18 +15,21 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import holidays
 
+from ticketd.mail.message import Address
 from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.calendar import WEEKDAYS, Range, parse_ranges
 from ticketd.routing.code_rules import CodeRule, CodeRuleMode
 from ticketd.routing.codes import Refusal, parse_path
 from ticketd.routing.commands import TYPES
 from ticketd.routing.currencies import is_currency
+from ticketd.routing.digest import DigestSettings
 from ticketd.routing.fees import CustomerRate, FeePolicy
 from ticketd.routing.model import EngineerInfo, Priority, Role, RoutingRuleSpec
 
@@ -152,6 +155,7 @@ class Config:
     path: Path
     fees: FeePolicy = field(default_factory=FeePolicy)
     code_rules: tuple[CodeRule, ...] = ()
+    digest: DigestSettings | None = None
 
     @property
     def support_address(self) -> str:
@@ -348,6 +352,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     ingest = _ingest(reader.section(root, "ingest", used))
     fees = _fees(reader, reader.section(root, "fees", used))
     code_rules = _code_rules(reader.section(root, "codes", used), reader)
+    digest = _optional(reader, root, "digest", used, lambda s: _digest(s, service, engineers))
     for unknown in sorted(set(root) - used):
         reader.problem(unknown, "unknown key")
     if mailbox is None and not service.address:
@@ -369,6 +374,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         path.resolve(),
         fees,
         code_rules,
+        digest,
     )
 
 
@@ -674,6 +680,37 @@ def _priority_hours(s: _Section) -> dict[Priority, float]:
         else:
             hours[Priority(name)] = float(value)
     return hours
+
+
+def _digest(
+    s: _Section, service: ServiceConfig, engineers: tuple[EngineerInfo, ...]
+) -> DigestSettings | None:
+    """``[digest]``: absent or without ``time``, no digest."""
+    at = s.string("time")
+    language = s.choice("language", ("ko", "en"), service.language)
+    days = s.words("weekdays") or WEEKDAYS
+    listed = s.words("recipients")
+    if unknown := sorted(set(days) - set(WEEKDAYS)):
+        known = ", ".join(WEEKDAYS)
+        s.reader.problem(s.key("weekdays"), f"unknown weekday {unknown[0]!r}: use {known}")
+    names = {e.email: e.name for e in engineers}
+    emails = [s.reader.email(s.key("recipients"), email) for email in listed] or [
+        e.email for e in engineers if e.role is Role.MANAGER
+    ]
+    if at is None:
+        return None
+    if not emails:
+        s.reader.problem(s.key("recipients"), "no manager is configured: list the recipients")
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", at):
+        s.reader.problem(s.key("time"), f"expected HH:MM (00:00-23:59), got {at!r}")
+        return None
+    return DigestSettings(
+        at=dt_time(int(at[:2]), int(at[3:])),
+        timezone=service.timezone,
+        language=language,
+        recipients=tuple(Address(email, names.get(email, "")) for email in dict.fromkeys(emails)),
+        weekdays=frozenset(WEEKDAYS.index(day) for day in days if day in WEEKDAYS),
+    )
 
 
 def _ingest(s: _Section) -> IngestConfig:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ticketd.daemon.delivery import FlushReport, RelayState, flush_outbox
+from ticketd.daemon.digest_job import send_digest
 from ticketd.daemon.leader import this_process
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.scheduler import JobReport, run_jobs
@@ -30,6 +31,7 @@ class CycleSummary:
     ingested: IngestReport = field(default_factory=IngestReport)
     jobs: JobReport = field(default_factory=JobReport)
     flushed: FlushReport = field(default_factory=FlushReport)
+    digests: int = 0
     ingest_seconds: float = 0.0
     flush_seconds: float = 0.0
 
@@ -40,7 +42,8 @@ class CycleSummary:
             f"processed {self.ingested.messages} messages ({counts or 'none'}) "
             f"in {self.ingest_seconds:.2f}s; "
             f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
-            f"closed={self.jobs.closed} pages={self.jobs.republished}; "
+            f"closed={self.jobs.closed} pages={self.jobs.republished} "
+            f"digests={self.digests}; "
             f"mail sent={self.flushed.sent} "
             f"deferred={self.flushed.retried} failed={self.flushed.failed} "
             f"in {self.flush_seconds:.2f}s{relay}"
@@ -88,6 +91,20 @@ def jobs(components: Components, stop: Stop = never) -> JobReport:
         components.refresh_pages,
         stop,
         components.config.service.timezone,
+    )
+
+
+def digest(components: Components) -> int:
+    """The managers' digest, when ``[digest]`` is set and one is due; mails queued."""
+    settings = components.config.digest
+    if settings is None:
+        return 0
+    return send_digest(
+        components.store,
+        components.notices,
+        settings,
+        components.config.engineers,
+        components.clock,
     )
 
 
@@ -139,6 +156,7 @@ def run_once(components: Components) -> CycleSummary:
     summary.ingested.add(components.ingestor.process_pending())
     summary.ingest_seconds = time.perf_counter() - started
     summary.jobs = jobs(components)
+    summary.digests = digest(components)
     started = time.perf_counter()
     summary.flushed = flush(components, ignore_schedule=True)
     summary.flush_seconds = time.perf_counter() - started

@@ -161,6 +161,14 @@ class Daemon:
             next_run_time=datetime.now(UTC),
         )
         scheduler.add_job(
+            self._in_thread("digest", lambda: once.digest(self.components)),
+            "interval",
+            minutes=1,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
             self._in_thread("statistics", lambda: refresh_statistics(self.components.engine)),
             "interval",
             hours=1,

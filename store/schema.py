@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -411,3 +412,13 @@ report_stale = Table(
 """UTC dates whose report days changed since they were kept (marked by the writer for
 every ticket it touched); ``generation`` rises at each mark, so a refresh clears only the
 marks it has seen."""
+digests = Table(
+    "digests",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("start_day", Date, nullable=False),
+    _at("sent_at"),
+    Column("recipients", Integer, nullable=False),
+)
+"""The managers' digests sent, keyed by the last local day each covers (``start_day`` its
+first): written with their mails, so no period is ever sent twice."""

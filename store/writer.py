@@ -22,6 +22,7 @@ from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
 from ticketd.routing.assign import Availability
 from ticketd.routing.code_rules import RULE_ACTOR
 from ticketd.routing.csat import RatingState
+from ticketd.routing.digest import DIGEST_KIND, DigestPeriod
 from ticketd.routing.effects import (
     ENGINEER_NOTICES,
     HUMAN_NOTICES,
@@ -74,6 +75,7 @@ from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
 from ticketd.store import codes as code_rows
+from ticketd.store import digests as digest_rows
 from ticketd.store import inbound as queue
 from ticketd.store import leadership, queries, ratings, report_cache, search, staff_auth
 from ticketd.store import macros as macro_rows
@@ -1042,3 +1044,15 @@ class Writer:
     def set_availability(self, email: str, state: Availability, actor: str) -> None:
         """An engineer away (until ``state.back_at``) or on duty, from now on."""
         availability_rows.put(self.connection, email, state, actor, self.now())
+
+    # --- the managers' digest ----------------------------------------------------------
+
+    def record_digest(self, period: DigestPeriod, mails: Sequence[OutgoingMessage]) -> bool:
+        """Keep ``period`` as sent and queue its mails, in one transaction; False (nothing
+        queued) when a digest for it was sent already."""
+        now = self.now()
+        if not digest_rows.record(self.connection, period, len(mails), now):
+            return False
+        for mail in mails:
+            outbox_rows.queue(self.connection, mail, None, DIGEST_KIND, True, now)
+        return True
