@@ -81,6 +81,7 @@ from ticketd.store.schema import (
     messages,
     tickets,
 )
+from ticketd.store.search_pending import PendingDocuments
 
 SYSTEM_ACTOR = "ticketd"
 INSERT_EVENT = insert(events)
@@ -163,6 +164,7 @@ class Writer:
         self.cache = BatchCache()
         self.lookup = SqlLookup(connection, self.cache)
         self.touched: set[int] = set()
+        self.documents = PendingDocuments()
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
@@ -176,11 +178,14 @@ class Writer:
 
     @contextlib.contextmanager
     def attempt(self) -> Iterator[None]:
-        """A savepoint for one message; on failure its writes and every cache are dropped."""
+        """A savepoint for one message; on failure its writes (its pending search documents
+        included) and every cache are dropped."""
+        mark = self.documents.mark()
         try:
             with self.connection.begin_nested():
                 yield
         except BaseException:
+            self.documents.truncate(mark)
             self.forget()
             raise
 
@@ -335,7 +340,7 @@ class Writer:
         }
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
-        search.add(self.connection, ticket_id, "subject", row["subject"])
+        self.documents.add(ticket_id, "subject", row["subject"])
         self._tickets[ticket_id] = {
             **row,
             "id": ticket_id,
@@ -422,7 +427,7 @@ class Writer:
         message_ref = new_id(result)
         ticket_id = values["ticket_id"]
         kind: search.Kind = "note" if values["direction"] == "note" else "message"
-        search.add(self.connection, ticket_id, kind, values["body"], message_ref)
+        self.documents.add(ticket_id, kind, values["body"], message_ref)
         self.cache.seen[values["message_id"]] = True
         if ticket_id in self._threads:
             self._threads[ticket_id].append((values["message_id"], values["public"]))
@@ -672,7 +677,8 @@ class Writer:
 
     def finish(self) -> None:
         """Write what was kept for the end of the transaction: folded owner notices, the
-        round-robin pointer and the published pages of the tickets that changed."""
+        round-robin pointer, the search documents and the published pages of the tickets
+        that changed."""
         for folded in self._folded.values():
             first, ticket_id = folded[0]
             listed = tuple(
@@ -686,6 +692,7 @@ class Writer:
         if self._round_robin is not None:
             put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None
+        self.documents.flush(self.connection)
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)
         self.touched = set()
@@ -792,16 +799,19 @@ class Writer:
 
     def clear_search_index(self) -> None:
         """Empty the search index (a rebuild's first step, see ``store.search.clear``)."""
+        self.documents.flush(self.connection)
         search.clear(self.connection)
 
     def index_stored(self, source: search.Source, after: int, limit: int) -> tuple[int, int | None]:
         """Index a batch of stored texts that have no document (``store.search.fill``)."""
+        self.documents.flush(self.connection)
         return search.fill(self.connection, source, after, limit)
 
     def forget_search(
         self, *, ticket_ids: Collection[int] = (), message_ids: Collection[int] = ()
     ) -> int:
         """Delete the search documents of these tickets and messages (a purge)."""
+        self.documents.flush(self.connection)
         return search.delete_documents(
             self.connection, ticket_ids=ticket_ids, message_ids=message_ids
         )
