@@ -122,15 +122,17 @@ def ticket_view(row: Mapping[Any, Any]) -> TicketView:
 @dataclass
 class BatchCache:
     """What one transaction learnt and keeps current: the open load per owner, the
-    round-robin pointer and Message-IDs known to be stored. Only the writer changes it."""
+    round-robin pointer, Message-IDs known to be stored and the engineers' availability.
+    Only the writer changes it."""
 
     load: Counter[str] | None = None
     last_assigned: str | None = None
     last_loaded: bool = False
     seen: dict[str, bool] = field(default_factory=dict)
+    availability: Mapping[str, Availability] | None = None
 
     def clear(self) -> None:
-        self.load, self.last_loaded = None, False
+        self.load, self.last_loaded, self.availability = None, False, None
         self.seen.clear()
 
 
@@ -196,7 +198,10 @@ class SqlLookup:
         return int(self.connection.execute(AUTOMATIC_SINCE, params).scalar() or 0)
 
     def availability(self) -> Mapping[str, Availability]:
-        return availability_rows.stored(self.connection)
+        cache = self.cache
+        if cache.availability is None:
+            cache.availability = availability_rows.stored(self.connection)
+        return cache.availability
 
     def macros(self) -> Sequence[Macro]:
         return macro_rows.in_use(self.connection)

@@ -15,7 +15,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
@@ -88,8 +99,19 @@ INSERT_EVENT = insert(events)
 INSERT_MESSAGE = insert(messages)
 INSERT_TICKET = insert(tickets)
 INSERT_ATTACHMENT = insert(attachments)
-INSERT_CLAIM = insert(claims)
-DELETE_CLAIM = delete(claims).where(claims.c.fingerprint == bindparam("fp"))
+
+
+def _put_claim(dialect_insert: Callable[[Table], Any]) -> Any:
+    """The claim's fingerprint naming a ticket, replacing any older claim (one statement)."""
+    statement = dialect_insert(claims)
+    return statement.on_conflict_do_update(
+        index_elements=[claims.c.fingerprint],
+        set_={"ticket_id": statement.excluded.ticket_id, "at": statement.excluded.at},
+    )
+
+
+PUT_CLAIM = {"sqlite": _put_claim(sqlite_insert), "postgresql": _put_claim(postgresql_insert)}
+"""A claim's fingerprint now names this ticket (one statement, on either database)."""
 UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_THREAD = (
@@ -354,9 +376,9 @@ class Writer:
         }
         self._threads[ticket_id] = []
         self._handles[effect.handle.tracking] = ticket_id
-        self.connection.execute(DELETE_CLAIM, {"fp": effect.fingerprint})
         self.connection.execute(
-            INSERT_CLAIM, {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now}
+            PUT_CLAIM[self.connection.dialect.name],
+            {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now},
         )
         self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
         for follower in effect.followers:
@@ -909,3 +931,4 @@ class Writer:
     def set_availability(self, email: str, state: Availability, actor: str) -> None:
         """An engineer away (until ``state.back_at``) or on duty, from now on."""
         availability_rows.put(self.connection, email, state, actor, self.now())
+        self.cache.availability = None
