@@ -187,6 +187,7 @@ class Writer:
         self.lookup = SqlLookup(connection, self.cache)
         self.touched: set[int] = set()
         self.documents = PendingDocuments()
+        self._events: list[dict[str, Any]] = []
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
@@ -220,6 +221,7 @@ class Writer:
             if isinstance(effect, QueueNotice) and not self.notify:
                 continue
             ticket_id = self._apply_one(effect, incoming) or ticket_id
+        self._write_events()
         if incoming is not None:
             held = [e.reason for e in decision.effects if isinstance(e, Hold)]
             queue.update_row(
@@ -562,10 +564,9 @@ class Writer:
         message_ref: int | None = None,
         value: str | None = None,
     ) -> None:
-        """Append one event to a ticket's history."""
+        """Append one event to a ticket's history (written by ``_write_events``)."""
         self.touched.add(ticket_id)
-        self.connection.execute(
-            INSERT_EVENT,
+        self._events.append(
             {
                 "ticket_id": ticket_id,
                 "type": kind.value,
@@ -575,8 +576,14 @@ class Writer:
                 "summary": summary[:2000],
                 "message_ref": message_ref,
                 "value": value,
-            },
+            }
         )
+
+    def _write_events(self) -> None:
+        """Insert the events appended since the last call, in order, in one statement."""
+        if self._events:
+            self.connection.execute(INSERT_EVENT, self._events)
+            self._events = []
 
     def _assign(self, ticket_id: int, effect: AssignOwner) -> None:
         """Set the owner, keep the load counters current and record an ``assigned`` event.
@@ -714,13 +721,15 @@ class Writer:
         if self._round_robin is not None:
             put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None
+        self._write_events()
         self.documents.flush(self.connection)
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)
         self.touched = set()
 
     def forget(self) -> None:
-        """Drop every cache (after a rolled-back savepoint)."""
+        """Drop every cache and the unwritten events (after a rolled-back savepoint)."""
+        self._events = []
         self._tickets.clear()
         self._threads.clear()
         self._reasons.clear()
@@ -885,6 +894,7 @@ class Writer:
         outbox_rows.mark_failed(self.connection, item.id, error)
         if item.ticket_id is not None:
             self._event(item.ticket_id, EventKind.DELIVERY_FAILED, error, SYSTEM_ACTOR)
+            self._write_events()
 
     # --- the staff workspace's sign-in and API tokens ----------------------------------
 

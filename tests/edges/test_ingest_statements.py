@@ -11,10 +11,10 @@ from sqlalchemy import Engine, event, func, select
 
 from tests.builders import claim
 from tests.edges.test_store import ingestor, raw
-from ticketd.store.schema import claims, tickets
+from ticketd.store.schema import claims, events, tickets
 
 CLAIMS = 20
-BUDGET = 18
+BUDGET = 15
 """Statements per new claim, everything included (savepoint, raw mail, ticket, claim,
 events, message, notices, checkpoint, pages, search documents)."""
 
@@ -65,3 +65,13 @@ def test_each_claim_is_one_statement_and_names_its_ticket(lane_engine: Engine) -
             connection.execute(joined.where(tickets.c.fingerprint == claims.c.fingerprint)).scalar()
             == CLAIMS
         )
+
+
+def test_a_message_writes_its_events_together_in_their_order(lane_engine: Engine) -> None:
+    seen = ingest_claims(lane_engine)
+    assert sum(1 for s in seen if s.startswith("INSERT INTO EVENTS")) == CLAIMS
+    with lane_engine.connect() as connection:
+        first = connection.execute(
+            select(events.c.type).where(events.c.ticket_id == 1).order_by(events.c.id)
+        ).scalars()
+        assert list(first) == ["created", "customer_message", "assigned"]
