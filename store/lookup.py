@@ -7,7 +7,7 @@ and keeps current as it writes (``store.writer``); the lookup reads through it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,8 @@ _REF_COLUMNS = (
     tickets.c.language,
     tickets.c.merged_into,
 )
+SEEN_CHUNK = 500
+"""Message-IDs per query of ``SqlLookup.learn_seen``."""
 MESSAGE_SEEN = select(messages.c.id).where(messages.c.message_id == bindparam("mid")).limit(1)
 BY_TRACKING = select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking"))
 RECENT_CLAIM = (
@@ -150,6 +152,17 @@ class SqlLookup:
             found = self.connection.execute(MESSAGE_SEEN, {"mid": message_id}).first()
             known = seen[message_id] = found is not None
         return known
+
+    def learn_seen(self, message_ids: Iterable[str]) -> None:
+        """Find out in one query per ``SEEN_CHUNK`` which of these Message-IDs are stored
+        (a batch's own, before its messages are routed one by one)."""
+        seen = self.cache.seen
+        wanted = sorted({m for m in message_ids if m and m not in seen})
+        for at in range(0, len(wanted), SEEN_CHUNK):
+            chunk = wanted[at : at + SEEN_CHUNK]
+            query = select(messages.c.message_id).where(messages.c.message_id.in_(chunk))
+            stored = set(self.connection.execute(query).scalars())
+            seen.update((m, m in stored) for m in chunk)
 
     def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         ids = [m for m in message_ids if m][:50]

@@ -75,3 +75,17 @@ def test_a_message_writes_its_events_together_in_their_order(lane_engine: Engine
             select(events.c.type).where(events.c.ticket_id == 1).order_by(events.c.id)
         ).scalars()
         assert list(first) == ["created", "customer_message", "assigned"]
+
+
+def test_a_batch_asks_once_which_message_ids_are_stored(lane_engine: Engine) -> None:
+    """A batch's Message-IDs are looked up together; a copy of a stored message (same
+    Message-ID) is still recognised and opens no ticket."""
+    first = claim("Order 1 missing", "Order 0001 never arrived")
+    ingestor(lane_engine).ingest([raw(first, uid=1)])
+    mails = [first, *(claim(f"Order {n} missing", f"Order {n:04d} lost") for n in range(2, 6))]
+    with statements(lane_engine) as seen:
+        report = ingestor(lane_engine).ingest([raw(m, uid=n) for n, m in enumerate(mails, 2)])
+    assert report.counts["new"] == 4
+    assert sum(1 for s in seen if s.startswith("SELECT MESSAGES.ID FROM MESSAGES")) == 0
+    with lane_engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(tickets)).scalar() == 5
