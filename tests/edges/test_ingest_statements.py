@@ -14,7 +14,7 @@ from tests.edges.test_store import ingestor, raw
 from ticketd.store.schema import claims, events, tickets
 
 CLAIMS = 20
-BUDGET = 15
+BUDGET = 14
 """Statements per new claim, everything included (savepoint, raw mail, ticket, claim,
 events, message, notices, checkpoint, pages, search documents)."""
 
