@@ -152,7 +152,7 @@ def populate(engine: Engine, count: int, seed: int = 12) -> list[str]:
 
 
 def _document(ticket_id: int, n: int, kind: str, said: str, ref: int | None) -> dict[str, Any]:
-    """The search document the Writer stores with a text (``store.search.add``); the FTS5
+    """The search document the Writer stores with a text (``store.search_pending``); the FTS5
     triggers and the trigram index take it as they take the Writer's."""
     return {
         "id": search.document_id(ticket_id, n),

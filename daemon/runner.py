@@ -115,7 +115,9 @@ class Ingestor:
         with self.store.write(poller=True) as writer:
             fresh = self._fresh(writer, batch, report)
             parsed = self.parser.parse_all([raw.data for raw in fresh])
-            for raw, msg in self._unseen(writer, batch, zip(fresh, parsed, strict=True), report):
+            pairs = self._unseen(writer, batch, zip(fresh, parsed, strict=True), report)
+            writer.lookup.learn_seen(msg.message_id for _, msg in pairs)
+            for raw, msg in pairs:
                 inbound_id = writer.store_raw(
                     raw,
                     mailbox=batch.mailbox,

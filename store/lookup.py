@@ -7,7 +7,7 @@ and keeps current as it writes (``store.writer``); the lookup reads through it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,8 @@ _REF_COLUMNS = (
     tickets.c.language,
     tickets.c.merged_into,
 )
+SEEN_CHUNK = 500
+"""Message-IDs per query of ``SqlLookup.learn_seen``."""
 MESSAGE_SEEN = select(messages.c.id).where(messages.c.message_id == bindparam("mid")).limit(1)
 BY_TRACKING = select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking"))
 RECENT_CLAIM = (
@@ -130,15 +132,17 @@ def ticket_view(row: Mapping[Any, Any]) -> TicketView:
 @dataclass
 class BatchCache:
     """What one transaction learnt and keeps current: the open load per owner, the
-    round-robin pointer and Message-IDs known to be stored. Only the writer changes it."""
+    round-robin pointer, Message-IDs known to be stored and the engineers' availability.
+    Only the writer changes it."""
 
     load: Counter[str] | None = None
     last_assigned: str | None = None
     last_loaded: bool = False
     seen: dict[str, bool] = field(default_factory=dict)
+    availability: Mapping[str, Availability] | None = None
 
     def clear(self) -> None:
-        self.load, self.last_loaded = None, False
+        self.load, self.last_loaded, self.availability = None, False, None
         self.seen.clear()
 
 
@@ -156,6 +160,17 @@ class SqlLookup:
             found = self.connection.execute(MESSAGE_SEEN, {"mid": message_id}).first()
             known = seen[message_id] = found is not None
         return known
+
+    def learn_seen(self, message_ids: Iterable[str]) -> None:
+        """Find out in one query per ``SEEN_CHUNK`` which of these Message-IDs are stored
+        (a batch's own, before its messages are routed one by one)."""
+        seen = self.cache.seen
+        wanted = sorted({m for m in message_ids if m and m not in seen})
+        for at in range(0, len(wanted), SEEN_CHUNK):
+            chunk = wanted[at : at + SEEN_CHUNK]
+            query = select(messages.c.message_id).where(messages.c.message_id.in_(chunk))
+            stored = set(self.connection.execute(query).scalars())
+            seen.update((m, m in stored) for m in chunk)
 
     def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         ids = [m for m in message_ids if m][:50]
@@ -204,7 +219,10 @@ class SqlLookup:
         return int(self.connection.execute(AUTOMATIC_SINCE, params).scalar() or 0)
 
     def availability(self) -> Mapping[str, Availability]:
-        return availability_rows.stored(self.connection)
+        cache = self.cache
+        if cache.availability is None:
+            cache.availability = availability_rows.stored(self.connection)
+        return cache.availability
 
     def macros(self) -> Sequence[Macro]:
         return macro_rows.in_use(self.connection)

@@ -13,8 +13,8 @@ matches every word with ``LIKE``, down the primary key or, for a rare word, by t
 ``pg_trgm`` GIN index (the planner's choice per step).
 
 The user's query is plain words: quotes, ``*``, ``NEAR(``, ``OR``, ``-``, ``%`` and ``_``
-match themselves. Only ``store.writer.Writer`` writes documents (``add``, ``delete``,
-``clear``, ``fill``)."""
+match themselves. Only ``store.writer.Writer`` writes documents (``add`` for a rebuild,
+``store.search_pending`` for new texts, ``delete``, ``clear``, ``fill``)."""
 
 from __future__ import annotations
 

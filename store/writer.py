@@ -15,7 +15,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
@@ -93,14 +104,26 @@ from ticketd.store.schema import (
     messages,
     tickets,
 )
+from ticketd.store.search_pending import PendingDocuments
 
 SYSTEM_ACTOR = "ticketd"
 INSERT_EVENT = insert(events)
 INSERT_MESSAGE = insert(messages)
 INSERT_TICKET = insert(tickets)
 INSERT_ATTACHMENT = insert(attachments)
-INSERT_CLAIM = insert(claims)
-DELETE_CLAIM = delete(claims).where(claims.c.fingerprint == bindparam("fp"))
+
+
+def _put_claim(dialect_insert: Callable[[Table], Any]) -> Any:
+    """The claim's fingerprint naming a ticket, replacing any older claim (one statement)."""
+    statement = dialect_insert(claims)
+    return statement.on_conflict_do_update(
+        index_elements=[claims.c.fingerprint],
+        set_={"ticket_id": statement.excluded.ticket_id, "at": statement.excluded.at},
+    )
+
+
+PUT_CLAIM = {"sqlite": _put_claim(sqlite_insert), "postgresql": _put_claim(postgresql_insert)}
+"""A claim's fingerprint now names this ticket (one statement, on either database)."""
 UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 SELECT_TICKET = select(tickets).where(tickets.c.id == bindparam("ticket_pk"))
 LOCK_TICKET = SELECT_TICKET.with_for_update()
@@ -191,6 +214,8 @@ class Writer:
         self.lookup = SqlLookup(connection, self.cache)
         self.touched: set[int] = set()
         self._opened: set[int] = set()
+        self.documents = PendingDocuments()
+        self._events: list[dict[str, Any]] = []
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
@@ -204,11 +229,14 @@ class Writer:
 
     @contextlib.contextmanager
     def attempt(self) -> Iterator[None]:
-        """A savepoint for one message; on failure its writes and every cache are dropped."""
+        """A savepoint for one message; on failure its writes (its pending search documents
+        included) and every cache are dropped."""
+        mark = self.documents.mark()
         try:
             with self.connection.begin_nested():
                 yield
         except BaseException:
+            self.documents.truncate(mark)
             self.forget()
             raise
 
@@ -221,6 +249,7 @@ class Writer:
             if isinstance(effect, QueueNotice) and not self.notify:
                 continue
             ticket_id = self._apply_one(effect, incoming) or ticket_id
+        self._write_events()
         if incoming is not None:
             held = [e.reason for e in decision.effects if isinstance(e, Hold)]
             queue.update_row(
@@ -408,7 +437,7 @@ class Writer:
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
         self._opened.add(ticket_id)
-        search.add(self.connection, ticket_id, "subject", row["subject"])
+        self.documents.add(ticket_id, "subject", row["subject"])
         self._tickets[ticket_id] = {
             **row,
             "id": ticket_id,
@@ -423,9 +452,9 @@ class Writer:
         }
         self._threads[ticket_id] = []
         self._handles[effect.handle.tracking] = ticket_id
-        self.connection.execute(DELETE_CLAIM, {"fp": effect.fingerprint})
         self.connection.execute(
-            INSERT_CLAIM, {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now}
+            PUT_CLAIM[self.connection.dialect.name],
+            {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now},
         )
         self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
         for follower in effect.followers:
@@ -524,7 +553,7 @@ class Writer:
         message_ref = new_id(result)
         ticket_id = values["ticket_id"]
         kind: search.Kind = "note" if values["direction"] == "note" else "message"
-        search.add(self.connection, ticket_id, kind, values["body"], message_ref)
+        self.documents.add(ticket_id, kind, values["body"], message_ref)
         self.cache.seen[values["message_id"]] = True
         if ticket_id in self._threads:
             self._threads[ticket_id].append((values["message_id"], values["public"]))
@@ -644,10 +673,9 @@ class Writer:
         message_ref: int | None = None,
         value: str | None = None,
     ) -> None:
-        """Append one event to a ticket's history."""
+        """Append one event to a ticket's history (written by ``_write_events``)."""
         self.touched.add(ticket_id)
-        self.connection.execute(
-            INSERT_EVENT,
+        self._events.append(
             {
                 "ticket_id": ticket_id,
                 "type": kind.value,
@@ -657,8 +685,14 @@ class Writer:
                 "summary": summary[:2000],
                 "message_ref": message_ref,
                 "value": value,
-            },
+            }
         )
+
+    def _write_events(self) -> None:
+        """Insert the events appended since the last call, in order, in one statement."""
+        if self._events:
+            self.connection.execute(INSERT_EVENT, self._events)
+            self._events = []
 
     def _assign(self, ticket_id: int, effect: AssignOwner) -> None:
         """Set the owner, keep the load counters current and record an ``assigned`` event.
@@ -787,7 +821,8 @@ class Writer:
 
     def finish(self) -> None:
         """Write what was kept for the end of the transaction: folded owner notices, the
-        round-robin pointer and the published pages of the tickets that changed."""
+        round-robin pointer, the search documents and the published pages of the tickets
+        that changed."""
         for folded in self._folded.values():
             first, ticket_id = folded[0]
             listed = tuple(
@@ -801,6 +836,8 @@ class Writer:
         if self._round_robin is not None:
             put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None
+        self._write_events()
+        self.documents.flush(self.connection)
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)
         if self.touched - self._opened:
@@ -809,7 +846,8 @@ class Writer:
         self._opened = set()
 
     def forget(self) -> None:
-        """Drop every cache (after a rolled-back savepoint)."""
+        """Drop every cache and the unwritten events (after a rolled-back savepoint)."""
+        self._events = []
         self._tickets.clear()
         self._threads.clear()
         self._reasons.clear()
@@ -922,16 +960,19 @@ class Writer:
 
     def clear_search_index(self) -> None:
         """Empty the search index (a rebuild's first step, see ``store.search.clear``)."""
+        self.documents.flush(self.connection)
         search.clear(self.connection)
 
     def index_stored(self, source: search.Source, after: int, limit: int) -> tuple[int, int | None]:
         """Index a batch of stored texts that have no document (``store.search.fill``)."""
+        self.documents.flush(self.connection)
         return search.fill(self.connection, source, after, limit)
 
     def forget_search(
         self, *, ticket_ids: Collection[int] = (), message_ids: Collection[int] = ()
     ) -> int:
         """Delete the search documents of these tickets and messages (a purge)."""
+        self.documents.flush(self.connection)
         return search.delete_documents(
             self.connection, ticket_ids=ticket_ids, message_ids=message_ids
         )
@@ -983,6 +1024,7 @@ class Writer:
         outbox_rows.mark_failed(self.connection, item.id, error)
         if item.ticket_id is not None:
             self._event(item.ticket_id, EventKind.DELIVERY_FAILED, error, SYSTEM_ACTOR)
+            self._write_events()
 
     # --- the staff workspace's sign-in and API tokens ----------------------------------
 
@@ -1044,6 +1086,7 @@ class Writer:
     def set_availability(self, email: str, state: Availability, actor: str) -> None:
         """An engineer away (until ``state.back_at``) or on duty, from now on."""
         availability_rows.put(self.connection, email, state, actor, self.now())
+        self.cache.availability = None
 
     # --- the managers' digest ----------------------------------------------------------
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from tests.builders import claim
 from tests.e2e.support import write_config, write_mbox
@@ -22,7 +22,14 @@ from ticketd.routing.model import TicketRef
 from ticketd.store.db import MIGRATIONS, Store, make_engine
 from ticketd.store.lookup import ticket_ref
 from ticketd.store.schema import search_documents, tickets
-from ticketd.store.search import SOURCES, BadCursor, Found, SearchIndex, excerpt
+from ticketd.store.search import (
+    SOURCES,
+    TICKET_SPAN,
+    BadCursor,
+    Found,
+    SearchIndex,
+    excerpt,
+)
 
 INDEX = SearchIndex()
 
@@ -257,3 +264,46 @@ def test_reindex_command_rebuilds_and_counts(
     engine = make_engine(ws.database_url)
     assert [h.where for h in find(engine, "로그인")] == ["subject"]
     engine.dispose()
+
+
+def test_a_batch_indexes_its_texts_in_one_statement(lane_engine: Engine) -> None:
+    """Every claim's subject and text are found, written together at the end of the batch
+    (one statement instead of one per text, and no FTS5 flush at every savepoint)."""
+    inserts: list[str] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO SEARCH_DOCUMENTS"):
+            inserts.append(statement)
+
+    mails = [claim(f"배송 문의 {n}", f"주문번호 {n:04d} 상품이 아직 안 왔어요") for n in range(20)]
+    event.listen(lane_engine, "before_cursor_execute", watch)
+    try:
+        ingestor(lane_engine).ingest([raw(m, uid=i) for i, m in enumerate(mails, 1)])
+    finally:
+        event.remove(lane_engine, "before_cursor_execute", watch)
+    assert len(inserts) == 1
+    assert len(subjects(lane_engine, "상품이")) == 20
+    assert subjects(lane_engine, "주문번호 0007") == ["배송 문의 7"]
+
+
+def test_a_failed_message_leaves_no_document_and_spares_the_others(lane_engine: Engine) -> None:
+    """A message rolled back to its savepoint takes its pending documents with it; the texts
+    before and after it in the batch are still found, numbered without a gap."""
+    runner = ingestor(lane_engine)
+    real_build = runner.store.build_notice
+
+    def build(*args: object) -> object:
+        msg = getattr(args[-1], "message", None)
+        if msg is not None and getattr(msg, "subject", "") == "poison":
+            raise RuntimeError("template exploded")
+        return real_build(*args)  # type: ignore[arg-type]
+
+    runner.store.build_notice = build  # type: ignore[assignment]
+    mails = [claim("first", "apricot"), claim("poison", "apricot"), claim("last", "apricot")]
+    report = runner.ingest([raw(m, uid=i) for i, m in enumerate(mails, 1)])
+    assert report.counts == {"failed": 1, "new": 2}
+    assert subjects(lane_engine, "apricot") == ["last", "first"]
+    with lane_engine.connect() as connection:
+        kept = connection.execute(select(search_documents.c.id, search_documents.c.ticket_id))
+        numbers = sorted(doc_id - ticket_id * TICKET_SPAN for doc_id, ticket_id in kept)
+    assert numbers == [0, 0, 1, 1]
