@@ -16,11 +16,13 @@ from pathlib import Path
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
+from ticketd.daemon.oauth2_authorize import authorize
 from ticketd.daemon.once import run_once
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
+from ticketd.mail.oauth2 import OAuth2Error
 from ticketd.routing import tracking
 from ticketd.routing.links import secret_digest
 from ticketd.routing.signin import staff_user
@@ -127,6 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_cmds.add_parser("revoke", help="the token stops working at once")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(handler=_token_revoke)
+    oauth2 = commands.add_parser("oauth2", help="OAuth2 login for the mailbox and the relay")
+    oauth2_cmds = oauth2.add_subparsers(dest="oauth2_command", required=True)
+    grant = oauth2_cmds.add_parser(
+        "authorize", help="obtain a refresh token in the browser (loopback redirect, PKCE)"
+    )
+    grant.add_argument("--for", dest="section", choices=("mailbox", "outbound"), required=True)
+    grant.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
+    grant.set_defaults(handler=_oauth2_authorize)
     return parser
 
 
@@ -426,6 +436,27 @@ def _token_revoke(args: argparse.Namespace) -> int:
         if not writer.revoke_api_token(args.id):
             raise CliError(f"no active token with id {args.id}")
     print(f"revoked token {args.id}")
+    return 0
+
+
+def _oauth2_authorize(args: argparse.Namespace) -> int:
+    key = f"{args.section}.oauth2_refresh_token"
+    config = load_config(
+        _config_path(args), ignore=(key, f"{key}_env", f"{key}_file", f"{args.section}.password")
+    )
+    section = config.mailbox if args.section == "mailbox" else config.outbound
+    if section is None or section.oauth2 is None:
+        raise CliError(f'{args.section}.auth: set auth = "oauth2" first')
+    print("Open this URL in a browser and sign in as the mailbox's account:", flush=True)
+    try:
+        token = authorize(section.oauth2, lambda url: print(url, flush=True), timeout=args.timeout)
+    except OAuth2Error as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"Store the refresh token below as {key}_file (a file only ticketd can read) or "
+        f"{key}_env, then run `ticketd check-config`:"
+    )
+    print(token)
     return 0
 
 
