@@ -21,6 +21,7 @@ from ticketd.daemon.once import run_once
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
+from ticketd.mail.imap import PermanentImapError, TransientImapError
 from ticketd.mail.message import RawMessage, Source
 from ticketd.mail.oauth2 import OAuth2Error
 from ticketd.routing import tracking
@@ -197,6 +198,8 @@ def _run_once(components: Components) -> int:
         )
     try:
         print(run_once(components))
+    except (PermanentImapError, TransientImapError) as exc:
+        raise CliError(f"mailbox: {exc}") from None
     finally:
         leadership.release()
     return 0
