@@ -20,8 +20,8 @@ from ticketd.daemon.oauth2_authorize import authorize
 from ticketd.daemon.once import run_once
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
-from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.imap import PermanentImapError, TransientImapError
+from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.mail.oauth2 import OAuth2Error
 from ticketd.routing import tracking

@@ -6,8 +6,8 @@ import hashlib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from email.utils import parseaddr
+from functools import cached_property
 
 from sqlalchemy import Engine
 

@@ -15,14 +15,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from ticketd.mail.imap import ImapSettings, MailboxWatcher, PermanentImapError, watch
-from ticketd.mail.message import OutgoingMessage
-from ticketd.mail.oauth2 import OAuth2GrantError, OAuth2Settings, TokenSource
-from ticketd.mail.transport import SmtpTransport
 from tests.builders import claim
 from tests.fixtures.dovecot import DovecotServer
 from tests.fixtures.oauth2_server import CLIENT_ID, OAuth2Server
 from tests.netutil import free_port
+from ticketd.mail.imap import ImapSettings, MailboxWatcher, PermanentImapError, watch
+from ticketd.mail.message import OutgoingMessage
+from ticketd.mail.oauth2 import OAuth2GrantError, OAuth2Settings, TokenSource
+from ticketd.mail.transport import SmtpTransport
 
 KEY = "mailbox.oauth2_refresh_token"
 
