@@ -16,7 +16,7 @@ from pathlib import Path
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
-from ticketd.daemon.oauth2_authorize import authorize
+from ticketd.daemon.oauth2_authorize import authorize, authorize_device
 from ticketd.daemon.once import run_once
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
@@ -133,10 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     oauth2 = commands.add_parser("oauth2", help="OAuth2 login for the mailbox and the relay")
     oauth2_cmds = oauth2.add_subparsers(dest="oauth2_command", required=True)
     grant = oauth2_cmds.add_parser(
-        "authorize", help="obtain a refresh token in the browser (loopback redirect, PKCE)"
+        "authorize", help="obtain a refresh token in a browser (loopback redirect with PKCE)"
     )
     grant.add_argument("--for", dest="section", choices=("mailbox", "outbound"), required=True)
     grant.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
+    grant.add_argument(
+        "--device", action="store_true", help="device flow: a code to type on any device"
+    )
     grant.set_defaults(handler=_oauth2_authorize)
     return parser
 
@@ -450,9 +453,11 @@ def _oauth2_authorize(args: argparse.Namespace) -> int:
     section = config.mailbox if args.section == "mailbox" else config.outbound
     if section is None or section.oauth2 is None:
         raise CliError(f'{args.section}.auth: set auth = "oauth2" first')
-    print("Open this URL in a browser and sign in as the mailbox's account:", flush=True)
+    flow = authorize_device if args.device else authorize
+    where = "enter the code" if args.device else "sign in"
+    print(f"Open this URL in a browser, {where} as the account of [{args.section}]:", flush=True)
     try:
-        token = authorize(section.oauth2, lambda url: print(url, flush=True), timeout=args.timeout)
+        token = flow(section.oauth2, lambda url: print(url, flush=True), timeout=args.timeout)
     except OAuth2Error as exc:
         raise CliError(str(exc)) from None
     print(

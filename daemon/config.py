@@ -482,9 +482,10 @@ def _oauth2(s: _Section, reader: _Reader, protocol: str) -> OAuth2Settings | Non
     if preset is not None:
         token_url = preset.token_url.format(tenant=tenant)
         authorize_url = preset.authorize_url.format(tenant=tenant)
+        device_url = preset.device_url.format(tenant=tenant)
         scope = preset.imap_scope if protocol == "imap" else preset.smtp_scope
     else:
-        token_url = authorize_url = scope = ""
+        token_url = authorize_url = device_url = scope = ""
     token_url = s.string("oauth2_token_url", token_url, required=preset is None)
     if token_url and not re.match(r"^https?://", token_url):
         reader.problem(s.key("oauth2_token_url"), "must start with https:// or http://")
@@ -496,6 +497,7 @@ def _oauth2(s: _Section, reader: _Reader, protocol: str) -> OAuth2Settings | Non
         scope=s.string("oauth2_scope", scope),
         mechanism=s.choice("oauth2_mechanism", MECHANISMS, "xoauth2"),
         authorize_url=s.string("oauth2_authorize_url", authorize_url),
+        device_url=s.string("oauth2_device_url", device_url),
         key=s.key("oauth2_refresh_token"),
     )
     if not s.string("username"):

@@ -1,8 +1,11 @@
-"""``ticketd oauth2 authorize``: the first refresh token, by the loopback redirect flow.
+"""``ticketd oauth2 authorize``: the first refresh token, by the loopback redirect flow
+or the device flow.
 
-The authorization URL (with PKCE, RFC 7636) is printed for the user to open in a browser;
-a one-shot listener on 127.0.0.1 at a random port receives the redirect with the code
-(RFC 8252), which is exchanged at the token endpoint for the refresh token.
+Loopback: the authorization URL (with PKCE, RFC 7636) is printed for the user to open in a
+browser; a one-shot listener on 127.0.0.1 at a random port receives the redirect with the
+code (RFC 8252), which is exchanged at the token endpoint for the refresh token. Device
+(RFC 8628, ``--device``, for a server without a browser): a code to type at the provider's
+page on any device, while ticketd polls the token endpoint.
 """
 
 from __future__ import annotations
@@ -90,6 +93,52 @@ def authorize(
     return _exchange(settings, redirect.params or {}, redirect_uri, verifier)
 
 
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def authorize_device(
+    settings: OAuth2Settings,
+    show: Callable[[str], None],
+    *,
+    timeout: float = 300.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Run the device flow; ``show`` tells the user where to go and the code to type."""
+    if not settings.device_url:
+        raise OAuth2Error("no device authorization URL: set oauth2_device_url (or a provider)")
+    form = _client({"client_id": settings.client_id, "scope": settings.scope}, settings)
+    status, answer = post_form(settings.device_url, form, settings.timeout)
+    device_code = answer.get("device_code")
+    if status != 200 or not isinstance(device_code, str):
+        raise grant_error("oauth2_client_id", settings.device_url, status, answer)
+    where = answer.get("verification_uri") or answer.get("verification_url")
+    show(f"{where}  code: {answer.get('user_code')}")
+    interval = _number(answer.get("interval"), 5.0)
+    deadline = time.monotonic() + min(timeout, _number(answer.get("expires_in"), timeout))
+    poll = _client({"grant_type": DEVICE_GRANT, "device_code": device_code}, settings)
+    while time.monotonic() < deadline:
+        sleep(interval)
+        status, answer = post_form(settings.token_url, poll, settings.timeout)
+        error = answer.get("error")
+        if error == "slow_down":
+            interval += 5
+        elif error != "authorization_pending":
+            return _refresh_token(settings, status, answer)
+    raise OAuth2Error("nobody entered the code in time")
+
+
+def _number(value: object, default: float) -> float:
+    return float(value) if isinstance(value, int | float) and value > 0 else default
+
+
+def _client(form: dict[str, str], settings: OAuth2Settings) -> dict[str, str]:
+    """``form`` with the client id and, when there is one, the client secret."""
+    form["client_id"] = settings.client_id
+    if settings.client_secret:
+        form["client_secret"] = settings.client_secret
+    return form
+
+
 def _exchange(
     settings: OAuth2Settings, params: dict[str, str], redirect_uri: str, verifier: str
 ) -> str:
@@ -100,15 +149,17 @@ def _exchange(
         "grant_type": "authorization_code",
         "code": params["code"],
         "redirect_uri": redirect_uri,
-        "client_id": settings.client_id,
         "code_verifier": verifier,
     }
-    if settings.client_secret:
-        form["client_secret"] = settings.client_secret
-    status, answer = post_form(settings.token_url, form, settings.timeout)
+    status, answer = post_form(settings.token_url, _client(form, settings), settings.timeout)
+    return _refresh_token(settings, status, answer)
+
+
+def _refresh_token(settings: OAuth2Settings, status: int, answer: dict[str, object]) -> str:
+    """The refresh token of a successful grant, or why there is none."""
     token = answer.get("refresh_token")
     if status != 200 or not isinstance(token, str) or not token:
         if status == 200:
             raise OAuth2Error("no refresh token issued (is offline access granted?)")
-        raise grant_error("authorization code", settings.token_url, status, answer)
+        raise grant_error("authorization", settings.token_url, status, answer)
     return token

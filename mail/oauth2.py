@@ -32,6 +32,7 @@ class Provider:
 
     token_url: str
     authorize_url: str
+    device_url: str
     imap_scope: str
     smtp_scope: str
 
@@ -40,12 +41,14 @@ PROVIDERS = {
     "google": Provider(
         "https://oauth2.googleapis.com/token",
         "https://accounts.google.com/o/oauth2/v2/auth",
+        "https://oauth2.googleapis.com/device/code",
         "https://mail.google.com/",
         "https://mail.google.com/",
     ),
     "microsoft": Provider(
         "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
         "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
         "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
         "https://outlook.office.com/SMTP.Send offline_access",
     ),
@@ -72,6 +75,7 @@ class OAuth2Settings:
     scope: str = ""
     mechanism: str = "xoauth2"
     authorize_url: str = ""
+    device_url: str = ""
     key: str = "oauth2_refresh_token"
     timeout: float = 30.0
 

@@ -33,6 +33,7 @@ auth = "oauth2"
 oauth2_provider = "custom"
 oauth2_token_url = "{server.token_url}"
 oauth2_authorize_url = "{server.authorize_url}"
+oauth2_device_url = "{server.device_url}"
 oauth2_client_id = "{CLIENT_ID}"
 oauth2_scope = "mail"
 {secret}
@@ -75,27 +76,25 @@ def test_check_config_names_the_missing_oauth2_keys(
     assert "mailbox.password" not in out + err
 
 
-def test_authorize_gets_the_first_refresh_token_by_the_loopback_redirect(
-    tmp_path: Path, oauth2_server: OAuth2Server
-) -> None:
-    ws = oauth2_workspace(tmp_path, 993, oauth2_server)
-    process = subprocess.Popen(
-        ["ticketd", "--config", str(ws.config), "oauth2", "authorize", "--for", "mailbox"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def authorizing(ws: Workspace, *flags: str) -> subprocess.Popen[str]:
+    command = ["ticketd", "--config", str(ws.config), "oauth2", "authorize", "--for", "mailbox"]
+    return subprocess.Popen(
+        [*command, *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+def printed_url(process: subprocess.Popen[str], prefix: str) -> str:
+    """The first line of the process's output that starts with ``prefix``."""
+    assert process.stdout is not None
+    line = ""
+    while not line.startswith(prefix):
+        line = process.stdout.readline().strip()
+        assert line or process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
+    return line
+
+
+def refresh_token_printed(process: subprocess.Popen[str], server: OAuth2Server) -> str:
     try:
-        assert process.stdout is not None
-        url = ""
-        while not url.startswith(oauth2_server.authorize_url):
-            url = process.stdout.readline().strip()
-            assert url or process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-        assert (
-            "code_challenge_method=S256" in url and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url
-        )
-        with urllib.request.urlopen(url, timeout=10) as page:  # the browser, redirected
-            assert b"Authorized" in page.read()
         out, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
@@ -103,5 +102,31 @@ def test_authorize_gets_the_first_refresh_token_by_the_loopback_redirect(
             process.communicate()
     assert process.returncode == 0, err
     token = out.strip().splitlines()[-1]
-    assert token in oauth2_server.refresh_tokens
+    assert token in server.refresh_tokens
     assert "mailbox.oauth2_refresh_token_file" in out
+    return token
+
+
+def test_authorize_device_flow_polls_until_the_user_enters_the_code(
+    tmp_path: Path, oauth2_server: OAuth2Server
+) -> None:
+    ws = oauth2_workspace(tmp_path, 993, oauth2_server)
+    process = authorizing(ws, "--device")
+    line = printed_url(process, f"{oauth2_server.url}/verify")
+    code = line.rpartition("code: ")[2]
+    with urllib.request.urlopen(f"{oauth2_server.url}/verify?user_code={code}", timeout=10):
+        pass
+    refresh_token_printed(process, oauth2_server)
+
+
+def test_authorize_gets_the_first_refresh_token_by_the_loopback_redirect(
+    tmp_path: Path, oauth2_server: OAuth2Server
+) -> None:
+    ws = oauth2_workspace(tmp_path, 993, oauth2_server)
+    process = authorizing(ws)
+    url = printed_url(process, oauth2_server.authorize_url)
+    assert "code_challenge_method=S256" in url
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url
+    with urllib.request.urlopen(url, timeout=10) as page:  # the browser, redirected
+        assert b"Authorized" in page.read()
+    refresh_token_printed(process, oauth2_server)
