@@ -104,8 +104,8 @@ class SmtpTransport:
                 _authenticate(client, self.username, self.oauth2)
             elif self.username:
                 client.login(self.username, self._password)
-        except BaseException:
-            client.close()
+        except Exception:
+            client.close()  # refused: no session to keep
             raise
         self._client = client
         return client
