@@ -16,12 +16,15 @@ from pathlib import Path
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
+from ticketd.daemon.oauth2_authorize import authorize, authorize_device
 from ticketd.daemon.once import run_once
 from ticketd.daemon.report_command import BadOption, render_report, report_request
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.wiring import Components, build
+from ticketd.mail.imap import PermanentImapError, TransientImapError
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
+from ticketd.mail.oauth2 import OAuth2Error
 from ticketd.routing import tracking
 from ticketd.routing.fee_format import fees_csv, fees_json
 from ticketd.routing.fees import month_bounds
@@ -144,6 +147,17 @@ def _parser() -> argparse.ArgumentParser:
     fees.add_argument("--month", required=True, help="YYYY-MM, in [service].timezone")
     fees.add_argument("--format", choices=("json", "csv"), default="json")
     fees.set_defaults(handler=_fees)
+    oauth2 = commands.add_parser("oauth2", help="OAuth2 login for the mailbox and the relay")
+    oauth2_cmds = oauth2.add_subparsers(dest="oauth2_command", required=True)
+    grant = oauth2_cmds.add_parser(
+        "authorize", help="obtain a refresh token in a browser (loopback redirect with PKCE)"
+    )
+    grant.add_argument("--for", dest="section", choices=("mailbox", "outbound"), required=True)
+    grant.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
+    grant.add_argument(
+        "--device", action="store_true", help="device flow: a code to type on any device"
+    )
+    grant.set_defaults(handler=_oauth2_authorize)
     return parser
 
 
@@ -204,6 +218,8 @@ def _run_once(components: Components) -> int:
         )
     try:
         print(run_once(components))
+    except (PermanentImapError, TransientImapError) as exc:
+        raise CliError(f"mailbox: {exc}") from None
     finally:
         leadership.release()
     return 0
@@ -468,6 +484,29 @@ def _fees(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(fees_csv(rows).encode("utf-8"))
     else:
         print(json.dumps(fees_json(rows), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _oauth2_authorize(args: argparse.Namespace) -> int:
+    key = f"{args.section}.oauth2_refresh_token"
+    config = load_config(
+        _config_path(args), ignore=(key, f"{key}_env", f"{key}_file", f"{args.section}.password")
+    )
+    section = config.mailbox if args.section == "mailbox" else config.outbound
+    if section is None or section.oauth2 is None:
+        raise CliError(f'{args.section}.auth: set auth = "oauth2" first')
+    flow = authorize_device if args.device else authorize
+    where = "enter the code" if args.device else "sign in"
+    print(f"Open this URL in a browser, {where} as the account of [{args.section}]:", flush=True)
+    try:
+        token = flow(section.oauth2, lambda url: print(url, flush=True), timeout=args.timeout)
+    except OAuth2Error as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"Store the refresh token below as {key}_file (a file only ticketd can read) or "
+        f"{key}_env, then run `ticketd check-config`:"
+    )
+    print(token)
     return 0
 
 

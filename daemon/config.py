@@ -23,6 +23,7 @@ from typing import Any
 import holidays
 
 from ticketd.mail.message import Address
+from ticketd.mail.oauth2 import MECHANISMS, PROVIDERS, OAuth2Settings
 from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.calendar import WEEKDAYS, Range, parse_ranges
 from ticketd.routing.code_rules import CodeRule, CodeRuleMode
@@ -80,6 +81,7 @@ class MailboxConfig:
     start: str = "all"
     batch_size: int = 250
     cafile: Path | None = None
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class OutboundConfig:
     cafile: Path | None = None
     timeout: float = 30.0
     retry_seconds: float = 30.0
+    oauth2: OAuth2Settings | None = None
 
 
 @dataclass(frozen=True)
@@ -329,8 +332,11 @@ class _Reader:
             self.problem(key, f"expected host:port, got {value!r}")
 
 
-def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
-    """Read and validate ``path``; raises ``ConfigError`` listing every problem."""
+def load_config(
+    path: Path, environ: Mapping[str, str] = os.environ, *, ignore: tuple[str, ...] = ()
+) -> Config:
+    """Read and validate ``path``; raises ``ConfigError`` listing every problem, but
+    those of the keys in ``ignore`` (``ticketd oauth2 authorize`` has no refresh token yet)."""
     reader = _Reader(path, environ)
     try:
         root = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -357,8 +363,9 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         reader.problem(unknown, "unknown key")
     if mailbox is None and not service.address:
         reader.problem("service.address", "missing: set mailbox.address or service.address")
-    if reader.problems:
-        raise ConfigError(reader.problems)
+    problems = [p for p in reader.problems if p.partition(":")[0] not in ignore]
+    if problems:
+        raise ConfigError(problems)
     return Config(
         service,
         database,
@@ -433,19 +440,21 @@ def _optional(
 
 def _mailbox(reader: _Reader, root: dict[str, Any], used: set[str]) -> MailboxConfig | None:
     def build(s: _Section) -> MailboxConfig:
+        oauth2 = _oauth2(s, reader, "imap")
         return MailboxConfig(
             address=reader.email(s.key("address"), s.string("address", required=True)),
             host=s.string("host", required=True) or "",
             port=s.integer("port", 993, 1, 65535),
             security=s.choice("security", ("ssl", "starttls", "none"), "ssl"),
             username=s.string("username", required=True) or "",
-            password=s.secret("password", required=True),
+            password=s.secret("password", required=oauth2 is None),
             folder=s.string("folder", "INBOX"),
             poll_interval=s.number("poll_interval", 30, 1),
             idle=s.boolean("idle", True),
             start=s.choice("start", ("all", "now"), "all"),
             batch_size=s.integer("batch_size", 250, 1, 10_000),
             cafile=s.path_value("cafile", None),
+            oauth2=oauth2,
         )
 
     return _optional(reader, root, "mailbox", used, build)  # type: ignore[no-any-return]
@@ -482,11 +491,46 @@ def _outbound(s: _Section, reader: _Reader) -> OutboundConfig:
         cafile=s.path_value("cafile", None),
         timeout=s.number("timeout", 30, 1),
         retry_seconds=s.number("retry_seconds", 30, 1),
+        oauth2=_oauth2(s, reader, "smtp"),
     )
     if sender and "@" not in sender:
         reader.problem(s.key("from"), f"not a mail address: {sender!r}")
     s.finish()
     return config
+
+
+def _oauth2(s: _Section, reader: _Reader, protocol: str) -> OAuth2Settings | None:
+    """``auth = "oauth2"`` and its ``oauth2_*`` keys (provider presets for the URLs and
+    scope), or None for password login."""
+    if s.choice("auth", ("password", "oauth2"), "password") != "oauth2":
+        return None
+    provider = s.choice("oauth2_provider", ("google", "microsoft", "custom"), "custom")
+    preset = PROVIDERS.get(provider)
+    tenant = s.string("oauth2_tenant", "common")
+    if preset is not None:
+        token_url = preset.token_url.format(tenant=tenant)
+        authorize_url = preset.authorize_url.format(tenant=tenant)
+        device_url = preset.device_url.format(tenant=tenant)
+        scope = preset.imap_scope if protocol == "imap" else preset.smtp_scope
+    else:
+        token_url = authorize_url = device_url = scope = ""
+    token_url = s.string("oauth2_token_url", token_url, required=preset is None)
+    if token_url and not re.match(r"^https?://", token_url):
+        reader.problem(s.key("oauth2_token_url"), "must start with https:// or http://")
+    settings = OAuth2Settings(
+        token_url=token_url or "",
+        client_id=s.string("oauth2_client_id", required=True) or "",
+        refresh_token=s.secret("oauth2_refresh_token", required=True),
+        client_secret=s.secret("oauth2_client_secret", required=False),
+        scope=s.string("oauth2_scope", scope),
+        mechanism=s.choice("oauth2_mechanism", MECHANISMS, "xoauth2"),
+        authorize_url=s.string("oauth2_authorize_url", authorize_url),
+        device_url=s.string("oauth2_device_url", device_url),
+        key=s.key("oauth2_refresh_token"),
+    )
+    if not s.string("username"):
+        reader.problem(s.key("username"), "missing: the account to log in as with OAuth2")
+    return settings
 
 
 def _web(s: _Section, reader: _Reader) -> WebConfig:

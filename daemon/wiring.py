@@ -7,6 +7,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -16,6 +17,7 @@ from ticketd.daemon.config import Config, MailboxConfig
 from ticketd.daemon.runner import Ingestor
 from ticketd.mail.imap import ImapSettings
 from ticketd.mail.message import Address
+from ticketd.mail.oauth2 import OAuth2Settings, TokenSource
 from ticketd.mail.parse import ParseLimits
 from ticketd.mail.transport import MaildirTransport, SmtpTransport, Transport
 from ticketd.notifications.notices import NoticeFactory, NoticeSettings
@@ -62,7 +64,19 @@ class Components:
             password=out.password,
             timeout=out.timeout,
             ssl_context=_ssl_context(out.cafile),
+            oauth2=self.outbound_tokens,
         )
+
+    @cached_property
+    def outbound_tokens(self) -> TokenSource | None:
+        """The relay's OAuth2 access tokens, kept across sends."""
+        return _token_source(self.config.outbound.oauth2)
+
+    @cached_property
+    def mailbox_tokens(self) -> TokenSource | None:
+        """The mailbox's OAuth2 access tokens, kept across reconnections."""
+        box = self.config.mailbox
+        return _token_source(box.oauth2 if box is not None else None)
 
     @property
     def mailbox(self) -> MailboxConfig | None:
@@ -88,6 +102,7 @@ class Components:
             poll_interval=float(box.poll_interval),
             idle=box.idle,
             ssl_context=_ssl_context(box.cafile),
+            oauth2=self.mailbox_tokens,
         )
 
     def schedule_settings(self) -> ScheduleSettings:
@@ -189,6 +204,10 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
         parse_workers=config.ingest.parse_workers,
     )
     return Components(config, engine, store, clock, rng, notices, ingestor, pages, page_renderer)
+
+
+def _token_source(settings: OAuth2Settings | None) -> TokenSource | None:
+    return TokenSource(settings) if settings is not None else None
 
 
 def _ssl_context(cafile: object) -> ssl.SSLContext:

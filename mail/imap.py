@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
+from ticketd.mail.oauth2 import OAuth2Error, OAuth2GrantError, TokenSource
+
 log = logging.getLogger(__name__)
 
 IDLE_RENEW_SECONDS = 25 * 60
@@ -47,6 +49,7 @@ class ImapSettings:
     idle: bool = True
     ssl_context: ssl.SSLContext | None = None
     timeout: float = 30.0
+    oauth2: TokenSource | None = field(default=None, compare=False)
 
 
 class Checkpoint(NamedTuple):
@@ -118,10 +121,16 @@ class MailboxWatcher:
             )
             if s.security == "starttls":
                 client.starttls(context)
-            client.login(s.username, s.password)
+            _login(client, s)
         except LoginError as exc:
             _discard(client)
             raise PermanentImapError(f"login refused for {s.username}") from exc
+        except OAuth2GrantError as exc:
+            _discard(client)
+            raise PermanentImapError(str(exc)) from None
+        except OAuth2Error as exc:
+            _discard(client)
+            raise TransientImapError(str(exc)) from None
         except (OSError, IMAPClientError) as exc:
             _discard(client)
             raise TransientImapError(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
@@ -224,6 +233,28 @@ class MailboxWatcher:
             client.logout()
         except Exception:
             _discard(client)
+
+
+def _login(client: IMAPClient, s: ImapSettings) -> None:
+    """LOGIN with the password, or AUTHENTICATE with an OAuth2 access token; a refused
+    token is dropped and a fresh one tried once (it may have been revoked early)."""
+    if s.oauth2 is None:
+        client.login(s.username, s.password)
+        return
+    token = s.oauth2.token()
+    try:
+        _authenticate(client, s.username, token, s.oauth2.mechanism)
+    except LoginError:
+        s.oauth2.invalidate(token)
+        log.info("IMAP refused the OAuth2 access token for %s; refreshing it", s.username)
+        _authenticate(client, s.username, s.oauth2.token(), s.oauth2.mechanism)
+
+
+def _authenticate(client: IMAPClient, user: str, token: str, mechanism: str) -> None:
+    if mechanism == "oauthbearer":
+        client.oauthbearer_login(user, token)
+    else:
+        client.oauth2_login(user, token)
 
 
 def _idle_responses(client: IMAPClient) -> list[Any]:

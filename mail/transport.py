@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ticketd.mail.message import OutgoingMessage
+from ticketd.mail.oauth2 import OAuth2Error, TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,14 @@ class SmtpTransport:
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
+        oauth2: TokenSource | None = None,
     ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self._password = username, password
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.local_hostname = local_hostname
+        self.oauth2 = oauth2
         self._client: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -96,8 +99,14 @@ class SmtpTransport:
             )
             if self.security == "starttls":
                 client.starttls(context=self.ssl_context)
-        if self.username:
-            client.login(self.username, self._password)
+        try:
+            if self.oauth2 is not None:
+                _authenticate(client, self.username, self.oauth2)
+            elif self.username:
+                client.login(self.username, self._password)
+        except Exception:
+            client.close()  # refused: no session to keep
+            raise
         self._client = client
         return client
 
@@ -105,7 +114,7 @@ class SmtpTransport:
         for attempt in range(2):
             try:
                 client = self._connect()
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, OAuth2Error) as exc:
                 self.close()
                 return SendResult(unreachable=_describe(exc))
             try:
@@ -148,6 +157,32 @@ class SmtpTransport:
             with contextlib.suppress(Exception):
                 self._client.close()
             self._client = None
+
+
+def _authenticate(client: smtplib.SMTP, user: str, source: TokenSource) -> None:
+    """AUTH XOAUTH2 or OAUTHBEARER; a refused access token is dropped and a fresh one
+    tried once (it may have been revoked before it expired)."""
+    client.ehlo_or_helo_if_needed()  # ``auth`` does not, and takes 503 for success
+    token = _auth_once(client, user, source)
+    if token:
+        source.invalidate(token)
+        log.info("SMTP refused the OAuth2 access token for %s; refreshing it", user)
+        if _auth_once(client, user, source):
+            raise smtplib.SMTPAuthenticationError(535, b"OAuth2 access token refused")
+
+
+def _auth_once(client: smtplib.SMTP, user: str, source: TokenSource) -> str:
+    """One AUTH attempt: the refused token, or ``""`` when accepted."""
+    token, initial = source.sasl(user)
+
+    def respond(challenge: bytes | None = None) -> str:
+        return initial if challenge is None else ""  # after an error challenge: end it
+
+    try:
+        client.auth(source.mechanism.upper(), respond, initial_response_ok=True)
+    except smtplib.SMTPAuthenticationError:
+        return token
+    return ""
 
 
 def _classify_exception(msg: OutgoingMessage, exc: Exception) -> SendResult:

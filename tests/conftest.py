@@ -16,6 +16,7 @@ shared CI machine a slow example is not a failure (benchmarks in bench/ measure 
 pytest_plugins = [
     "tests.fixtures.dovecot",
     "tests.fixtures.smtp_sink",
+    "tests.fixtures.oauth2_server",
     "tests.fixtures.postgres",
     "tests.fixtures.database",
 ]
