@@ -116,7 +116,7 @@ def test_check_config_prints_every_problem_and_fails(
     path = write(tmp_path, "[mailboxx]\nhost = 1\n")
     assert main(["--config", str(path), "check-config"]) == 2
     out, err = capsys.readouterr()
-    assert "mailboxx: unknown key" in out.splitlines()
+    assert "mailboxx: unknown key (did you mean `mailbox`?)" in out.splitlines()
     assert err.count("\n") == 1 and err.startswith("error: 1 problem in")
     assert main(["--config", str(EXAMPLE), "check-config"]) == 0
     assert "ok" in capsys.readouterr().out
