@@ -124,9 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.set_defaults(handler=_import)
     commands.add_parser(
         "check-config", help="validate the configuration: every problem and warning, by key"
-    ).set_defaults(
-        handler=_check_config
-    )
+    ).set_defaults(handler=_check_config)
 
     ticket = commands.add_parser("ticket", help="show or list tickets")
     ticket_cmds = ticket.add_subparsers(dest="ticket_command", required=True, metavar="COMMAND")
@@ -134,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("tracking", help="its tracking number (any case, dashes optional)")
     show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(handler=_ticket_show)
-    listing = ticket_cmds.add_parser("list", help="tickets, newest first")
+    listing = ticket_cmds.add_parser("list", help="tickets, oldest first")
     listing.add_argument(
         "--status", choices=[s.value for s in Status], help="only tickets in this status"
     )

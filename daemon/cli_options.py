@@ -52,7 +52,7 @@ def share_global_options(parser: argparse.ArgumentParser, *options: str) -> None
             sub.add_argument(
                 *action.option_strings,
                 dest=action.dest,
-                type=action.type,
+                type=action.type or str,
                 metavar=action.metavar,
                 help=action.help,
                 default=argparse.SUPPRESS,

@@ -4,7 +4,7 @@ time zone, message texts in full, and nothing from mail that could drive the ter
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,7 +55,7 @@ def ticket_lines(data: Mapping[str, Any], zone: ZoneInfo) -> list[str]:
     return lines
 
 
-def list_lines(data: list[Mapping[str, Any]], zone: ZoneInfo) -> list[str]:
+def list_lines(data: Sequence[Mapping[str, Any]], zone: ZoneInfo) -> list[str]:
     """``ticket list``: a header, then one line per ticket."""
     row = "{:<15} {:<9} {:<9} {:<22} {:<28} {}"
     lines = [row.format("TRACKING", "STATUS", "PRIORITY", "UPDATED", "OWNER", "SUBJECT")]

@@ -262,9 +262,7 @@ class WebServer:
             await asyncio.wait_for(self.task, timeout=5)
 
 
-async def start_web(
-    components: Components, sock: socket.socket, state: ServiceState
-) -> WebServer:
+async def start_web(components: Components, sock: socket.socket, state: ServiceState) -> WebServer:
     """Start serving on ``sock`` (bound to ``[web].listen``) inside the running loop."""
     config = uvicorn.Config(
         build_web_app(components, state),

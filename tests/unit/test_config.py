@@ -61,9 +61,9 @@ def test_unknown_keys_are_errors_at_every_level(tmp_path: Path) -> None:
         text + '\n[colour]\nx = 1\n[[engineers]]\nemail = "c@example.com"\nnmae = "C"\n'
     )
     found = problems(path)
-    assert "smtp_listener.listn: unknown key" in found
+    assert "smtp_listener.listn: unknown key (did you mean `listen`?)" in found
     assert "colour: unknown key" in found
-    assert "engineers[2].nmae: unknown key" in found
+    assert "engineers[2].nmae: unknown key (did you mean `name`?)" in found
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
