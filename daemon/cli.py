@@ -343,7 +343,8 @@ def _ticket_list(args: argparse.Namespace) -> int:
     with _reading(args) as (config, store), store.read() as reader:
         data = reader.tickets(status=args.status, owner=args.owner)
     zone = config.service.timezone
-    return _emit(args.json, data, list_lines(data, ZoneInfo(zone)), f"{len(data)} tickets")
+    count = f"{len(data)} ticket{'s' if len(data) != 1 else ''}"
+    return _emit(args.json, data, list_lines(data, ZoneInfo(zone)), count)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -49,7 +49,7 @@ def ticket_lines(data: Mapping[str, Any], zone: ZoneInfo) -> list[str]:
         visibility = "public" if event["public"] else "internal"
         lines.append(
             f"  {local_time(event['at'], zone)}  {event['type']:18} {visibility:8} "
-            f"{one_line(event['actor'])}  {one_line(event['summary'])}"
+            f"{one_line(event['actor'])}  {one_line(event['summary'])}".rstrip()
         )
         lines.extend(f"      {row}" for row in _rows(event.get("text")))
     return lines

@@ -69,7 +69,7 @@ def test_ticket_list_has_a_header_and_refuses_an_unknown_status(ws: Workspace) -
     header, row, footer = listed.stdout.splitlines()
     assert header.split() == ["TRACKING", "STATUS", "PRIORITY", "UPDATED", "OWNER", "SUBJECT"]
     assert row.startswith("SUP-") and "Cannot log in" in row and "KST" in row
-    assert footer == "1 tickets"
+    assert footer == "1 ticket"
     bad = ws.subprocess("ticket", "list", "--status", "opne")
     assert bad.returncode != 0 and bad.stdout == ""
     assert bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ticketd.daemon.cli import _parser
 from ticketd.daemon.cli_options import subparsers
@@ -33,3 +34,18 @@ def test_global_options_are_accepted_after_every_subcommand() -> None:
     for sub, _ in subparsers(top):
         options = {o for action in sub._actions for o in action.option_strings}
         assert {"--config", "--log-level"} <= options, sub.prog
+
+
+def test_the_readme_and_docs_never_point_outside_the_repository() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        assert "../shared" not in text and "CONTRACT" not in text, page.name
+
+
+def test_the_quick_start_installs_into_a_venv_and_runs_in_one_line() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1]
+    first = quick.splitlines()[0]
+    assert first.startswith("python3 -m venv ")
+    assert first.endswith("ticketd --config config.example.toml run")
