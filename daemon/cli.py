@@ -1,4 +1,4 @@
-"""The ``ticketd`` command line (CONTRACT section 1)."""
+"""The ``ticketd`` command line."""
 
 from __future__ import annotations
 
@@ -12,14 +12,20 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from ticketd import __version__
+from ticketd.daemon.binding import ListenError
+from ticketd.daemon.cli_options import Parser, log_level, share_global_options
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
+from ticketd.daemon.config_warnings import config_warnings
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.logs import configure_logging
 from ticketd.daemon.oauth2_authorize import authorize, authorize_device
 from ticketd.daemon.once import run_once
 from ticketd.daemon.report_command import BadOption, render_report, report_request
 from ticketd.daemon.runner import IngestReport
+from ticketd.daemon.ticket_text import list_lines, ticket_lines
 from ticketd.daemon.wiring import Components, build
 from ticketd.mail.imap import PermanentImapError, TransientImapError
 from ticketd.mail.mailfiles import MailFile, NotAMailbox
@@ -29,6 +35,7 @@ from ticketd.routing import tracking
 from ticketd.routing.fee_format import fees_csv, fees_json
 from ticketd.routing.fees import month_bounds
 from ticketd.routing.links import secret_digest
+from ticketd.routing.model import Status
 from ticketd.routing.reports import Granularity
 from ticketd.routing.signin import staff_user
 from ticketd.store.db import (
@@ -45,6 +52,19 @@ from ticketd.store.staff_auth import new_secret
 
 IMPORT_BATCH = 250
 REINDEX_BATCH = 1000
+DESCRIPTION = """\
+ticketd: a shared-inbox ticketing daemon. Every claim mailed to the support address
+becomes one ticket with a tracking number and an owner."""
+EPILOG = """\
+The configuration comes from --config PATH (before or after the command) or
+$TICKETD_CONFIG; config.example.toml in the source tree runs as is. First steps:
+  ticketd --config config.example.toml check-config
+  ticketd --config config.example.toml run
+Exit status: 0 on success; otherwise one line `error: ...` on stderr.
+Run `ticketd COMMAND --help` for a command's options."""
+
+
+JSON_HELP = "print JSON instead of text"
 
 
 class CliError(Exception):
@@ -55,13 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ticketd`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if "handler" not in args:
+        parser.print_help()
+        return 0
     configure_logging(args.log_level)
     try:
         return int(args.handler(args) or 0)
     except ConfigError as exc:
         print(f"error: invalid configuration: {'; '.join(exc.problems)}", file=sys.stderr)
         return 2
-    except CliError as exc:
+    except (CliError, ListenError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -69,14 +92,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ticketd", description=__doc__)
+    parser = Parser(
+        prog="ticketd",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ticketd {__version__}")
     parser.add_argument(
         "--config",
+        metavar="PATH",
         default=os.environ.get("TICKETD_CONFIG"),
-        help="config file (default: $TICKETD_CONFIG)",
+        help="the TOML configuration file (default: $TICKETD_CONFIG)",
     )
-    parser.add_argument("--log-level", default=os.environ.get("TICKETD_LOG_LEVEL", "WARNING"))
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--log-level",
+        type=log_level,
+        metavar="LEVEL",
+        default=os.environ.get("TICKETD_LOG_LEVEL", "WARNING"),
+        help="DEBUG, INFO (one line per message and its decision), WARNING (the default, "
+        "or $TICKETD_LOG_LEVEL), ERROR or CRITICAL",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("init", help="create or migrate the database").set_defaults(handler=_init)
     run = commands.add_parser("run", help="the daemon: mailbox, SMTP listener, scheduler, web")
@@ -88,23 +125,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_run)
     imp = commands.add_parser("import", help="ingest an mbox file or a Maildir folder")
-    imp.add_argument("path", type=Path)
+    imp.add_argument("path", type=Path, help="an mbox file or a Maildir folder")
     imp.add_argument("--no-notify", action="store_true", help="store without mailing anyone")
     imp.set_defaults(handler=_import)
-    commands.add_parser("check-config", help="validate the configuration").set_defaults(
-        handler=_check_config
-    )
+    commands.add_parser(
+        "check-config", help="validate the configuration: every problem and warning, by key"
+    ).set_defaults(handler=_check_config)
 
     ticket = commands.add_parser("ticket", help="show or list tickets")
-    ticket_cmds = ticket.add_subparsers(dest="ticket_command", required=True)
-    show = ticket_cmds.add_parser("show", help="one ticket with its events")
-    show.add_argument("tracking")
-    show.add_argument("--json", action="store_true")
+    ticket_cmds = ticket.add_subparsers(dest="ticket_command", required=True, metavar="COMMAND")
+    show = ticket_cmds.add_parser("show", help="one ticket with its events and message texts")
+    show.add_argument("tracking", help="its tracking number (any case, dashes optional)")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(handler=_ticket_show)
-    listing = ticket_cmds.add_parser("list", help="tickets")
-    listing.add_argument("--status")
-    listing.add_argument("--owner")
-    listing.add_argument("--json", action="store_true")
+    listing = ticket_cmds.add_parser("list", help="tickets, oldest first")
+    listing.add_argument(
+        "--status", choices=[s.value for s in Status], help="only tickets in this status"
+    )
+    listing.add_argument("--owner", metavar="EMAIL", help="only tickets this engineer owns")
+    listing.add_argument("--json", action="store_true", help=JSON_HELP)
     listing.set_defaults(handler=_ticket_list)
 
     reindex = commands.add_parser(
@@ -112,9 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     reindex.set_defaults(handler=_reindex)
     quarantine = commands.add_parser("quarantine", help="mail that could not be processed")
-    q_cmds = quarantine.add_subparsers(dest="quarantine_command", required=True)
-    q_list = q_cmds.add_parser("list")
-    q_list.add_argument("--json", action="store_true")
+    q_cmds = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="COMMAND")
+    q_list = q_cmds.add_parser("list", help="held and quarantined mail, oldest first")
+    q_list.add_argument("--json", action="store_true", help=JSON_HELP)
     q_list.set_defaults(handler=_quarantine_list)
     for name, handler, text in (
         ("show", _quarantine_show, "print the stored raw message and why it is held"),
@@ -122,42 +161,55 @@ def _parser() -> argparse.ArgumentParser:
         ("drop", _quarantine_drop, "discard it (kept in the database as dropped)"),
     ):
         sub = q_cmds.add_parser(name, help=text)
-        sub.add_argument("id", type=int)
+        sub.add_argument("id", type=int, help="its id, from `quarantine list`")
         sub.set_defaults(handler=handler)
     token = commands.add_parser("token", help="API tokens for the staff JSON API")
-    token_cmds = token.add_subparsers(dest="token_command", required=True)
+    token_cmds = token.add_subparsers(dest="token_command", required=True, metavar="COMMAND")
     create = token_cmds.add_parser("create", help="a new token acting as that engineer")
-    create.add_argument("email")
+    create.add_argument("email", help="a configured engineer's address ([[engineers]])")
     create.set_defaults(handler=_token_create)
     t_list = token_cmds.add_parser("list", help="every token (never the token itself)")
-    t_list.add_argument("--json", action="store_true")
+    t_list.add_argument("--json", action="store_true", help=JSON_HELP)
     t_list.set_defaults(handler=_token_list)
     revoke = token_cmds.add_parser("revoke", help="the token stops working at once")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, help="its id, from `token list`")
     revoke.set_defaults(handler=_token_revoke)
-    report = commands.add_parser("report", help="the dashboard's figures (CONTRACT section 9)")
+    report = commands.add_parser("report", help="the dashboard's figures")
     report.add_argument(
         "--from", dest="start", metavar="DATE", help="first day (29 days before --to)"
     )
     report.add_argument("--to", dest="end", metavar="DATE", help="last day (today)")
-    report.add_argument("--by", choices=[g.value for g in Granularity], default="day")
-    report.add_argument("--format", dest="form", choices=("json", "csv"), default="json")
+    report.add_argument(
+        "--by", choices=[g.value for g in Granularity], default="day", help="period (day)"
+    )
+    report.add_argument(
+        "--format", dest="form", choices=("json", "csv"), default="json", help="output (json)"
+    )
     report.set_defaults(handler=_report)
     fees = commands.add_parser("fees", help="support fees per customer for one month")
     fees.add_argument("--month", required=True, help="YYYY-MM, in [service].timezone")
-    fees.add_argument("--format", choices=("json", "csv"), default="json")
+    fees.add_argument(
+        "--format", choices=("json", "csv"), default="json", help="output format (json)"
+    )
     fees.set_defaults(handler=_fees)
     oauth2 = commands.add_parser("oauth2", help="OAuth2 login for the mailbox and the relay")
     oauth2_cmds = oauth2.add_subparsers(dest="oauth2_command", required=True)
     grant = oauth2_cmds.add_parser(
         "authorize", help="obtain a refresh token in a browser (loopback redirect with PKCE)"
     )
-    grant.add_argument("--for", dest="section", choices=("mailbox", "outbound"), required=True)
+    grant.add_argument(
+        "--for",
+        dest="section",
+        choices=("mailbox", "outbound"),
+        required=True,
+        help="the config section whose OAuth2 login to authorize",
+    )
     grant.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
     grant.add_argument(
         "--device", action="store_true", help="device flow: a code to type on any device"
     )
     grant.set_defaults(handler=_oauth2_authorize)
+    share_global_options(parser, "--config", "--log-level")
     return parser
 
 
@@ -185,18 +237,27 @@ def _init(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     path = _config_path(args)
     try:
-        load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         print(describe_problems(exc))
         count = len(exc.problems)
         print(f"error: {count} problem{'s' if count != 1 else ''} in {path}", file=sys.stderr)
         return 2
-    print(f"{path}: ok")
+    warnings = config_warnings(config)
+    _warn(warnings)
+    count = len(warnings)
+    print(f"{path}: ok" + (f" ({count} warning{'s' if count != 1 else ''})" if count else ""))
     return 0
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
+    _warn(config_warnings(config))
     components = build(config)
     try:
         if args.once:
@@ -305,38 +366,16 @@ def _ticket_show(args: argparse.Namespace) -> int:
         data = reader.ticket(number, datetime.now(UTC)) if number else None
     if data is None:
         raise CliError(f"no ticket {args.tracking}")
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return 0
-    for key in (
-        "tracking",
-        "status",
-        "priority",
-        "subject",
-        "requester",
-        "owner",
-        "created_at",
-        "updated_at",
-        "duplicate_count",
-    ):
-        print(f"{key:16} {data[key] if data[key] is not None else '-'}")
-    print("events:")
-    for event in data["events"]:
-        visibility = "public" if event["public"] else "internal"
-        print(
-            f"  {event['at']} {event['type']:18} {visibility:8} {event['actor']} {event['summary']}"
-        )
-    return 0
+    lines = ticket_lines(data, ZoneInfo(config.service.timezone))
+    return _emit(args.json, data, lines, f"times in {config.service.timezone}")
 
 
 def _ticket_list(args: argparse.Namespace) -> int:
-    with _reading(args) as (_, store), store.read() as reader:
+    with _reading(args) as (config, store), store.read() as reader:
         data = reader.tickets(status=args.status, owner=args.owner)
-    lines = [
-        f"{item['tracking']}  {item['status']:8} {item['owner'] or '-':28} {item['subject'][:60]}"
-        for item in data
-    ]
-    return _emit(args.json, data, lines, f"{len(data)} tickets")
+    zone = config.service.timezone
+    count = f"{len(data)} ticket{'s' if len(data) != 1 else ''}"
+    return _emit(args.json, data, list_lines(data, ZoneInfo(zone)), count)
 
 
 def _report(args: argparse.Namespace) -> int:

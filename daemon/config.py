@@ -1,4 +1,4 @@
-"""Loading and validating the TOML configuration (CONTRACT section 2).
+"""Loading and validating the TOML configuration.
 
 Every problem is collected, each naming its key (``mailbox.hostt: unknown key``), before
 one ``ConfigError`` is raised. Secrets may be given as ``X``, ``X_env`` or ``X_file``;
@@ -7,6 +7,7 @@ relative paths are relative to the config file.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -284,7 +285,13 @@ class _Section:
 
     def finish(self) -> None:
         for unknown in sorted(set(self.data) - self.used):
-            self.reader.problem(self.key(unknown), "unknown key")
+            self.reader.problem(self.key(unknown), unknown_key(unknown, self.used))
+
+
+def unknown_key(name: str, known: set[str]) -> str:
+    """The problem of an unknown key, suggesting the closest known one."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"unknown key (did you mean `{close[0]}`?)" if close else "unknown key"
 
 
 def _network(item: object) -> Network | str:
@@ -360,7 +367,7 @@ def load_config(
     code_rules = _code_rules(reader.section(root, "codes", used), reader)
     digest = _optional(reader, root, "digest", used, lambda s: _digest(s, service, engineers))
     for unknown in sorted(set(root) - used):
-        reader.problem(unknown, "unknown key")
+        reader.problem(unknown, unknown_key(unknown, used))
     if mailbox is None and not service.address:
         reader.problem("service.address", "missing: set mailbox.address or service.address")
     problems = [p for p in reader.problems if p.partition(":")[0] not in ignore]

@@ -1,5 +1,5 @@
 """``ticketd report``: its options read into a ``ReportRequest`` and the report printed
-as CONTRACT section 9's JSON or as CSV."""
+as the dashboard's JSON or as CSV."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticketd.daemon import once
+from ticketd.daemon.binding import bound_socket
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.supervisor import WorkerState, supervise
@@ -126,16 +127,17 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
         config = self.components.config
+        web_socket = bound_socket("[web].listen", config.web.listen)
         servers: list[asyncio.Server] = []
         if config.smtp_listener is not None:
-            host, _, port = config.smtp_listener.listen.rpartition(":")
+            smtp_socket = bound_socket("[smtp_listener].listen", config.smtp_listener.listen)
             handler = InboundSMTPHandler(
                 config.support_address,
                 self.enqueue,
                 settings=config.smtp_listener.settings,
                 clock=self.components.clock.now,
             )
-            servers.append(await start_server(handler, host, int(port)))
+            servers.append(await start_server(handler, smtp_socket))
         threads = [
             threading.Thread(target=self.leadership.campaign, args=(self.stop,), daemon=True),
             self._worker("runner", self.runner_loop),
@@ -144,6 +146,7 @@ class Daemon:
             threads.append(self._worker("imap", self.watcher_loop))
         web = await start_web(
             self.components,
+            web_socket,
             ServiceState(
                 watcher=lambda: self.watcher.state if self.watcher else None,
                 role=lambda: "poller" if self.leadership.elected.is_set() else "standby",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -291,19 +292,16 @@ class WebServer:
             await asyncio.wait_for(self.task, timeout=5)
 
 
-async def start_web(components: Components, state: ServiceState) -> WebServer:
-    """Start serving ``[web].listen`` inside the running loop."""
-    host, _, port = components.config.web.listen.rpartition(":")
+async def start_web(components: Components, sock: socket.socket, state: ServiceState) -> WebServer:
+    """Start serving on ``sock`` (bound to ``[web].listen``) inside the running loop."""
     config = uvicorn.Config(
         build_web_app(components, state),
-        host=host,
-        port=int(port),
         log_level="warning",
         access_log=False,
         lifespan="on",
     )
     server = _EmbeddedServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
     return WebServer(server, task)

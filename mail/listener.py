@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -185,8 +186,8 @@ def make_controller(handler: InboundSMTPHandler, host: str, port: int) -> Listen
     return ListenerController(handler, host, port, ready_timeout=10)
 
 
-async def start_server(handler: InboundSMTPHandler, host: str, port: int) -> asyncio.Server:
-    """Serve SMTP inside the running loop (the daemon's)."""
+async def start_server(handler: InboundSMTPHandler, sock: socket.socket) -> asyncio.Server:
+    """Serve SMTP on the bound ``sock`` inside the running loop (the daemon's)."""
     sessions = Sessions(handler.settings)
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: GuardedSMTP(handler, sessions), host=host, port=port)
+    return await loop.create_server(lambda: GuardedSMTP(handler, sessions), sock=sock)

@@ -1,4 +1,4 @@
-"""The month's fees as the JSON (CONTRACT section 9) and CSV that ``ticketd fees`` prints
+"""The month's fees as the JSON and CSV that ``ticketd fees`` prints
 and the dashboard can offer, so both give the same figures."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Support fees (CONTRACT section 9): which tickets are charged, for how many minutes, at
+"""Support fees: which tickets are charged, for how many minutes, at
 which rate, and the month's total per customer. Pure; amounts are exact ``Decimal``s
 rounded once to the currency's minor unit, halves up.
 

@@ -30,7 +30,7 @@ COUNTS = ("by_code", "by_type", "by_channel")
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    """CONTRACT section 9's object: the range, its periods, and (beyond it) the range's
+    """The report's JSON object: the range, its periods, and (beyond it) the range's
     total, the previous range and the state now."""
     request = report.request
     return {

@@ -1,4 +1,4 @@
-"""Tickets as the contract's JSON objects (CONTRACT section 1, with section 8's extras for
+"""Tickets as JSON objects (the ``--json`` ticket object, with the staff API's extras for
 the whole ticket): one shape for the staff JSON API and ``ticketd ticket show --json``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The month's support fees per customer (CONTRACT section 9), read in one aggregate
+"""The month's support fees per customer, read in one aggregate
 query: alike resolved tickets are counted together, and ``routing.fees`` prices them."""
 
 from __future__ import annotations

@@ -63,9 +63,9 @@ def test_unknown_keys_are_errors_at_every_level(tmp_path: Path) -> None:
         text + '\n[colour]\nx = 1\n[[engineers]]\nemail = "c@example.com"\nnmae = "C"\n'
     )
     found = problems(path)
-    assert "smtp_listener.listn: unknown key" in found
+    assert "smtp_listener.listn: unknown key (did you mean `listen`?)" in found
     assert "colour: unknown key" in found
-    assert "engineers[2].nmae: unknown key" in found
+    assert "engineers[2].nmae: unknown key (did you mean `name`?)" in found
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_check_config_prints_every_problem_and_fails(
     path = write(tmp_path, "[mailboxx]\nhost = 1\n")
     assert main(["--config", str(path), "check-config"]) == 2
     out, err = capsys.readouterr()
-    assert "mailboxx: unknown key" in out.splitlines()
+    assert "mailboxx: unknown key (did you mean `mailbox`?)" in out.splitlines()
     assert err.count("\n") == 1 and err.startswith("error: 1 problem in")
     assert main(["--config", str(EXAMPLE), "check-config"]) == 0
     assert "ok" in capsys.readouterr().out

@@ -139,7 +139,7 @@ class TicketPages:
         return download(found.filename, found.data)
 
     async def api_ticket(self, request: Request, viewer: Viewer) -> Response:
-        """The ticket object of CONTRACT section 8, or 404 JSON."""
+        """The staff API's ticket object, or 404 JSON."""
         _, found = await self.ticket(request.path_params["tracking"])
         if found is None:
             return JSONResponse({"error": "no such ticket"}, 404, headers=NO_STORE)
