@@ -230,7 +230,7 @@ def test_without_a_fees_section_nothing_is_charged(tmp_path: Path) -> None:
         ("default_rate = 27.5", "fees.default_rate: must be at least 0"),
         ("increment_minutes = 6", "fees.increment_minutes: must be between 1 and 1440"),
         ('free_types = ["bug"]', "fees.free_types: unknown type 'crash' (bug, feature, question)"),
-        ('name = "ACME"', "fees.customers[0].nmae: unknown key"),
+        ('name = "ACME"', "fees.customers[0].nmae: unknown key (did you mean `name`?)"),
         ('domain = "@beta.com"', "fees.customers[1].domain: acme.co.kr is listed twice"),
         ("rate = 45000", "fees.customers[0].rate: must be at least 0"),
         ("notify_customer = true", "fees.notify_customer: expected true or false, got 'yes'"),
