@@ -132,6 +132,8 @@ class SlaConfig:
     extra_workdays: frozenset[date] = frozenset()
     priority_hours: Mapping[Priority, float] = field(default_factory=dict)
     next_response_hours: float | None = None
+    waiting_reminder_days: float = 3.0
+    waiting_close_days: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -675,6 +677,8 @@ def _sla(s: _Section) -> SlaConfig:
         extra_workdays=_dates(s, "extra_workdays"),
         priority_hours=_priority_hours(s),
         next_response_hours=s.number("next_response_hours", 0, 0) or None,
+        waiting_reminder_days=s.number("waiting_reminder_days", 3, 0),
+        waiting_close_days=s.number("waiting_close_days", 4, 0),
     )
     s.finish()
     return config

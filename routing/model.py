@@ -52,6 +52,7 @@ class EventKind(enum.StrEnum):
     CODE_SUGGESTED = "code_suggested"
     BILLABLE_CHANGED = "billable_changed"
     CSAT = "csat"
+    WAITING_REMINDED = "waiting_reminded"
 
 
 PUBLIC_EVENTS: frozenset[EventKind] = frozenset(
@@ -169,6 +170,8 @@ class TicketView:
     next_response_due_at: datetime | None = None
     next_response_reminded_at: datetime | None = None
     next_response_breached_at: datetime | None = None
+    waiting_since: datetime | None = None
+    waiting_reminded_at: datetime | None = None
     duplicate_count: int = 0
     minutes_worked: int = 0
     merged_into: int | None = None
