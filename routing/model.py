@@ -105,13 +105,15 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EngineerInfo:
-    """An engineer as the core sees one: who, what role, which teams, on duty or not."""
+    """An engineer as the core sees one: who, what role, which teams, on duty or not
+    (``away_until``: the configured absence ends at this instant, aware UTC)."""
 
     email: str
     name: str
     role: Role = Role.AGENT
     teams: tuple[str, ...] = ()
     available: bool = True
+    away_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,6 @@ from ticketd.routing.effects import (
     Target,
 )
 from ticketd.routing.macros import Macro
-from ticketd.routing.waiting import SCHEDULE_ACTOR
 from ticketd.routing.model import (
     OPEN_STATUSES,
     EventKind,
@@ -86,6 +85,7 @@ from ticketd.routing.model import (
 )
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
+from ticketd.routing.waiting import SCHEDULE_ACTOR
 from ticketd.store import availability as availability_rows
 from ticketd.store import codes as code_rows
 from ticketd.store import digests as digest_rows

@@ -73,7 +73,9 @@ def test_a_waiting_reminder_and_close_each_once(desk: Desk) -> None:
 def test_the_reminder_is_a_threaded_korean_customer_mail_with_the_status_link(
     desk: Desk,
 ) -> None:
-    desk.mail(claim(subject="로그인이 안 됩니다", body="어제부터 관리자 페이지에서 500 오류가 납니다."))
+    desk.mail(
+        claim(subject="로그인이 안 됩니다", body="어제부터 관리자 페이지에서 500 오류가 납니다.")
+    )
     wait(desk, START)
     desk.jobs(START + timedelta(days=3))
     with desk.engine.connect() as connection:
