@@ -18,10 +18,8 @@ from ticketd.routing.effects import (
     QueueNotice,
 )
 from ticketd.routing.model import Hit, Status, TicketView
+from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.schedule import ScheduleSettings
-
-SCHEDULE_ACTOR = "schedule"
-"""The actor of the status changes the schedule decides."""
 
 
 class WaitingStep(enum.StrEnum):

@@ -83,9 +83,9 @@ from ticketd.routing.model import (
     TicketRef,
     TicketView,
 )
+from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
-from ticketd.routing.waiting import SCHEDULE_ACTOR
 from ticketd.store import availability as availability_rows
 from ticketd.store import codes as code_rows
 from ticketd.store import digests as digest_rows
