@@ -15,7 +15,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +26,7 @@ import holidays
 from ticketd.mail.message import Address
 from ticketd.mail.oauth2 import MECHANISMS, PROVIDERS, OAuth2Settings
 from ticketd.mail.smtp_guard import ListenerSettings, Network
+from ticketd.routing.assign import back_at
 from ticketd.routing.calendar import WEEKDAYS, Range, parse_ranges
 from ticketd.routing.code_rules import CodeRule, CodeRuleMode
 from ticketd.routing.codes import Refusal, parse_path
@@ -133,6 +134,8 @@ class SlaConfig:
     extra_workdays: frozenset[date] = frozenset()
     priority_hours: Mapping[Priority, float] = field(default_factory=dict)
     next_response_hours: float | None = None
+    waiting_reminder_days: float = 3.0
+    waiting_close_days: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -359,7 +362,7 @@ def load_config(
     outbound = _outbound(reader.section(root, "outbound", used), reader)
     web = _web(reader.section(root, "web", used), reader)
     security = _security(reader.section(root, "security", used))
-    engineers = _engineers(reader, root, used)
+    engineers = _engineers(reader, root, used, service.timezone)
     rules = _rules(reader, root, used, engineers)
     sla = _sla(reader.section(root, "sla", used))
     ingest = _ingest(reader.section(root, "ingest", used))
@@ -575,7 +578,9 @@ def _table_list(reader: _Reader, value: object, key: str) -> list[object]:
     return value
 
 
-def _engineers(reader: _Reader, root: dict[str, Any], used: set[str]) -> tuple[EngineerInfo, ...]:
+def _engineers(
+    reader: _Reader, root: dict[str, Any], used: set[str], timezone: str
+) -> tuple[EngineerInfo, ...]:
     used.add("engineers")
     found: list[EngineerInfo] = []
     for index, item in enumerate(_table_list(reader, root.get("engineers", []), "engineers")):
@@ -590,12 +595,31 @@ def _engineers(reader: _Reader, root: dict[str, Any], used: set[str]) -> tuple[E
                 role=Role(s.choice("role", ("agent", "manager"), "agent")),
                 teams=s.words("teams"),
                 available=s.boolean("available", True),
+                away_until=_away_until(s, timezone),
             )
         )
         s.finish()
     if not found:
         reader.problem("engineers", "at least one [[engineers]] entry is needed")
     return tuple(found)
+
+
+def _away_until(s: _Section, timezone: str) -> datetime | None:
+    """``away_until = "2027-01-10"``: away through that day in the service's timezone."""
+    value = s._get("away_until", (str, date), "a date (YYYY-MM-DD)", None)
+    if value is None:
+        return None
+    try:
+        if isinstance(value, datetime):
+            raise ValueError
+        day = value if isinstance(value, date) else date.fromisoformat(value)
+    except ValueError:
+        s.reader.problem(s.key("away_until"), f"expected a date (YYYY-MM-DD), got {value!r}")
+        return None
+    try:
+        return back_at(day, timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return back_at(day, "UTC")
 
 
 def _rules(
@@ -682,6 +706,8 @@ def _sla(s: _Section) -> SlaConfig:
         extra_workdays=_dates(s, "extra_workdays"),
         priority_hours=_priority_hours(s),
         next_response_hours=s.number("next_response_hours", 0, 0) or None,
+        waiting_reminder_days=s.number("waiting_reminder_days", 3, 0),
+        waiting_close_days=s.number("waiting_close_days", 4, 0),
     )
     s.finish()
     return config

@@ -42,7 +42,7 @@ class CycleSummary:
             f"processed {self.ingested.messages} messages ({counts or 'none'}) "
             f"in {self.ingest_seconds:.2f}s; "
             f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
-            f"closed={self.jobs.closed} pages={self.jobs.republished} "
+            f"closed={self.jobs.closed} waiting={self.jobs.waiting} pages={self.jobs.republished} "
             f"digests={self.digests}; "
             f"mail sent={self.flushed.sent} "
             f"deferred={self.flushed.retried} failed={self.flushed.failed} "

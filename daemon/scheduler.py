@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ticketd.routing import schedule
+from ticketd.routing import schedule, waiting
 from ticketd.routing.effects import Decision, MarkBreached, MarkReminded
 from ticketd.routing.ports import Clock
 from ticketd.routing.schedule import ScheduleSettings
@@ -24,6 +24,7 @@ class JobReport:
     reminders: int = 0
     breaches: int = 0
     closed: int = 0
+    waiting: int = 0
     republished: int = 0
     report_days: int = 0
 
@@ -31,18 +32,20 @@ class JobReport:
         self.reminders += other.reminders
         self.breaches += other.breaches
         self.closed += other.closed
+        self.waiting += other.waiting
         self.republished += other.republished
         self.report_days += other.report_days
 
     @property
     def actions(self) -> int:
-        return self.reminders + self.breaches + self.closed
+        return self.reminders + self.breaches + self.closed + self.waiting
 
 
 def run_due_jobs(
     writer: Writer, settings: ScheduleSettings, clock: Clock, limit: int = JOB_CHUNK
 ) -> JobReport:
-    """Decide and apply up to ``limit`` SLA and ``limit`` auto-close actions."""
+    """Decide and apply up to ``limit`` SLA, ``limit`` auto-close and ``limit`` waiting
+    actions."""
     now = clock.now()
     report = JobReport()
     for ticket_id in writer.due_sla_clocks(now, limit):
@@ -57,6 +60,11 @@ def run_due_jobs(
         if decision is not None:
             writer.apply(decision)
             report.closed += 1
+    for ticket_id in writer.due_waiting(*waiting.cutoffs(now, settings), limit):
+        decision = waiting.waiting(writer.locked_ticket(ticket_id), now, settings)
+        if decision is not None:
+            writer.apply(decision)
+            report.waiting += 1
     return report
 
 

@@ -108,7 +108,12 @@ class Components:
     def schedule_settings(self) -> ScheduleSettings:
         sla = self.config.sla
         return ScheduleSettings(
-            sla.first_response_hours, sla.auto_close_days, self.config.engineers, self.store.sla()
+            sla.first_response_hours,
+            sla.auto_close_days,
+            self.config.engineers,
+            self.store.sla(),
+            sla.waiting_reminder_days,
+            sla.waiting_close_days,
         )
 
     def refresh_pages(self, stop: Callable[[], bool]) -> int:

@@ -27,6 +27,8 @@ from ticketd.routing.workspace import StaffUser
 REFERENCES_KEPT = 20
 REPLY_ADDRESS_DAYS = 30
 CUSTOMER_TEXT_CHARS = 4000
+RESOLUTION_NOTICES = frozenset({NoticeKind.STATUS_CHANGED, NoticeKind.WAITING_RESOLVED})
+"""Customer mail telling of a resolution, with the satisfaction links."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class NoticeFactory:
         requester = ticket.requester
         msg = context.message
         attached, listed = self._files(context.attachments, to_engineer)
-        rates = notice.kind == NoticeKind.STATUS_CHANGED and ticket.status == Status.RESOLVED
+        rates = notice.kind in RESOLUTION_NOTICES and ticket.status == Status.RESOLVED
         values = {
             "service_name": self.settings.service_name,
             "tracking": ticket.tracking,

@@ -1,7 +1,7 @@
 """Owner assignment: routing rules first, then the least-loaded engineer on duty.
 
 Who is on duty: an engineer's stored availability (set in the workspace) when there is
-one, else the TOML ``available``. "Away until D" lasts through the day D in the
+one, else the TOML ``available`` and ``away_until``. "Away until D" lasts through the day D in the
 service's timezone; from the next midnight there the engineer is on duty again.
 """
 
@@ -44,9 +44,16 @@ def on_duty(
 ) -> tuple[EngineerInfo, ...]:
     """The engineers with ``available`` as it is at ``now``."""
     return tuple(
-        replace(e, available=not stored[e.email].away_at(now)) if e.email in stored else e
+        replace(e, available=not stored[e.email].away_at(now))
+        if e.email in stored
+        else replace(e, available=e.available and not configured_away(e, now))
         for e in engineers
     )
+
+
+def configured_away(engineer: EngineerInfo, now: datetime) -> bool:
+    """Away at ``now`` by the TOML's ``away_until``."""
+    return engineer.away_until is not None and now < engineer.away_until
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,8 @@ class NoticeKind(enum.StrEnum):
     SIGN_IN_LINK = "sign_in_link"
     REPLY_HELD = "reply_held"
     CSAT_BAD = "csat_bad"
+    WAITING_REMINDER = "waiting_reminder"
+    WAITING_RESOLVED = "waiting_resolved"
 
 
 HUMAN_NOTICES = frozenset({NoticeKind.PUBLIC_REPLY})
@@ -79,6 +81,8 @@ FOLLOWER_NOTICES = frozenset(
         NoticeKind.STATUS_CHANGED,
         NoticeKind.MERGED,
         NoticeKind.AUTO_CLOSED,
+        NoticeKind.WAITING_REMINDER,
+        NoticeKind.WAITING_RESOLVED,
     }
 )
 """Customer mail that goes To the requester and Cc the ticket's followers."""
@@ -291,6 +295,14 @@ class MarkReminded:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkWaitingReminded:
+    """The customer of a waiting ticket is reminded (once per waiting spell)."""
+
+    ticket: TicketRef
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class MarkBreached:
     """A clock's promise is broken (recorded once, as an ``sla_breached`` event)."""
 
@@ -353,6 +365,7 @@ Effect = (
     | RecordRating
     | MarkReminded
     | MarkBreached
+    | MarkWaitingReminded
     | Hold
     | QueueNotice
     | Suppressed

@@ -52,6 +52,7 @@ class EventKind(enum.StrEnum):
     CODE_SUGGESTED = "code_suggested"
     BILLABLE_CHANGED = "billable_changed"
     CSAT = "csat"
+    WAITING_REMINDED = "waiting_reminded"
 
 
 PUBLIC_EVENTS: frozenset[EventKind] = frozenset(
@@ -104,13 +105,15 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EngineerInfo:
-    """An engineer as the core sees one: who, what role, which teams, on duty or not."""
+    """An engineer as the core sees one: who, what role, which teams, on duty or not
+    (``away_until``: the configured absence ends at this instant, aware UTC)."""
 
     email: str
     name: str
     role: Role = Role.AGENT
     teams: tuple[str, ...] = ()
     available: bool = True
+    away_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,8 @@ class TicketView:
     next_response_due_at: datetime | None = None
     next_response_reminded_at: datetime | None = None
     next_response_breached_at: datetime | None = None
+    waiting_since: datetime | None = None
+    waiting_reminded_at: datetime | None = None
     duplicate_count: int = 0
     minutes_worked: int = 0
     merged_into: int | None = None

@@ -45,6 +45,10 @@ class ScheduleSettings:
     auto_close_days: float
     engineers: tuple[EngineerInfo, ...]
     sla: SlaPolicy = DEFAULT_SLA
+    waiting_reminder_days: float = 3.0
+    """Days in ``waiting`` before the customer is reminded (0: never)."""
+    waiting_close_days: float = 4.0
+    """Days after that reminder before the ticket is resolved (0: never)."""
 
 
 def auto_close_cutoff(now: datetime, settings: ScheduleSettings) -> datetime:

@@ -19,6 +19,8 @@ class TimelineEntry:
     summary: str
     author: str
     text: str | None = None
+    reason: str = ""
+    """Why a status change is what it is (``routing.page_time.step_reason``)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class TicketPage:
     first_response_hours: float
     first_response_due: datetime | None
     timeline: tuple[TimelineEntry, ...]
+    last_reply_at: datetime | None = None
+    reason: str = ""
+    """Why the ticket is at its current step, when it went back or was closed for it."""
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,8 @@ class QueueRow:
     sla_due: datetime | None = None
     sla_state: SlaState = SlaState.NONE
     code: str | None = None
+    owner_away: bool = False
+    """The owner is away while an SLA clock runs: at risk."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,8 @@ def ticket_view(row: Mapping[Any, Any]) -> TicketView:
         next_response_due_at=row["next_response_due_at"],
         next_response_reminded_at=row["next_response_reminded_at"],
         next_response_breached_at=row["next_response_breached_at"],
+        waiting_since=row["waiting_since"],
+        waiting_reminded_at=row["waiting_reminded_at"],
         duplicate_count=row["duplicate_count"],
         minutes_worked=row["minutes_worked"],
         merged_into=row["merged_into"],

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import zlib
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, delete, insert, select
 
 from ticketd.routing.model import PUBLIC_EVENTS, EventKind
+from ticketd.routing.page_time import step_reason
 from ticketd.routing.views import TicketPage, TimelineEntry
 from ticketd.store.prepared import PreparedQuery
 from ticketd.store.schema import events, messages, public_pages, tickets
@@ -49,6 +50,7 @@ def _page_query() -> Select[Any]:
             tickets.c.updated_at,
             tickets.c.first_response_at,
             tickets.c.first_response_due_at,
+            events.c.actor.label("event_actor"),
             events.c.at.label("event_at"),
             events.c.type.label("event_type"),
             events.c.value.label("event_value"),
@@ -87,17 +89,20 @@ class PageFacts:
     def page(self, rows: Sequence[Sequence[Any]]) -> TicketPage:
         """One ticket's rows (all with the same ticket, events in order) as its page."""
         number, status, subject, owner, created_at, updated_at, answered_at, due_at = rows[0][2:10]
-        timeline = tuple(
+        timeline = story(
             TimelineEntry(
                 at=at,
                 kind=kind,
                 summary=(value or "") if kind == EventKind.STATUS_CHANGED else "",
                 author="customer" if kind in CUSTOMER_EVENTS else "support",
                 text=body,
+                reason=actor or "",
             )
-            for *_, at, kind, value, body in rows
+            for *_, actor, at, kind, value, body in rows
             if kind is not None
         )
+        replies = [e.at for e in timeline if e.kind == EventKind.REPLY_SENT]
+        changes = [e for e in timeline if e.kind == EventKind.STATUS_CHANGED]
         hours = self.first_response_hours
         return TicketPage(
             tracking=number,
@@ -107,13 +112,32 @@ class PageFacts:
             created_at=created_at,
             updated_at=updated_at,
             first_response_hours=hours,
-            first_response_due=None if answered_at else due_at,
+            first_response_due=None if answered_at or replies else due_at,
             timeline=timeline,
+            last_reply_at=replies[-1] if replies else None,
+            reason=changes[-1].reason if changes and changes[-1].summary == status else "",
         )
 
     def digest(self) -> str:
         """What besides templates and settings decides a page's content."""
         return json.dumps([sorted(self.names.items()), self.first_response_hours, _PUBLIC])
+
+
+def story(entries: Iterable[TimelineEntry]) -> tuple[TimelineEntry, ...]:
+    """The timeline with each status change's reason (``reason`` comes in as the actor):
+    a step back says whether the customer's message or support reopened it."""
+    shown: list[TimelineEntry] = []
+    status, customer_last = "open", False
+    for entry in entries:
+        if entry.kind == EventKind.STATUS_CHANGED:
+            why = step_reason(status, entry.summary, entry.reason, customer_last)
+            status = entry.summary or status
+            entry = replace(entry, reason=why)
+        else:
+            entry = replace(entry, reason="")
+        customer_last = entry.kind == EventKind.CUSTOMER_MESSAGE
+        shown.append(entry)
+    return tuple(shown)
 
 
 def encode_page(html: str) -> bytes:

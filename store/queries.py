@@ -128,3 +128,34 @@ def due_auto_close(connection: Connection, cutoff: datetime, limit: int) -> list
 def ticket_by_tracking(connection: Connection, tracking: str) -> TicketView | None:
     row = find_ticket(connection, tracking)
     return ticket_view(row) if row else None
+
+
+def due_waiting(
+    connection: Connection,
+    remind_before: datetime | None,
+    close_before: datetime | None,
+    limit: int,
+) -> list[int]:
+    """Waiting tickets whose reminder (spell started before ``remind_before``) or whose
+    resolution (reminded before ``close_before``) is due (ids, oldest first)."""
+    due = []
+    if remind_before is not None:
+        due.append(
+            and_(tickets.c.waiting_reminded_at.is_(None), tickets.c.waiting_since <= remind_before)
+        )
+    if close_before is not None:
+        due.append(tickets.c.waiting_reminded_at <= close_before)
+    if not due:
+        return []
+    query = (
+        select(tickets.c.id)
+        .where(
+            tickets.c.status == Status.WAITING.value,
+            tickets.c.merged_into.is_(None),
+            tickets.c.waiting_since.is_not(None),
+            or_(*due),
+        )
+        .order_by(tickets.c.id)
+        .limit(limit)
+    )
+    return list(connection.execute(query).scalars())

@@ -144,6 +144,8 @@ tickets = Table(
     _at("next_response_due_at", True),
     _at("next_response_reminded_at", True),
     _at("next_response_breached_at", True),
+    _at("waiting_since", True),
+    _at("waiting_reminded_at", True),
     Index("ix_tickets_owner_status", "owner", "status"),
     Index("ix_tickets_next_response_due", "next_response_due_at"),
     Index("ix_tickets_created_at", "created_at"),
@@ -151,6 +153,7 @@ tickets = Table(
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_fingerprint", "fingerprint", "created_at"),
     Index("ix_tickets_closed_at", "closed_at"),
+    Index("ix_tickets_waiting_since", "waiting_since"),
     *queue_indexes(),
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,13 +30,14 @@ from sqlalchemy import (
 )
 
 from ticketd.routing.codes import Refusal, resolve
-from ticketd.routing.model import EngineerInfo, Priority, Status
+from ticketd.routing.model import OPEN_STATUSES, EngineerInfo, Priority, Status
 from ticketd.routing.workspace import (
     RECENTLY_RESOLVED,
     BadCursor,
     QueuePage,
     QueueQuery,
     QueueRow,
+    SlaState,
     Sort,
     StaffUser,
     Tab,
@@ -44,6 +45,7 @@ from ticketd.routing.workspace import (
     team_mates,
 )
 from ticketd.store import codes as code_rows
+from ticketd.store.availability import away_owners
 from ticketd.store.schema import QUEUED, UTCDateTime, codes, tickets
 
 MAX_LIMIT = 200
@@ -66,6 +68,7 @@ ROW_COLUMNS = (
     tickets.c.first_response_due_at,
     tickets.c.first_response_at,
     tickets.c.sla_breached_at,
+    tickets.c.next_response_due_at,
     select(codes.c.path).where(codes.c.id == tickets.c.code_id).scalar_subquery().label("code"),
 )
 SORT_COLUMN = {
@@ -75,9 +78,19 @@ SORT_COLUMN = {
 }
 
 
-def queue_row(row: Any, now: datetime) -> QueueRow:
-    """A selected ``ROW_COLUMNS`` row as the queue shows it, with its SLA badge."""
+def queue_row(row: Any, now: datetime, away: Collection[str] = frozenset()) -> QueueRow:
+    """A selected ``ROW_COLUMNS`` row as the queue shows it, with its SLA badge and
+    whether its owner is one of the engineers ``away`` while a promise runs."""
     status = Status(row.status)
+    state = sla_state(
+        status,
+        row.created_at,
+        row.first_response_due_at,
+        now,
+        answered=row.first_response_at is not None,
+        breached=row.sla_breached_at is not None,
+    )
+    running = state != SlaState.NONE or row.next_response_due_at is not None
     return QueueRow(
         tracking=row.tracking,
         subject=row.subject,
@@ -92,14 +105,8 @@ def queue_row(row: Any, now: datetime) -> QueueRow:
         duplicate_count=row.duplicate_count,
         code=row.code,
         sla_due=row.first_response_due_at,
-        sla_state=sla_state(
-            status,
-            row.created_at,
-            row.first_response_due_at,
-            now,
-            answered=row.first_response_at is not None,
-            breached=row.sla_breached_at is not None,
-        ),
+        sla_state=state,
+        owner_away=row.owner in away and status in OPEN_STATUSES and running,
     )
 
 
@@ -119,8 +126,9 @@ def queue_page(
     found = _rows(connection, where, query.sort, after, limit + 1)
     rows = found[:limit]
     more = len(found) > limit
+    away = away_owners(connection, engineers, now)
     return QueuePage(
-        rows=tuple(queue_row(row, now) for row in rows),
+        rows=tuple(queue_row(row, now, away) for row in rows),
         next=_encode(query.sort, rows[-1]) if more else None,
         counts=_counts(connection, viewer, mates, filters, now),
     )

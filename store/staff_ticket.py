@@ -3,12 +3,13 @@ every attachment (internal ones included), followers, and the customer's history
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
 
-from ticketd.routing.model import EventKind
+from ticketd.routing.model import EngineerInfo, EventKind
 from ticketd.routing.workspace import (
     HISTORY_LIMIT,
     Follower,
@@ -18,6 +19,7 @@ from ticketd.routing.workspace import (
     StaffTicket,
     company_domain,
 )
+from ticketd.store.availability import away_owners
 from ticketd.store.schema import attachments, events, followers, messages, tickets
 from ticketd.store.staff_queue import ROW_COLUMNS, queue_row
 
@@ -56,8 +58,14 @@ FOLLOWERS = (
 )
 
 
-def staff_ticket(connection: Connection, tracking: str, now: datetime) -> StaffTicket | None:
-    """The ticket ``tracking`` (any status, merged ones included), or None."""
+def staff_ticket(
+    connection: Connection,
+    tracking: str,
+    now: datetime,
+    engineers: Sequence[EngineerInfo] = (),
+) -> StaffTicket | None:
+    """The ticket ``tracking`` (any status, merged ones included), or None; at risk when
+    its owner is one of ``engineers`` and away."""
     row = connection.execute(TICKET, {"tracking": tracking}).first()
     if row is None:
         return None
@@ -72,7 +80,7 @@ def staff_ticket(connection: Connection, tracking: str, now: datetime) -> StaffT
     suggested = [e.value for e in rows if e.type == EventKind.CODE_SUGGESTED.value]
     domain = company_domain(row.requester_email)
     return StaffTicket(
-        row=queue_row(row, now),
+        row=queue_row(row, now, away_owners(connection, engineers, now)),
         language=row.language,
         version=timeline[-1].id if timeline else 0,
         events=timeline,

@@ -13,11 +13,13 @@ from ticketd.routing.views import AttachmentFile
 from ticketd.routing.workspace import (
     QueuePage,
     QueueQuery,
+    QueueRow,
     SearchHit,
     StaffTicket,
     StaffUser,
 )
 from ticketd.store.attachments import any_file
+from ticketd.store.away import away_owner_tickets
 from ticketd.store.schema import tickets
 from ticketd.store.search import SearchIndex
 from ticketd.store.staff_queue import ROW_COLUMNS, queue_page, queue_row
@@ -40,7 +42,12 @@ class SqlStaffReader:
 
     def ticket(self, tracking: str, now: datetime) -> StaffTicket | None:
         with self.engine.connect() as connection:
-            return staff_ticket(connection, tracking, now)
+            return staff_ticket(connection, tracking, now, self.engineers)
+
+    def away_owner_tickets(self, now: datetime) -> tuple[QueueRow, ...]:
+        """Open tickets with a running SLA promise whose owner is away (for the digest)."""
+        with self.engine.connect() as connection:
+            return away_owner_tickets(connection, self.engineers, now)
 
     def attachment(self, tracking: str, attachment_id: int) -> AttachmentFile | None:
         return any_file(self.engine, tracking, attachment_id)

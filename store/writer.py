@@ -51,6 +51,7 @@ from ticketd.routing.effects import (
     HoldReply,
     MarkBreached,
     MarkReminded,
+    MarkWaitingReminded,
     MergeInto,
     NewTicket,
     NoticeKind,
@@ -82,6 +83,7 @@ from ticketd.routing.model import (
     TicketRef,
     TicketView,
 )
+from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
@@ -141,6 +143,8 @@ NEXT_RESPONSE_CLEARED: dict[str, Any] = dict.fromkeys(
     )
 )
 """No next reply owed (a public reply answered the customer)."""
+WAITING_CLEARED: dict[str, Any] = dict.fromkeys(("waiting_since", "waiting_reminded_at"))
+"""Not in a waiting spell."""
 SELECT_THREAD = (
     select(messages.c.message_id, messages.c.public)
     .where(messages.c.ticket_id == bindparam("ticket_pk"))
@@ -401,6 +405,10 @@ class Writer:
                 self._update(ticket.id, **marks)
                 self._event(ticket.id, EventKind.SLA_BREACHED, summary, SYSTEM_ACTOR, value=clock)
                 return ticket.id
+            case MarkWaitingReminded(ticket=ticket, summary=summary):
+                self._update(ticket.id, waiting_reminded_at=self.now())
+                self._event(ticket.id, EventKind.WAITING_REMINDED, summary, SCHEDULE_ACTOR)
+                return ticket.id
             case Hold():
                 return None
             case QueueNotice():
@@ -449,6 +457,7 @@ class Writer:
             "sla_reminded_at": None,
             "sla_breached_at": None,
             **NEXT_RESPONSE_CLEARED,
+            **WAITING_CLEARED,
         }
         self._threads[ticket_id] = []
         self._handles[effect.handle.tracking] = ticket_id
@@ -736,6 +745,9 @@ class Writer:
             values["closed_at"] = self.now()
         elif status in OPEN_STATUSES:
             values["closed_at"] = None
+        values.update(WAITING_CLEARED)
+        if status == Status.WAITING:
+            values["waiting_since"] = self.now()
         self._update(ticket_id, **values)
         summary = f"{before.value} → {status.value}: {reason}"
         self._event(ticket_id, EventKind.STATUS_CHANGED, summary, actor, public=True, value=status)
@@ -893,6 +905,11 @@ class Writer:
 
     def due_auto_close(self, cutoff: datetime, limit: int) -> list[TicketView]:
         return queries.due_auto_close(self.connection, cutoff, limit)
+
+    def due_waiting(
+        self, remind_before: datetime | None, close_before: datetime | None, limit: int
+    ) -> list[int]:
+        return queries.due_waiting(self.connection, remind_before, close_before, limit)
 
     # --- the inbound queue -------------------------------------------------------------
 

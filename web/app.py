@@ -278,6 +278,8 @@ class StatusSite:
                 "summary": entry.summary,
                 "author": entry.author,
             }
+            if entry.reason:
+                item["reason"] = entry.reason
             if conversation:
                 item["text"] = entry.text
             timeline.append(item)
@@ -288,8 +290,13 @@ class StatusSite:
             "created_at": _iso(page.created_at),
             "updated_at": _iso(page.updated_at),
             "first_response_due": _iso(page.first_response_due),
+            "last_reply_at": _iso(page.last_reply_at),
             "timeline": timeline,
         }
+        if page.first_response_due is not None:
+            body["first_response_due_at"] = _iso(page.first_response_due)
+        if page.reason:
+            body["reason"] = page.reason
         if conversation:
             body["attachments"] = [
                 {"name": found.filename, "size": found.size, "at": _iso(found.at), "url": url}

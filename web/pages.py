@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ticketd.routing.csat import Rateable, RatingState
 from ticketd.routing.labels import status_label
+from ticketd.routing.page_time import moment
 from ticketd.routing.text import neutralise_shown
 from ticketd.web.i18n import STATUS_STEP, STEPS, STRINGS
 from ticketd.web.ports import PublicAttachment, TicketPage, WebSettings
@@ -102,6 +103,7 @@ class PageRenderer:
             attachments=attachments,
             hours=f"{page.first_response_hours:g}",
             label=lambda status: status_label(status, language),
+            moment=lambda at: moment(at, self.settings.timezone, language),
             rating=rating,
             rateable=rating is not None and rating.rateable == Rateable.OPEN,
             key=key,
