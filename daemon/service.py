@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticketd.daemon import once
+from ticketd.daemon import once, server_stack
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.supervisor import WorkerState, supervise
+from ticketd.daemon.systemd import Notifier
 from ticketd.daemon.web_server import ServiceState, start_web
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
@@ -180,8 +181,13 @@ class Daemon:
             thread.start()
         gc.freeze()  # start-up objects live for good: keep them out of every GC pass
         log.warning("ticketd running")
+        notifier = Notifier()
+        notifier.send("READY=1", f"STATUS=serving {config.web.listen}")
+        watchdog = asyncio.create_task(self.watchdog(notifier, threads))
         await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
         log.warning("ticketd stopping")
+        notifier.send("STOPPING=1", "STATUS=stopping")
+        watchdog.cancel()
         self.wake.set()
         scheduler.shutdown(wait=False)
         for server in servers:
@@ -192,6 +198,15 @@ class Daemon:
             await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
         self.leadership.release()
         return 0
+
+    async def watchdog(self, notifier: Notifier, threads: list[threading.Thread]) -> None:
+        """``WATCHDOG=1`` every ``WatchdogSec``/2 from the process loop, while every worker
+        thread is alive: a stuck loop or a dead thread lets systemd restart ticketd."""
+        interval = notifier.ping_interval()
+        while interval is not None and not self.stop.is_set():
+            if all(thread.is_alive() for thread in threads):
+                notifier.send("WATCHDOG=1")
+            await asyncio.sleep(interval)
 
     def _worker(self, name: str, loop: Callable[[], None]) -> threading.Thread:
         """A thread running ``loop`` under supervision (see ``supervisor.supervise``)."""
@@ -213,5 +228,6 @@ class Daemon:
 
 
 def run_forever(components: Components) -> int:
-    """Run the daemon until SIGTERM/SIGINT."""
-    return asyncio.run(Daemon(components).serve())
+    """Run the daemon until SIGTERM/SIGINT, on uvloop where it is installed."""
+    with asyncio.Runner(loop_factory=server_stack.loop_factory()) as runner:
+        return runner.run(Daemon(components).serve())
