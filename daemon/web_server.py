@@ -7,9 +7,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from sqlalchemy import Engine
@@ -135,9 +135,9 @@ def readiness(
     reasons = []
     if mailbox and role == "poller" and (watcher is None or not watcher.connected):
         reasons.append("mailbox not connected")
-    if relay is not None and relay.down_since is not None:
-        if datetime.now(UTC) - relay.down_since > OUTBOX_STUCK:
-            reasons.append(f"outbox stuck: relay unreachable since {relay.down_since.isoformat()}")
+    down_since = relay.down_since if relay is not None else None
+    if down_since is not None and datetime.now(UTC) - down_since > OUTBOX_STUCK:
+        reasons.append(f"outbox stuck: relay unreachable since {down_since.isoformat()}")
     return reasons
 
 

@@ -37,6 +37,10 @@ class SourceCollector(Collector):
     def __init__(self, source: MetricsSource) -> None:
         self.source = source
 
+    def describe(self) -> Iterator[Metric]:
+        """Nothing known before a scrape: registering never reads the database."""
+        return iter(())
+
     def collect(self) -> Iterator[Metric]:
         for name, value in sorted(self.source.counters().items()):
             family: Metric
