@@ -1,5 +1,6 @@
-"""The production server stack: uvloop and httptools (uvicorn's ``standard`` extras) where
-they are installed, the pure-Python asyncio loop and h11 otherwise."""
+"""The production server stack, uvicorn's ``standard`` extras: httptools where it is
+installed (else h11), and uvloop when ``[web].event_loop = "uvloop"`` asks for it and it is
+installed (else asyncio's own loop)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when installed; None means asyncio's own."""
-    if not _installed("uvloop"):
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when chosen and installed; None means asyncio's own."""
+    if choice != "uvloop" or not _installed("uvloop"):
         return None
     import uvloop
 

@@ -99,7 +99,9 @@ class Daemon:
         box = components.mailbox
         assert box is not None
         watcher = self.watcher = MailboxWatcher(
-            components.imap_settings(), batch_size=box.batch_size
+            components.imap_settings(),
+            batch_size=box.batch_size,
+            on_poll=components.telemetry.poll_duration.observe,
         )
 
         def handle(batch: FetchedBatch) -> None:
@@ -228,6 +230,7 @@ class Daemon:
 
 
 def run_forever(components: Components) -> int:
-    """Run the daemon until SIGTERM/SIGINT, on uvloop where it is installed."""
-    with asyncio.Runner(loop_factory=server_stack.loop_factory()) as runner:
+    """Run the daemon until SIGTERM/SIGINT, on the configured event loop."""
+    factory = server_stack.loop_factory(components.config.web.event_loop)
+    with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(Daemon(components).serve())

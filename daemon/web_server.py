@@ -256,6 +256,7 @@ def build_web_app(
         metrics=probe,
         clock=time.monotonic,
         close=reader.close,
+        collectors=components.telemetry.collectors(),
         staff=[
             staff_mount(
                 [

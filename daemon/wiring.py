@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from sqlalchemy import Engine
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from ticketd.daemon.clock import SystemClock, SystemRng
 from ticketd.daemon.config import Config, MailboxConfig
 from ticketd.daemon.runner import Ingestor
+from ticketd.daemon.telemetry import Telemetry
 from ticketd.mail.imap import ImapSettings
 from ticketd.mail.message import Address
 from ticketd.mail.parse import ParseLimits
@@ -43,6 +44,7 @@ class Components:
     ingestor: Ingestor
     pages: PagePublisher
     page_renderer: PageRenderer
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     def close(self) -> None:
         """Stop the parse worker and close database connections."""

@@ -6,24 +6,28 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.support import Workspace, write_config
+from tests.builders import claim
+from tests.e2e.support import SUPPORT, Workspace, write_config
 from tests.netutil import free_port, wait_for_port
 
 SECRET_LINE = 'secret_key = "test-secret-key-0123456789"'
 UNIT = Path(__file__).resolve().parents[2] / "contrib" / "ticketd.service"
 
 
-def web_config(root: Path, web: str) -> tuple[Workspace, int]:
+def web_config(root: Path, web: str, listener: str = "") -> tuple[Workspace, int]:
     port = free_port()
-    ws = write_config(root)
+    ws = write_config(root, listener=listener)
     text = ws.config.read_text().replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"')
     ws.config.write_text(text.replace(SECRET_LINE, f"{SECRET_LINE}\n{web}"))
     return ws, port
@@ -50,6 +54,17 @@ def start(ws: Workspace, port: int, env: dict[str, str]) -> subprocess.Popen[str
     return process
 
 
+def metric(port: int, name: str) -> float:
+    """One sample's value from ``/metrics`` (0 when absent), parsed by prometheus_client."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    return 0.0
+
+
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGTERM)
     try:
@@ -60,7 +75,10 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 
 def test_sd_notify_and_spoofed_forwarded_for_from_loopback(tmp_path: Path) -> None:
-    ws, port = web_config(tmp_path, "rate_limit_per_minute = 10")
+    smtp_port = free_port()
+    listener_section = f'[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n'
+    web = 'rate_limit_per_minute = 10\nevent_loop = "uvloop"'
+    ws, port = web_config(tmp_path, web, listener_section)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(f"\0ticketd-test-{os.getpid()}-{port}")
     listener.settimeout(30)
@@ -81,6 +99,16 @@ def test_sd_notify_and_spoofed_forwarded_for_from_loopback(tmp_path: Path) -> No
         answers = [status(port, "/t/SUP-0000-0000", f"198.51.100.{i}") for i in range(20)]
         assert answers.count(429) == 10, answers
         assert "web server: loop=uvloop http=httptools" in (ws.root / "daemon.log").read_text()
+        wait_for_port(smtp_port)
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+            client.sendmail("kim@acme.co.kr", [SUPPORT], claim())
+        deadline = time.monotonic() + 20
+        lag = "ticketd_mail_arrival_to_ticket_seconds_count"
+        age = "ticketd_outbox_age_at_send_seconds_count"
+        while not (metric(port, lag) and metric(port, age)) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert metric(port, lag) == 1 and metric(port, age) >= 1
+        assert metric(port, "ticketd_tickets_created_total") == 1
         assert stop(process) == 0
         while "STOPPING=1" not in messages:
             messages += listener.recv(4096).decode().splitlines()
@@ -99,6 +127,7 @@ def test_a_trusted_proxy_names_the_client_that_is_limited(tmp_path: Path) -> Non
         one = [status(port, "/t/SUP-0000-0000", "203.0.113.9, 127.0.0.1") for _ in range(5)]
         assert one.count(429) == 2, one
         assert status(port, "/t/SUP-0000-0000", "203.0.113.10") != 429
+        assert "web server: loop=asyncio http=httptools" in (ws.root / "daemon.log").read_text()
         assert stop(process) == 0
     finally:
         if process.poll() is None:
