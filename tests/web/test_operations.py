@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from ticketd.daemon.telemetry import Telemetry
 from ticketd.daemon.web_server import ServiceHealth, ServiceState
 from ticketd.mail.imap import WatcherState
 from ticketd.store.db import make_engine
@@ -16,6 +19,7 @@ from ticketd.web.ports import WebSettings
 
 from .test_app import SECRET, Clock, FakeAttachments, FakeMailer, FakeReader
 
+DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana-ticketd.json"
 SETTINGS = WebSettings(
     service_name="Example Support",
     language="en",
@@ -80,3 +84,33 @@ def test_metrics_follow_prometheus_conventions(lane_engine: Engine) -> None:
     assert duration.type == "histogram"
     routes = {s.labels.get("route") for s in duration.samples}
     assert "/t/{tracking}" in routes and not any("SUP-" in str(r) for r in routes)
+
+
+def test_the_grafana_dashboard_uses_only_metrics_that_exist(lane_engine: Engine) -> None:
+    polled = WatcherState(connected=True, last_poll_seconds=0.2)
+    probe = ServiceHealth(lane_engine, ServiceState(watcher=lambda: polled), mailbox=True)
+    app = create_app(
+        SETTINGS,
+        FakeReader(),
+        attachments=FakeAttachments(),
+        mailer=FakeMailer(),
+        health=probe,
+        metrics=probe,
+        clock=Clock(),
+        collectors=Telemetry().collectors(),
+    )
+    c = TestClient(app)
+    c.get("/livez")
+    exposed = {
+        sample.name
+        for family in text_string_to_metric_families(c.get("/metrics").text)
+        for sample in family.samples
+    }
+    dashboard = json.loads(DASHBOARD.read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"ticketd_\w+", target["expr"])
+    }
+    assert used and used <= exposed, used - exposed
