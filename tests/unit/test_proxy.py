@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from ticketd.daemon.config import ConfigError, load_config
 from ticketd.web.proxy import client_of, networks
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
 PROXIES = networks(["10.0.0.0/8", "::1"])
 
@@ -38,3 +45,17 @@ def test_an_unreadable_hop_stops_at_the_last_trusted_one() -> None:
 
 def test_a_chain_of_only_trusted_hops_gives_the_leftmost() -> None:
     assert client_of("10.0.0.2", headers(x_forwarded_for="10.9.9.9"), PROXIES) == "10.9.9.9"
+
+
+def test_trusted_proxies_and_event_loop_are_checked_naming_their_key(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "ticketd.toml"
+    assert load_config(EXAMPLE, {}).web.trusted_proxies == ()
+    path.write_text(text.replace("trusted_proxies = []", 'trusted_proxies = ["10.0.0.0/8", "::1"]'))
+    assert load_config(path, {}).web.trusted_proxies == ("10.0.0.0/8", "::1/128")
+    bad = text.replace("trusted_proxies = []", 'trusted_proxies = ["nginx"]')
+    path.write_text(bad.replace('event_loop = "asyncio"', 'event_loop = "trio"'))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    found = " ".join(caught.value.problems)
+    assert "web.trusted_proxies[0]" in found and "web.event_loop" in found
