@@ -117,6 +117,8 @@ class WebConfig:
     team_name: str = ""
     rate_limit_per_minute: int = 60
     staff_session_hours: float = 12.0
+    trusted_proxies: tuple[str, ...] = ()
+    event_loop: str = "asyncio"
 
 
 @dataclass(frozen=True)
@@ -560,6 +562,8 @@ def _web(s: _Section, reader: _Reader) -> WebConfig:
         team_name=s.string("team_name", ""),
         rate_limit_per_minute=s.integer("rate_limit_per_minute", 60, 1, 100_000),
         staff_session_hours=s.number("staff_session_hours", 12.0, 0.25),
+        trusted_proxies=tuple(str(n) for n in s.networks("trusted_proxies")),
+        event_loop=s.choice("event_loop", ("asyncio", "uvloop"), "asyncio"),
     )
     s.finish()
     return config

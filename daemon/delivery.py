@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ticketd.mail.transport import SendResult, Transport
@@ -29,6 +29,8 @@ class FlushReport:
     failed: int = 0
     relay_down: str = ""
     """Why the relay could not be reached, when it could not."""
+    sent_queued_at: list[datetime] = field(default_factory=list)
+    """When each mail sent had been queued."""
 
 
 @dataclass
@@ -126,6 +128,8 @@ def _deliver(
         if result is not None and result.ok:
             writer.mail_sent(item)
             report.sent += 1
+            if item.queued_at is not None:
+                report.sent_queued_at.append(item.queued_at)
         elif result is not None and result.failed_permanently and not result.retry:
             writer.mail_failed(item, _reasons(result.permanent))
             report.failed += 1

@@ -12,6 +12,7 @@ from ticketd.daemon.digest_job import send_digest
 from ticketd.daemon.leader import this_process
 from ticketd.daemon.runner import IngestReport
 from ticketd.daemon.scheduler import JobReport, run_jobs
+from ticketd.daemon.telemetry import observe_since
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import Checkpoint, FetchedBatch, MailboxWatcher
 from ticketd.mail.message import RawMessage, Source
@@ -79,7 +80,15 @@ def ingest_batch(components: Components, batch: FetchedBatch) -> IngestReport:
         for item in batch.messages
     ]
     position = Position(batch.checkpoint.uidvalidity, batch.checkpoint.last_uid)
-    return components.ingestor.ingest(raws, mailbox=components.mailbox_key, checkpoint=position)
+    report = components.ingestor.ingest(raws, mailbox=components.mailbox_key, checkpoint=position)
+    _observe_opened(components, report)
+    return report
+
+
+def _observe_opened(components: Components, report: IngestReport) -> None:
+    telemetry = components.telemetry
+    now = components.clock.now()
+    observe_since(telemetry.arrival_to_ticket, report.opened_arrivals, now)
 
 
 def jobs(components: Components, stop: Stop = never) -> JobReport:
@@ -118,7 +127,7 @@ def flush(
     """Send the outbox through the configured transport (see ``flush_outbox``)."""
     transport = components.transport()
     try:
-        return flush_outbox(
+        report = flush_outbox(
             components.store,
             transport,
             components.clock,
@@ -129,6 +138,9 @@ def flush(
         )
     finally:
         transport.close()
+    now = components.clock.now()
+    observe_since(components.telemetry.outbox_age_at_send, report.sent_queued_at, now)
+    return report
 
 
 def process_and_flush(
@@ -136,6 +148,7 @@ def process_and_flush(
 ) -> IngestReport:
     """Process the queue, then send what is due (while ``relay`` is down: at its probes)."""
     report = components.ingestor.process_pending(stop=stop)
+    _observe_opened(components, report)
     flush(components, stop, relay=relay)
     return report
 

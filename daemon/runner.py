@@ -19,10 +19,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ticketd.daemon.parse_worker import BatchParser
-from ticketd.mail.message import InboundMessage, RawMessage
+from ticketd.mail.message import InboundMessage, RawMessage, Source
 from ticketd.mail.parse import ParseLimits, parse
+from ticketd.routing.effects import Disposition
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
 from ticketd.store.db import StorageFault, Store
@@ -39,9 +41,17 @@ class IngestReport:
     """What a run did, by disposition (``new``, ``duplicate``, …) plus failures."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    opened_arrivals: list[datetime] = field(default_factory=list)
+    """When the mails that opened a ticket arrived (live mail only, not imports)."""
 
     def add(self, other: IngestReport) -> None:
         self.counts.update(other.counts)
+        self.opened_arrivals += other.opened_arrivals
+
+    def count(self, outcome: str, item: Claimed) -> None:
+        self.counts[outcome] += 1
+        if outcome == Disposition.NEW and item.source != Source.IMPORT:
+            self.opened_arrivals.append(item.received_at)
 
     @property
     def messages(self) -> int:
@@ -136,7 +146,7 @@ class Ingestor:
                     authres_trusted=raw.authres_trusted,
                 )
                 outcome = self._process(writer, item, msg=msg)
-                report.counts[outcome] += 1
+                report.count(outcome, item)
             self._checkpoint(writer, batch, mark)
         return report
 
@@ -213,7 +223,7 @@ class Ingestor:
                 with self.store.write(poller=True) as writer:
                     for item in claimed:
                         outcome = self._process(writer, item)
-                        report.counts[outcome] += 1
+                        report.count(outcome, item)
             except StorageFault:
                 self._refund = tuple(item.inbound_id for item in claimed)
                 raise

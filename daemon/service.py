@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticketd.daemon import once
+from ticketd.daemon import once, server_stack
 from ticketd.daemon.binding import bound_socket
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.supervisor import WorkerState, supervise
+from ticketd.daemon.systemd import Notifier
 from ticketd.daemon.web_server import ServiceState, start_web
 from ticketd.daemon.wiring import Components
 from ticketd.mail.imap import FetchedBatch, MailboxWatcher, watch
@@ -99,7 +100,9 @@ class Daemon:
         box = components.mailbox
         assert box is not None
         watcher = self.watcher = MailboxWatcher(
-            components.imap_settings(), batch_size=box.batch_size
+            components.imap_settings(),
+            batch_size=box.batch_size,
+            on_poll=components.telemetry.poll_duration.observe,
         )
 
         def handle(batch: FetchedBatch) -> None:
@@ -191,8 +194,13 @@ class Daemon:
             thread.start()
         gc.freeze()  # start-up objects live for good: keep them out of every GC pass
         log.warning("ticketd running")
+        notifier = Notifier()
+        notifier.send("READY=1", f"STATUS=serving {config.web.listen}")
+        watchdog = asyncio.create_task(self.watchdog(notifier, threads))
         await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
         log.warning("ticketd stopping")
+        notifier.send("STOPPING=1", "STATUS=stopping")
+        watchdog.cancel()
         self.wake.set()
         scheduler.shutdown(wait=False)
         for server in servers:
@@ -203,6 +211,15 @@ class Daemon:
             await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
         self.leadership.release()
         return 0
+
+    async def watchdog(self, notifier: Notifier, threads: list[threading.Thread]) -> None:
+        """``WATCHDOG=1`` every ``WatchdogSec``/2 from the process loop, while every worker
+        thread is alive: a stuck loop or a dead thread lets systemd restart ticketd."""
+        interval = notifier.ping_interval()
+        while interval is not None and not self.stop.is_set():
+            if all(thread.is_alive() for thread in threads):
+                notifier.send("WATCHDOG=1")
+            await asyncio.sleep(interval)
 
     def _worker(self, name: str, loop: Callable[[], None]) -> threading.Thread:
         """A thread running ``loop`` under supervision (see ``supervisor.supervise``)."""
@@ -224,5 +241,7 @@ class Daemon:
 
 
 def run_forever(components: Components) -> int:
-    """Run the daemon until SIGTERM/SIGINT."""
-    return asyncio.run(Daemon(components).serve())
+    """Run the daemon until SIGTERM/SIGINT, on the configured event loop."""
+    factory = server_stack.loop_factory(components.config.web.event_loop)
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(Daemon(components).serve())

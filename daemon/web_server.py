@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from ticketd.daemon import server_stack
 from ticketd.daemon.actions import StoreActions
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.supervisor import WorkerState
@@ -41,6 +44,8 @@ from ticketd.web.staff.dashboard import DashboardPages
 from ticketd.web.staff.macros import MacroPages
 from ticketd.web.staff.ports import ReportReader, Searcher, StaffReader
 from ticketd.web.staff.ticket import TicketPages
+
+log = logging.getLogger(__name__)
 
 
 class OutboxLinkMailer:
@@ -104,6 +109,7 @@ class ServiceHealth:
     engine: Engine
     state: ServiceState = field(default_factory=ServiceState)
     store: Store | None = None
+    mailbox: bool = False
 
     def health(self) -> Mapping[str, object]:
         found = health.database_health(self.engine)
@@ -125,9 +131,11 @@ class ServiceHealth:
                 problems.append(f"{worker.name} worker down, restarting: {worker.last_error}")
         watcher = _watcher(self.state.watcher(), problems)
         relay = _relay(self.state.relay(), problems)
+        role = self.state.role()
         return {
             **found,
-            "role": self.state.role(),
+            "not_ready": readiness(role, self.state.watcher(), self.state.relay(), self.mailbox),
+            "role": role,
             "watcher": watcher,
             "workers": workers,
             "relay": relay,
@@ -140,6 +148,24 @@ class ServiceHealth:
         if state is not None and state.last_poll_seconds is not None:
             values["poll_latency_seconds"] = state.last_poll_seconds
         return values
+
+
+OUTBOX_STUCK = timedelta(minutes=15)
+"""A relay unreachable this long means the outbox is stuck: ``/readyz`` says not ready."""
+
+
+def readiness(
+    role: str, watcher: WatcherState | None, relay: RelayState | None, mailbox: bool
+) -> list[str]:
+    """Why this process is not ready beyond its database: as the poller of a configured
+    mailbox, the mailbox not connected; the outbox stuck behind an unreachable relay."""
+    reasons = []
+    if mailbox and role == "poller" and (watcher is None or not watcher.connected):
+        reasons.append("mailbox not connected")
+    down_since = relay.down_since if relay is not None else None
+    if down_since is not None and datetime.now(UTC) - down_since > OUTBOX_STUCK:
+        reasons.append(f"outbox stuck: relay unreachable since {down_since.isoformat()}")
+    return reasons
 
 
 def _watcher(state: WatcherState | None, problems: list[str]) -> dict[str, object] | None:
@@ -201,7 +227,12 @@ def build_web_app(
     ``workspace`` and ``reports`` replace the staff reads and the dashboard's figures."""
     pages = components.pages
     reader_engine = make_engine(components.config.database.url, read_only=True)
-    probe = ServiceHealth(reader_engine, state or ServiceState(), components.store)
+    probe = ServiceHealth(
+        reader_engine,
+        state or ServiceState(),
+        components.store,
+        mailbox=components.mailbox is not None and state is not None,
+    )
     reader = SqlTicketReader(reader_engine, pages.facts, pages.generation)
     if workspace is None:
         views = SqlStaffReader(reader_engine, components.config.engineers)
@@ -255,6 +286,7 @@ def build_web_app(
         clock=time.monotonic,
         close=reader.close,
         ratings=StoreRatings(components),
+        collectors=components.telemetry.collectors(),
         staff=[
             staff_mount(
                 [
@@ -298,9 +330,12 @@ async def start_web(components: Components, sock: socket.socket, state: ServiceS
         build_web_app(components, state),
         log_level="warning",
         access_log=False,
+        proxy_headers=False,
+        http=server_stack.http_implementation(),
         lifespan="on",
     )
     server = _EmbeddedServer(config)
+    log.warning("web server: %s", server_stack.describe(config.http))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from functools import cached_property
 
@@ -15,6 +15,7 @@ from ticketd.daemon.business_calendar import SlaPolicies
 from ticketd.daemon.clock import SystemClock, SystemRng
 from ticketd.daemon.config import Config, MailboxConfig
 from ticketd.daemon.runner import Ingestor
+from ticketd.daemon.telemetry import Telemetry
 from ticketd.mail.imap import ImapSettings
 from ticketd.mail.message import Address
 from ticketd.mail.oauth2 import OAuth2Settings, TokenSource
@@ -45,6 +46,7 @@ class Components:
     ingestor: Ingestor
     pages: PagePublisher
     page_renderer: PageRenderer
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     def close(self) -> None:
         """Stop the parse worker and close database connections."""
@@ -150,6 +152,7 @@ def web_settings(config: Config) -> WebSettings:
         show_owner=config.web.show_owner,
         team_name=config.web.team_name,
         rate_limit_per_minute=config.web.rate_limit_per_minute,
+        trusted_proxies=config.web.trusted_proxies,
     )
 
 

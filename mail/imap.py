@@ -97,8 +97,10 @@ class MailboxWatcher:
         batch_size: int = 250,
         max_batch_bytes: int = 8 * 1024 * 1024,
         client_factory: Callable[..., IMAPClient] | None = None,
+        on_poll: Callable[[float], None] = lambda seconds: None,
     ) -> None:
         self.settings = settings
+        self.on_poll = on_poll
         self.batch_size = batch_size
         self.max_batch_bytes = max_batch_bytes
         self.client_factory = client_factory or IMAPClient
@@ -167,6 +169,7 @@ class MailboxWatcher:
         self.state.last_poll_at = datetime.now(UTC)
         self.state.last_poll_seconds = time.monotonic() - started
         self.state.last_error = None
+        self.on_poll(self.state.last_poll_seconds)
 
     def _poll(self, checkpoint: Checkpoint | None, start_now: bool) -> Iterator[FetchedBatch]:
         """From the checkpoint on. Without one, or after the folder's UIDVALIDITY changed

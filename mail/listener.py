@@ -18,7 +18,7 @@ import logging
 import socket
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -126,7 +126,6 @@ class GuardedSMTP(SMTP):
         self.expiry: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
         peer = transport.get_extra_info("peername")
         key = peer_key(peer)
         refusal = self.sessions.refusal(key, self.settings.trusts(peer))
@@ -164,9 +163,10 @@ class GuardedSMTP(SMTP):
 
 
 def _close(transport: asyncio.BaseTransport, reply: str) -> None:
-    """Answer ``reply`` and close (what is buffered is still sent)."""
-    if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
-        transport.write(reply.encode("ascii") + b"\r\n")
+    """Answer ``reply`` and close (what is buffered is still sent). A stream transport
+    writes, whatever its class: uvloop's are not ``asyncio.WriteTransport`` subclasses."""
+    if not transport.is_closing():
+        cast(asyncio.WriteTransport, transport).write(reply.encode("ascii") + b"\r\n")
     transport.close()
 
 

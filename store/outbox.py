@@ -38,6 +38,7 @@ class QueuedMail:
     ticket_id: int | None
     attempts: int
     mail: OutgoingMessage
+    queued_at: datetime | None = None
 
 
 def queue(
@@ -107,6 +108,7 @@ def _queued(row: Row[Any]) -> QueuedMail:
         id=row.id,
         ticket_id=row.ticket_id,
         attempts=row.attempts,
+        queued_at=row.created_at,
         mail=OutgoingMessage(
             message_id=row.message_id,
             sender=row.sender,

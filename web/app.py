@@ -10,7 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +31,7 @@ from ticketd.routing.links import (
 from ticketd.web.downloads import download
 from ticketd.web.forms import FIELD, FormGuard
 from ticketd.web.i18n import STRINGS, choose_language
-from ticketd.web.metrics import build_registry
+from ticketd.web.metrics import HttpMetrics, build_registry
 from ticketd.web.openapi import SCHEMA
 from ticketd.web.pages import Download, PageRenderer
 from ticketd.web.ports import (
@@ -43,6 +44,7 @@ from ticketd.web.ports import (
     TicketReader,
     WebSettings,
 )
+from ticketd.web.proxy import ClientAddress, Network, networks
 from ticketd.web.ratelimit import RateLimiter
 from ticketd.web.rating import RatingPages
 from ticketd.web.security import SecureAndCounted
@@ -70,6 +72,7 @@ class StatusSite:
         metrics: MetricsSource,
         clock: Callable[[], float],
         ratings: Ratings | None = None,
+        collectors: Sequence[Collector] = (),
     ) -> None:
         self.settings = settings
         self.ratings = ratings
@@ -79,7 +82,7 @@ class StatusSite:
         self.forms = FormGuard(settings.secret_key, settings.base_url)
         self.health_probe = health
         self.limiter = RateLimiter(settings.rate_limit_per_minute, clock)
-        self.registry, self.requests = build_registry(metrics)
+        self.registry, self.http = build_registry(metrics, collectors)
         self.pages = PageRenderer(settings)
 
     def language(self, request: Request) -> str:
@@ -312,6 +315,20 @@ class StatusSite:
         body = {"status": "ok" if ok else "degraded", **details}
         return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
 
+    async def livez(self, request: Request) -> Response:
+        """Answered by the process loop itself: if this answers, the loop is alive."""
+        return JSONResponse({"status": "alive"}, headers=NO_STORE)
+
+    async def readyz(self, request: Request) -> Response:
+        """Ready to serve: the database reachable and, for the poller, the mailbox
+        connected and the outbox not stuck (``not_ready`` of the health probe)."""
+        details: Mapping[str, object] = await run_in_threadpool(self.health_probe.health)
+        reasons = list(details.get("not_ready") or ())  # type: ignore[call-overload]
+        if details.get("database") != "ok":
+            reasons.insert(0, f"database: {details.get('database')}")
+        body = {"status": "not ready" if reasons else "ready", "reasons": reasons}
+        return JSONResponse(body, status_code=503 if reasons else 200, headers=NO_STORE)
+
     async def metrics(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -324,7 +341,11 @@ class StatusApp(Starlette):
     Starlette's own error handler included: an uncaught error's 500 carries them too."""
 
     def __init__(
-        self, routes: list[BaseRoute], counter: Counter, close: Callable[[], None]
+        self,
+        routes: list[BaseRoute],
+        metrics: HttpMetrics,
+        close: Callable[[], None],
+        proxies: Sequence[Network] = (),
     ) -> None:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -334,10 +355,12 @@ class StatusApp(Starlette):
                 close()
 
         super().__init__(routes=routes, lifespan=lifespan)
-        self.counter = counter
+        self.http_metrics = metrics
+        self.proxies = proxies
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecureAndCounted(super().build_middleware_stack(), self.counter)
+        counted = SecureAndCounted(super().build_middleware_stack(), self.http_metrics)
+        return ClientAddress(counted, self.proxies)
 
 
 def create_app(
@@ -352,11 +375,15 @@ def create_app(
     close: Callable[[], None] = lambda: None,
     staff: Sequence[BaseRoute] = (),
     ratings: Ratings | None = None,
+    collectors: Sequence[Collector] = (),
 ) -> Starlette:
     """The Starlette application with an explicit route table; ``staff`` adds the
     workspace's routes (``web.staff.app.staff_mount``); ``close`` releases the ports'
-    resources when the application shuts down; ``ratings`` adds the satisfaction pages."""
-    site = StatusSite(settings, reader, attachments, mailer, health, metrics, clock, ratings)
+    resources when the application shuts down; ``ratings`` adds the satisfaction pages;
+    ``collectors`` add the running daemon's metrics to ``/metrics``."""
+    site = StatusSite(
+        settings, reader, attachments, mailer, health, metrics, clock, ratings, collectors
+    )
     rate = [] if ratings is None else RatingPages(site, ratings).routes()
     routes: list[BaseRoute] = [
         *rate,
@@ -367,9 +394,11 @@ def create_app(
         Route("/resend", site.resend, methods=["POST"]),
         Route("/api/tickets/{tracking}", site.api_ticket, methods=["GET"]),
         Route("/healthz", site.healthz, methods=["GET"]),
+        Route("/livez", site.livez, methods=["GET"]),
+        Route("/readyz", site.readyz, methods=["GET"]),
         Route("/metrics", site.metrics, methods=["GET"]),
         Route("/openapi.json", site.openapi, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *staff,
     ]
-    return StatusApp(routes, site.requests, close)
+    return StatusApp(routes, site.http, close, networks(settings.trusted_proxies))

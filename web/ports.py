@@ -78,3 +78,4 @@ class WebSettings:
     show_owner: str = "person"
     team_name: str = ""
     rate_limit_per_minute: int = 60
+    trusted_proxies: tuple[str, ...] = ()

@@ -1,9 +1,12 @@
-"""Security headers on every response, and counting requests by route template."""
+"""Security headers on every response, and counting and timing requests by route template."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketd.web.metrics import HttpMetrics
 
 SECURITY_HEADERS = (
     (
@@ -19,18 +22,19 @@ SECURITY_HEADERS = (
 
 class SecureAndCounted:
     """Pure ASGI middleware (never buffers a body): adds the security headers to every
-    response and counts requests by route path template (``/t/{tracking}``, as the router
-    recorded it in the scope) and status, never by raw URL."""
+    response and counts and times requests by route path template (``/t/{tracking}``, as the
+    router recorded it in the scope) and status, never by raw URL."""
 
-    def __init__(self, app: ASGIApp, counter: Counter) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
-        self.counter = counter
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 500
+        started = time.perf_counter()
 
         async def send_secured(message: Message) -> None:
             nonlocal status
@@ -46,4 +50,4 @@ class SecureAndCounted:
             await self.app(scope, receive, send_secured)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.counter.labels(route=route, status=str(status)).inc()
+            self.metrics.observe(route, status, time.perf_counter() - started)

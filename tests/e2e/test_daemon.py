@@ -99,7 +99,8 @@ def test_daemon_watches_the_mailbox_with_idle(tmp_path: Path, dovecot) -> None: 
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=5) as resp:
             metrics = resp.read().decode()
         assert "ticketd_poll_latency_seconds" in metrics
-        assert "ticketd_tickets_created 1.0" in metrics
+        assert "ticketd_poll_duration_seconds_count" in metrics
+        assert "ticketd_tickets_created_total 1.0" in metrics
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:

@@ -56,7 +56,9 @@ class Desk:
 
     def __init__(self, engine: Engine, sla: SlaPolicy | None = None) -> None:
         self.clock = FrozenClock()
-        self.store = Store(engine, self.clock.now, notify=False, **({"sla": lambda: sla} if sla else {}))
+        self.store = Store(
+            engine, self.clock.now, notify=False, **({"sla": lambda: sla} if sla else {})
+        )
         self.ingestor = Ingestor(self.store, NOBODY_ROUTES, self.clock, _Rng())
         self.reader = SqlStaffReader(engine, ENGINEERS)
         self.count = 0

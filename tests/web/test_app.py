@@ -420,7 +420,7 @@ def test_health_and_metrics() -> None:
     }
     c.get(f"/t/{NUMBER}")
     metrics = c.get("/metrics").text
-    assert "ticketd_tickets_created 42.0" in metrics
+    assert "ticketd_tickets_created_total 42.0" in metrics
     assert 'ticketd_http_requests_total{route="/t/{tracking}",status="200"}' in metrics
 
 
