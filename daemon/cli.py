@@ -24,6 +24,7 @@ from ticketd.mail.mailfiles import MailFile, NotAMailbox
 from ticketd.mail.message import RawMessage, Source
 from ticketd.routing import tracking
 from ticketd.routing.links import secret_digest
+from ticketd.routing.privacy import placeholder_address
 from ticketd.routing.reports import Granularity
 from ticketd.routing.signin import staff_user
 from ticketd.store.backup import BackupRefused, backup
@@ -144,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument("path", type=Path)
     copy.add_argument("--force", action="store_true", help="replace an existing file")
     copy.set_defaults(handler=_backup)
+    purge = commands.add_parser("purge", help="delete one person's data everywhere (GDPR, PIPA)")
+    purge.add_argument("--requester", required=True, metavar="EMAIL")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    purge.set_defaults(handler=_purge)
     return parser
 
 
@@ -344,6 +349,31 @@ def _backup(args: argparse.Namespace) -> int:
         return 2
     print(f"backup written to {result.path}: {result.size} bytes, integrity ok")
     return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    email = args.requester.strip().lower()
+    if "@" not in email:
+        raise CliError(f"not an email address: {args.requester!r}")
+    config = load_config(_config_path(args))
+    if not args.yes and not _confirmed(f"erase every trace of {email}? This cannot be undone"):
+        raise CliError("purge not confirmed (answer yes, or pass --yes)")
+    components = build(config, notify=False)
+    try:
+        with components.store.write() as writer:
+            report = writer.purge_requester(email, placeholder_address(email))
+    finally:
+        components.close()
+    print(f"purged {email} (now {placeholder_address(email)}): {report}")
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    """Asks on the terminal; no answer (no terminal) is no."""
+    try:
+        return input(f"{question} [yes/no] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def _reindex(args: argparse.Namespace) -> int:

@@ -66,7 +66,7 @@ from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, queries, report_cache, search, staff_auth
+from ticketd.store import leadership, purge, queries, report_cache, search, staff_auth
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
@@ -826,6 +826,13 @@ class Writer:
         return search.delete_documents(
             self.connection, ticket_ids=ticket_ids, message_ids=message_ids
         )
+
+    def purge_requester(self, email: str, placeholder: str) -> purge.PurgeReport:
+        """Erase one person's data everywhere (``store.purge``); their tickets' status
+        pages are published again."""
+        report = purge.purge_requester(self.connection, email, placeholder)
+        self.touched |= report.tickets
+        return report
 
     # --- leadership --------------------------------------------------------------------
 
