@@ -88,7 +88,7 @@ def purge_requester(connection: Connection, email: str, placeholder: str) -> Pur
     )
     report.add("tickets", _tickets(connection, ticket_ids, placeholder))
     report.tickets = ticket_ids | followed
-    if search.has_fts(connection):
+    if connection.dialect.name == "sqlite" and search.has_fts(connection):
         connection.exec_driver_sql(f"INSERT INTO {search.FTS}({search.FTS}) VALUES ('optimize')")
     return report
 
