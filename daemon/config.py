@@ -19,6 +19,7 @@ from typing import Any
 
 from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
+from ticketd.routing.privacy import RetentionPolicy
 
 MIB = 1024 * 1024
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -134,6 +135,7 @@ class Config:
     sla: SlaConfig
     ingest: IngestConfig
     path: Path
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     @property
     def support_address(self) -> str:
@@ -328,6 +330,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     rules = _rules(reader, root, used, engineers)
     sla = _sla(reader.section(root, "sla", used))
     ingest = _ingest(reader.section(root, "ingest", used))
+    retention = _retention(reader.section(root, "retention", used))
     for unknown in sorted(set(root) - used):
         reader.problem(unknown, "unknown key")
     if mailbox is None and not service.address:
@@ -347,6 +350,7 @@ def load_config(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         sla,
         ingest,
         path.resolve(),
+        retention,
     )
 
 
@@ -577,6 +581,15 @@ def _ingest(s: _Section) -> IngestConfig:
         parse_workers=s.integer("parse_workers", 1, 0, 16),
         acknowledge_max_age_hours=s.number("acknowledge_max_age_hours", 72, 0),
         notice_attachment_bytes=s.integer("notice_attachment_bytes", 10 * MIB, 0, 1024 * MIB),
+    )
+    s.finish()
+    return config
+
+
+def _retention(s: _Section) -> RetentionPolicy:
+    config = RetentionPolicy(
+        raw_mail_days=s.integer("raw_mail_days", 0, 0, 100_000),
+        attachments_days=s.integer("attachments_days", 0, 0, 100_000),
     )
     s.finish()
     return config

@@ -40,7 +40,8 @@ class CycleSummary:
             f"processed {self.ingested.messages} messages ({counts or 'none'}) "
             f"in {self.ingest_seconds:.2f}s; "
             f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
-            f"closed={self.jobs.closed} pages={self.jobs.republished}; "
+            f"closed={self.jobs.closed} pages={self.jobs.republished} "
+            f"retention: raw={self.jobs.raw_mail_removed} files={self.jobs.files_removed}; "
             f"mail sent={self.flushed.sent} "
             f"deferred={self.flushed.retried} failed={self.flushed.failed} "
             f"in {self.flush_seconds:.2f}s{relay}"
@@ -88,6 +89,7 @@ def jobs(components: Components, stop: Stop = never) -> JobReport:
         components.refresh_pages,
         stop,
         components.config.service.timezone,
+        components.config.retention,
     )
 
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from ticketd.mail.message import Address, Attachment, InboundMessage, OutgoingMessage, RawMessage
 from ticketd.routing.actions import ActionOutcome, ActionResult, ActionState
@@ -61,12 +70,21 @@ from ticketd.routing.model import (
     TicketRef,
     TicketView,
 )
+from ticketd.routing.privacy import RetentionPolicy
 from ticketd.routing.schedule import Window
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, purge, queries, report_cache, search, staff_auth
+from ticketd.store import (
+    leadership,
+    purge,
+    queries,
+    report_cache,
+    retention,
+    search,
+    staff_auth,
+)
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.inbound import new_id
@@ -517,11 +535,14 @@ class Writer:
         self, ticket_id: int, message_ref: int, files: Sequence[Attachment]
     ) -> None:
         for attachment in files:
-            known = select(blobs.c.sha256).where(blobs.c.sha256 == attachment.sha256)
-            if self.connection.execute(known).first() is None:
+            known = select(func.length(blobs.c.data)).where(blobs.c.sha256 == attachment.sha256)
+            stored = self.connection.execute(known).first()
+            if stored is None:
                 self.connection.execute(
                     insert(blobs).values(sha256=attachment.sha256, data=attachment.data)
                 )
+            elif stored[0] == 0 and attachment.data:
+                retention.refill(self.connection, attachment.sha256, attachment.data)
             self.connection.execute(
                 INSERT_ATTACHMENT,
                 {
@@ -833,6 +854,10 @@ class Writer:
         report = purge.purge_requester(self.connection, email, placeholder)
         self.touched |= report.tickets
         return report
+
+    def apply_retention(self, policy: RetentionPolicy, limit: int) -> retention.Removed:
+        """Remove up to ``limit`` raw mails and ``limit`` files past ``policy``."""
+        return retention.remove_expired(self.connection, policy, self.now(), limit)
 
     # --- leadership --------------------------------------------------------------------
 
