@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
 from ticketd.daemon.leader import Leadership
-from ticketd.daemon.logs import configure_logging
+from ticketd.daemon.logs import BadLogLevel, configure_logging
 from ticketd.daemon.once import run_once
 from ticketd.daemon.report_command import BadOption, render_report, report_request
 from ticketd.daemon.runner import IngestReport
@@ -51,7 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ticketd`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    configure_logging(args.log_level)
+    try:
+        configure_logging(args.log_level or "warning")
+    except BadLogLevel as exc:
+        print(f"error: --log-level: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.handler(args) or 0)
     except ConfigError as exc:
@@ -71,7 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("TICKETD_CONFIG"),
         help="config file (default: $TICKETD_CONFIG)",
     )
-    parser.add_argument("--log-level", default=os.environ.get("TICKETD_LOG_LEVEL", "WARNING"))
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("TICKETD_LOG_LEVEL"),
+        help="debug, info, warning or error (default: [service].log_level for `run`, "
+        "warning for other commands)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("init", help="create or migrate the database").set_defaults(handler=_init)
@@ -161,8 +170,17 @@ def _config_path(args: argparse.Namespace) -> Path:
     return path
 
 
-def _init(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace, *, daemon: bool = False) -> Config:
+    """The configuration, with logging set up by it: its format, its secrets masked, and
+    (for the daemon, unless ``--log-level``) its level."""
     config = load_config(_config_path(args))
+    level = args.log_level or (config.service.log_level if daemon else "warning")
+    configure_logging(level, config.service.log_format, config.secrets)
+    return config
+
+
+def _init(args: argparse.Namespace) -> int:
+    config = _load(args)
     engine = make_engine(config.database.url)
     try:
         migrate(engine)
@@ -187,7 +205,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _load(args, daemon=True)
     components = build(config)
     try:
         if args.once:
@@ -215,7 +233,7 @@ def _run_once(components: Components) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _load(args)
     components = build(config, notify=not args.no_notify)
     try:
         source = MailFile(args.path)
@@ -273,7 +291,7 @@ class _Progress:
 def _reading(args: argparse.Namespace) -> Iterator[tuple[Config, Store]]:
     """The configuration and a store for a read-only command. It creates the schema of a
     new, empty database, but never upgrades an existing one (that is ``init``'s job)."""
-    config = load_config(_config_path(args))
+    config = _load(args)
     engine = make_engine(config.database.url)
     try:
         require_current(engine)
@@ -341,7 +359,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     """Exit 2 with the ``pg_dump`` command for PostgreSQL: no copy was made."""
-    config = load_config(_config_path(args))
+    config = _load(args)
     try:
         result = backup(config.database.url, args.path, force=args.force)
     except BackupRefused as exc:
@@ -355,7 +373,7 @@ def _purge(args: argparse.Namespace) -> int:
     email = args.requester.strip().lower()
     if "@" not in email:
         raise CliError(f"not an email address: {args.requester!r}")
-    config = load_config(_config_path(args))
+    config = _load(args)
     if not args.yes and not _confirmed(f"erase every trace of {email}? This cannot be undone"):
         raise CliError("purge not confirmed (answer yes, or pass --yes)")
     components = build(config, notify=False)
@@ -434,7 +452,7 @@ def _quarantine_show(args: argparse.Namespace) -> int:
 
 
 def _quarantine_release(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _load(args)
     components = build(config)
     try:
         with components.store.write() as writer:

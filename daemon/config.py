@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from ticketd.mail.smtp_guard import ListenerSettings, Network
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
 from ticketd.routing.privacy import RetentionPolicy
@@ -47,6 +50,8 @@ class ServiceConfig:
     address: str | None = None
     autoreply_limit_per_hour: int = 5
     templates: Path | None = None
+    log_format: str = "text"
+    log_level: str = "info"
 
 
 @dataclass(frozen=True)
@@ -138,12 +143,27 @@ class Config:
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret the configuration holds (masked in the logs)."""
+        found = [self.web.secret_key, self.outbound.password, _url_password(self.database.url)]
+        if self.mailbox is not None:
+            found.append(self.mailbox.password)
+        return tuple(s for s in found if s)
+
+    @property
     def support_address(self) -> str:
         """The shared address customers write to."""
         if self.mailbox is not None:
             return self.mailbox.address
         assert self.service.address is not None
         return self.service.address
+
+
+def _url_password(url: str) -> str:
+    try:
+        return make_url(url).password or ""
+    except ArgumentError:
+        return ""
 
 
 class _Section:
@@ -372,6 +392,8 @@ def _service(s: _Section, reader: _Reader) -> ServiceConfig:
         address=reader.email(s.key("address"), address) if address else None,
         autoreply_limit_per_hour=s.integer("autoreply_limit_per_hour", 5, 0, 1000),
         templates=s.path_value("templates", None),
+        log_format=s.choice("log_format", ("text", "json"), "text"),
+        log_level=s.choice("log_level", ("debug", "info", "warning", "error"), "info"),
     )
     if config.templates is not None and not config.templates.is_dir():
         reader.problem(s.key("templates"), f"no such folder: {config.templates}")

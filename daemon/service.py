@@ -17,12 +17,13 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticketd.daemon import once
+from ticketd.daemon.config import Config
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.supervisor import WorkerState, supervise
@@ -179,7 +180,7 @@ class Daemon:
         for thread in threads:
             thread.start()
         gc.freeze()  # start-up objects live for good: keep them out of every GC pass
-        log.warning("ticketd running")
+        log.info("ticketd running: %s", listening(self.components.config, servers))
         await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
         log.warning("ticketd stopping")
         self.wake.set()
@@ -215,3 +216,15 @@ class Daemon:
 def run_forever(components: Components) -> int:
     """Run the daemon until SIGTERM/SIGINT."""
     return asyncio.run(Daemon(components).serve())
+
+
+def listening(config: Config, servers: Sequence[asyncio.Server]) -> str:
+    """Where this daemon listens and which mailbox it watches (the start-up line)."""
+    smtp = [
+        f"{sock.getsockname()[0]}:{sock.getsockname()[1]}"
+        for server in servers
+        for sock in server.sockets
+    ]
+    box = config.mailbox
+    mailbox = f"{box.username} at {box.host}:{box.port} folder {box.folder}" if box else "none"
+    return f"web http://{config.web.listen}, smtp {', '.join(smtp) or 'off'}, mailbox {mailbox}"
