@@ -44,6 +44,7 @@ FILES = (
         attachments.c.filename,
         attachments.c.content_type,
         attachments.c.size,
+        attachments.c.removed_at,
     )
     .where(attachments.c.ticket_id == bindparam("ticket_pk"))
     .order_by(attachments.c.id)
@@ -64,7 +65,13 @@ def staff_ticket(connection: Connection, tracking: str, now: datetime) -> StaffT
     files: dict[int, list[StaffAttachment]] = {}
     for file in connection.execute(FILES, key):
         files.setdefault(file.message_ref, []).append(
-            StaffAttachment(file.id, file.filename, file.content_type, file.size)
+            StaffAttachment(
+                file.id,
+                file.filename,
+                file.content_type,
+                file.size,
+                removed=file.removed_at is not None,
+            )
         )
     timeline = tuple(_event(event, files) for event in connection.execute(EVENTS, key))
     domain = company_domain(row.requester_email)

@@ -103,7 +103,10 @@ def test_retention_removes_old_raw_mail_and_files_and_keeps_the_tickets(
         "manual-new.txt": (False, len(SHARED)),
     }
     old = next(t for t in ws.cli_json(capsys, "ticket", "list") if t["subject"] == "Old order")
-    assert ws.cli_json(capsys, "ticket", "show", old["tracking"])["events"]
+    shown = ws.cli_json(capsys, "ticket", "show", old["tracking"])
+    assert any("The old order text." in (e["text"] or "") for e in shown["events"])
+    files = {a["filename"]: a["removed"] for e in shown["events"] for a in e["attachments"]}
+    assert files == {"old.pdf": True, "manual-old.txt": True}
 
     code, out, _ = ws.cli(capsys, "run", "--once")
     assert code == 0 and "retention: raw=0 files=0" in out
