@@ -134,7 +134,10 @@ def _deliver(
                 error = _reasons(result.temporary)
             writer.mail_deferred(item, error)
             log.warning(
-                "outbox mail deferred: %s", error, extra={"message_id": item.mail.message_id}
+                "outbox mail %s deferred: %s",
+                item.mail.message_id,
+                error,
+                extra={"message_id": item.mail.message_id},
             )
             report.retried += 1
     return True

@@ -71,17 +71,6 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        named = " ".join(
-            f"{field}={getattr(record, field)}"
-            for field in CONTEXT_FIELDS
-            if getattr(record, field, None)
-        )
-        return f"{line} [{named}]" if named and "\n" not in line else line
-
-
 def configure_logging(
     level: str = "warning", form: str = "text", secrets: Iterable[str] = ()
 ) -> None:
@@ -91,7 +80,7 @@ def configure_logging(
     if form == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(_TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "ticketd", False):

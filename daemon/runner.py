@@ -243,7 +243,8 @@ class Ingestor:
             reason = f"processing failed (attempt {attempts}): {type(exc).__name__}: {exc}"
             state = writer.failed(inbound_id, attempts, reason)
             log.exception(
-                "processing failed (attempt %d), now %s",
+                "%s failed (attempt %d), now %s",
+                message_id,
                 attempts,
                 state,
                 extra={"message_id": message_id},
@@ -252,8 +253,10 @@ class Ingestor:
         number = writer.ticket_row(ticket_id)["tracking"] if ticket_id else None
         hits = [str(hit) for hit in decision.hits]
         log.info(
-            "%s hits=%s",
+            "%s %s%s hits=%s",
+            msg.message_id,
             decision.disposition.name,
+            f" ticket={number}" if number else "",
             hits,
             extra={"ticket": number, "message_id": msg.message_id},
         )
