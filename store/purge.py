@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, delete, func, literal, or_, select, update
 
 from ticketd.routing.model import OutboxState
 from ticketd.routing.privacy import REMOVED_SUBJECT
@@ -189,7 +189,9 @@ def _outbox(
     about = or_(
         outbox.c.ticket_id.in_(ticket_ids),
         func.lower(outbox.c.recipient) == email,
-        func.lower(outbox.c.recipients).contains(email, autoescape=True),
+        (literal(",") + func.lower(outbox.c.recipients) + ",").contains(
+            f",{email},", autoescape=True
+        ),
     )
     unsent = outbox.c.state.in_((OutboxState.PENDING, OutboxState.SENDING))
     connection.execute(
