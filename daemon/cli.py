@@ -36,8 +36,10 @@ from ticketd.routing.fee_format import fees_csv, fees_json
 from ticketd.routing.fees import month_bounds
 from ticketd.routing.links import secret_digest
 from ticketd.routing.model import Status
+from ticketd.routing.privacy import placeholder_address
 from ticketd.routing.reports import Granularity
 from ticketd.routing.signin import staff_user
+from ticketd.store.backup import BackupRefused, backup
 from ticketd.store.db import (
     SchemaBehind,
     Store,
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "handler" not in args:
         parser.print_help()
         return 0
-    configure_logging(args.log_level)
+    configure_logging(args.log_level or "warning")
     try:
         return int(args.handler(args) or 0)
     except ConfigError as exc:
@@ -109,9 +111,10 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level",
         type=log_level,
         metavar="LEVEL",
-        default=os.environ.get("TICKETD_LOG_LEVEL", "WARNING"),
-        help="DEBUG, INFO (one line per message and its decision), WARNING (the default, "
-        "or $TICKETD_LOG_LEVEL), ERROR or CRITICAL",
+        default=os.environ.get("TICKETD_LOG_LEVEL"),
+        help="DEBUG, INFO (one line per message and its decision), WARNING, ERROR "
+        "(default: $TICKETD_LOG_LEVEL, else [service].log_level for `run`, WARNING for "
+        "other commands)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -209,6 +212,18 @@ def _parser() -> argparse.ArgumentParser:
         "--device", action="store_true", help="device flow: a code to type on any device"
     )
     grant.set_defaults(handler=_oauth2_authorize)
+    copy = commands.add_parser(
+        "backup", help="a consistent copy of the SQLite database, safe while running"
+    )
+    copy.add_argument("path", type=Path, help="where to write the copy")
+    copy.add_argument("--force", action="store_true", help="replace an existing file")
+    copy.set_defaults(handler=_backup)
+    purge = commands.add_parser("purge", help="delete one person's data everywhere (GDPR, PIPA)")
+    purge.add_argument(
+        "--requester", required=True, metavar="EMAIL", help="the person whose data to delete"
+    )
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    purge.set_defaults(handler=_purge)
     share_global_options(parser, "--config", "--log-level")
     return parser
 
@@ -222,8 +237,17 @@ def _config_path(args: argparse.Namespace) -> Path:
     return path
 
 
-def _init(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace, *, daemon: bool = False) -> Config:
+    """The configuration, with logging set up by it: its format, its secrets masked, and
+    (for the daemon, unless ``--log-level``) its level."""
     config = load_config(_config_path(args))
+    level = args.log_level or (config.service.log_level if daemon else "warning")
+    configure_logging(level, config.service.log_format, config.secrets)
+    return config
+
+
+def _init(args: argparse.Namespace) -> int:
+    config = _load(args)
     engine = make_engine(config.database.url)
     try:
         migrate(engine)
@@ -256,7 +280,7 @@ def _warn(warnings: list[str]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _load(args, daemon=True)
     _warn(config_warnings(config))
     components = build(config)
     try:
@@ -287,7 +311,7 @@ def _run_once(components: Components) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _load(args)
     components = build(config, notify=not args.no_notify)
     try:
         source = MailFile(args.path)
@@ -345,7 +369,7 @@ class _Progress:
 def _reading(args: argparse.Namespace) -> Iterator[tuple[Config, Store]]:
     """The configuration and a store for a read-only command. It creates the schema of a
     new, empty database, but never upgrades an existing one (that is ``init``'s job)."""
-    config = load_config(_config_path(args))
+    config = _load(args)
     engine = make_engine(config.database.url)
     try:
         require_current(engine)
@@ -387,6 +411,43 @@ def _report(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         sys.stdout.buffer.write(render_report(store.engine, request, now, args.form).encode())
     return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    """Exit 2 with the ``pg_dump`` command for PostgreSQL: no copy was made."""
+    config = _load(args)
+    try:
+        result = backup(config.database.url, args.path, force=args.force)
+    except BackupRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written to {result.path}: {result.size} bytes, integrity ok")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    email = args.requester.strip().lower()
+    if "@" not in email:
+        raise CliError(f"not an email address: {args.requester!r}")
+    config = _load(args)
+    if not args.yes and not _confirmed(f"erase every trace of {email}? This cannot be undone"):
+        raise CliError("purge not confirmed (answer yes, or pass --yes)")
+    components = build(config, notify=False)
+    try:
+        with components.store.write() as writer:
+            report = writer.purge_requester(email, placeholder_address(email))
+    finally:
+        components.close()
+    print(f"purged {email} (now {placeholder_address(email)}): {report}")
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    """Asks on the terminal; no answer (no terminal) is no."""
+    try:
+        return input(f"{question} [yes/no] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def _reindex(args: argparse.Namespace) -> int:
@@ -447,7 +508,7 @@ def _quarantine_show(args: argparse.Namespace) -> int:
 
 
 def _quarantine_release(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _load(args)
     components = build(config)
     try:
         with components.store.write() as writer:

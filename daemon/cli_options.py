@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import NoReturn
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Parser(argparse.ArgumentParser):

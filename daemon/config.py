@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import holidays
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from ticketd.mail.message import Address
 from ticketd.mail.oauth2 import MECHANISMS, PROVIDERS, OAuth2Settings
@@ -35,6 +37,7 @@ from ticketd.routing.currencies import is_currency
 from ticketd.routing.digest import DigestSettings
 from ticketd.routing.fees import CustomerRate, FeePolicy
 from ticketd.routing.model import EngineerInfo, Priority, Role, RoutingRuleSpec
+from ticketd.routing.privacy import RetentionPolicy
 
 MIB = 1024 * 1024
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -62,6 +65,8 @@ class ServiceConfig:
     address: str | None = None
     autoreply_limit_per_hour: int = 5
     templates: Path | None = None
+    log_format: str = "text"
+    log_level: str = "info"
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,18 @@ class Config:
     fees: FeePolicy = field(default_factory=FeePolicy)
     code_rules: tuple[CodeRule, ...] = ()
     digest: DigestSettings | None = None
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret the configuration holds (masked in the logs)."""
+        found = [self.web.secret_key, self.outbound.password, _url_password(self.database.url)]
+        if self.mailbox is not None:
+            found.append(self.mailbox.password)
+        for oauth2 in (self.outbound.oauth2, self.mailbox.oauth2 if self.mailbox else None):
+            if oauth2 is not None:
+                found += [oauth2.refresh_token, oauth2.client_secret]
+        return tuple(s for s in found if s)
 
     @property
     def support_address(self) -> str:
@@ -173,6 +190,13 @@ class Config:
             return self.mailbox.address
         assert self.service.address is not None
         return self.service.address
+
+
+def _url_password(url: str) -> str:
+    try:
+        return make_url(url).password or ""
+    except ArgumentError:
+        return ""
 
 
 class _Section:
@@ -371,6 +395,7 @@ def load_config(
     fees = _fees(reader, reader.section(root, "fees", used))
     code_rules = _code_rules(reader.section(root, "codes", used), reader)
     digest = _optional(reader, root, "digest", used, lambda s: _digest(s, service, engineers))
+    retention = _retention(reader.section(root, "retention", used))
     for unknown in sorted(set(root) - used):
         reader.problem(unknown, unknown_key(unknown, used))
     if mailbox is None and not service.address:
@@ -394,6 +419,7 @@ def load_config(
         fees,
         code_rules,
         digest,
+        retention,
     )
 
 
@@ -415,6 +441,8 @@ def _service(s: _Section, reader: _Reader) -> ServiceConfig:
         address=reader.email(s.key("address"), address) if address else None,
         autoreply_limit_per_hour=s.integer("autoreply_limit_per_hour", 5, 0, 1000),
         templates=s.path_value("templates", None),
+        log_format=s.choice("log_format", ("text", "json"), "text"),
+        log_level=s.choice("log_level", ("debug", "info", "warning", "error"), "info"),
     )
     if config.templates is not None and not config.templates.is_dir():
         reader.problem(s.key("templates"), f"no such folder: {config.templates}")
@@ -863,3 +891,12 @@ def _rate(s: _Section, name: str, *, required: bool = False) -> Decimal:
     if required and name not in s.data:
         s.reader.problem(s.key(name), "missing")
     return Decimal(str(s.data[name])) if s.number(name, 0, 0) else Decimal(0)
+
+
+def _retention(s: _Section) -> RetentionPolicy:
+    config = RetentionPolicy(
+        raw_mail_days=s.integer("raw_mail_days", 0, 0, 100_000),
+        attachments_days=s.integer("attachments_days", 0, 0, 100_000),
+    )
+    s.finish()
+    return config

@@ -137,7 +137,12 @@ def _deliver(
             if result is not None:
                 error = _reasons(result.temporary)
             writer.mail_deferred(item, error)
-            log.warning("outbox mail %s deferred: %s", item.mail.message_id, error)
+            log.warning(
+                "outbox mail %s deferred: %s",
+                item.mail.message_id,
+                error,
+                extra={"message_id": item.mail.message_id},
+            )
             report.retried += 1
     return True
 

@@ -45,6 +45,7 @@ class CycleSummary:
             f"reminders={self.jobs.reminders} breaches={self.jobs.breaches} "
             f"closed={self.jobs.closed} waiting={self.jobs.waiting} pages={self.jobs.republished} "
             f"digests={self.digests}; "
+            f"retention: raw={self.jobs.raw_mail_removed} files={self.jobs.files_removed}; "
             f"mail sent={self.flushed.sent} "
             f"deferred={self.flushed.retried} failed={self.flushed.failed} "
             f"in {self.flush_seconds:.2f}s{relay}"
@@ -100,6 +101,7 @@ def jobs(components: Components, stop: Stop = never) -> JobReport:
         components.refresh_pages,
         stop,
         components.config.service.timezone,
+        components.config.retention,
     )
 
 

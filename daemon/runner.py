@@ -254,9 +254,22 @@ class Ingestor:
             message_id = msg.message_id if msg else "?"
             reason = f"processing failed (attempt {attempts}): {type(exc).__name__}: {exc}"
             state = writer.failed(inbound_id, attempts, reason)
-            log.exception("%s failed (attempt %d), now %s", message_id, attempts, state)
+            log.exception(
+                "%s failed (attempt %d), now %s",
+                message_id,
+                attempts,
+                state,
+                extra={"message_id": message_id},
+            )
             return "failed"
-        tracking = f" ticket={ticket_id}" if ticket_id else ""
+        number = writer.ticket_row(ticket_id)["tracking"] if ticket_id else None
         hits = [str(hit) for hit in decision.hits]
-        log.info("%s %s%s hits=%s", msg.message_id, decision.disposition.name, tracking, hits)
+        log.info(
+            "%s %s%s hits=%s",
+            msg.message_id,
+            decision.disposition.name,
+            f" ticket={number}" if number else "",
+            hits,
+            extra={"ticket": number, "message_id": msg.message_id},
+        )
         return decision.disposition.value

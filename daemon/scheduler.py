@@ -5,18 +5,21 @@ large backlog never holds the database (or a shutdown) for long."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ticketd.routing import schedule, waiting
 from ticketd.routing.effects import Decision, MarkBreached, MarkReminded
 from ticketd.routing.ports import Clock
+from ticketd.routing.privacy import RetentionPolicy
 from ticketd.routing.schedule import ScheduleSettings
 from ticketd.store.db import Store
 from ticketd.store.report_cache import REFRESH_DAYS
 from ticketd.store.writer import Writer
 
 JOB_CHUNK = 200
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,6 +30,8 @@ class JobReport:
     waiting: int = 0
     republished: int = 0
     report_days: int = 0
+    raw_mail_removed: int = 0
+    files_removed: int = 0
 
     def add(self, other: JobReport) -> None:
         self.reminders += other.reminders
@@ -35,6 +40,8 @@ class JobReport:
         self.waiting += other.waiting
         self.republished += other.republished
         self.report_days += other.report_days
+        self.raw_mail_removed += other.raw_mail_removed
+        self.files_removed += other.files_removed
 
     @property
     def actions(self) -> int:
@@ -83,9 +90,11 @@ def run_jobs(
     refresh_pages: Callable[[Callable[[], bool]], int],
     stop: Callable[[], bool] = lambda: False,
     timezone: str | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> JobReport:
-    """Whatever scheduled work is due, a chunk per transaction, then stale status pages
-    and (given the service ``timezone``) the report days kept for the dashboard."""
+    """Whatever scheduled work is due, a chunk per transaction, then stale status pages,
+    (given the service ``timezone``) the report days kept for the dashboard, and (given
+    a ``retention`` policy) raw mail and files past their days."""
     report = JobReport()
     while not stop():
         with store.write(poller=True) as writer:
@@ -100,4 +109,25 @@ def run_jobs(
         report.report_days += kept
         if kept < REFRESH_DAYS:
             break
+    if retention is not None:
+        _retain(store, retention, stop, report)
     return report
+
+
+def _retain(
+    store: Store, policy: RetentionPolicy, stop: Callable[[], bool], report: JobReport
+) -> None:
+    """Remove what ``policy`` no longer keeps, a chunk per transaction; logs what went."""
+    while not stop():
+        with store.write(poller=True) as writer:
+            removed = writer.apply_retention(policy, JOB_CHUNK)
+        report.raw_mail_removed += removed.raw_mail
+        report.files_removed += removed.files
+        if not removed:
+            break
+    if report.raw_mail_removed or report.files_removed:
+        log.info(
+            "retention removed %d raw mails and %d attachment files",
+            report.raw_mail_removed,
+            report.files_removed,
+        )

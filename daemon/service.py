@@ -17,13 +17,14 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticketd.daemon import once, server_stack
 from ticketd.daemon.binding import bound_socket
+from ticketd.daemon.config import Config
 from ticketd.daemon.delivery import RelayState
 from ticketd.daemon.leader import Leadership
 from ticketd.daemon.supervisor import WorkerState, supervise
@@ -193,7 +194,7 @@ class Daemon:
         for thread in threads:
             thread.start()
         gc.freeze()  # start-up objects live for good: keep them out of every GC pass
-        log.warning("ticketd running")
+        log.info("ticketd running: %s", listening(self.components.config, servers))
         notifier = Notifier()
         notifier.send("READY=1", f"STATUS=serving {config.web.listen}")
         watchdog = asyncio.create_task(self.watchdog(notifier, threads))
@@ -245,3 +246,15 @@ def run_forever(components: Components) -> int:
     factory = server_stack.loop_factory(components.config.web.event_loop)
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(Daemon(components).serve())
+
+
+def listening(config: Config, servers: Sequence[asyncio.Server]) -> str:
+    """Where this daemon listens and which mailbox it watches (the start-up line)."""
+    smtp = [
+        f"{sock.getsockname()[0]}:{sock.getsockname()[1]}"
+        for server in servers
+        for sock in server.sockets
+    ]
+    box = config.mailbox
+    mailbox = f"{box.username} at {box.host}:{box.port} folder {box.folder}" if box else "none"
+    return f"web http://{config.web.listen}, smtp {', '.join(smtp) or 'off'}, mailbox {mailbox}"

@@ -46,7 +46,13 @@ def event_object(event: StaffEvent) -> dict[str, Any]:
         "summary": event.summary,
         "text": event.text,
         "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "removed": a.removed,
+            }
             for a in event.attachments
         ],
     }

@@ -155,6 +155,8 @@ class StaffAttachment:
     filename: str
     content_type: str
     size: int
+    removed: bool = False
+    """Retention removed the file; its name, type and size stay."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,11 @@ def read_file(
     query = (
         select(attachments.c.filename, blobs.c.data)
         .select_from(source.join(blobs, blobs.c.sha256 == attachments.c.sha256))
-        .where(tickets.c.tracking == tracking, attachments.c.id == attachment_id)
+        .where(
+            tickets.c.tracking == tracking,
+            attachments.c.id == attachment_id,
+            attachments.c.removed_at.is_(None),
+        )
     )
     with engine.connect() as connection:
         row = connection.execute(query).first()
@@ -49,7 +53,7 @@ class SqlAttachmentReader:
         query = (
             select(attachments.c.id, attachments.c.filename, attachments.c.size, messages.c.at)
             .select_from(_PUBLIC)
-            .where(tickets.c.tracking == tracking)
+            .where(tickets.c.tracking == tracking, attachments.c.removed_at.is_(None))
             .order_by(messages.c.at, attachments.c.id)
         )
         with self.engine.connect() as connection:

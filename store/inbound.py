@@ -220,13 +220,13 @@ def failed_state(attempts: int) -> InboundState:
 
 
 def load_raw(connection: Connection, inbound_id: int) -> bytes:
-    """The exact bytes of a stored inbound message."""
+    """The exact bytes of a stored inbound message (none once purged or past retention)."""
     row = connection.execute(
         select(inbound.c.raw, inbound.c.copy_of).where(inbound.c.id == inbound_id)
     ).one()
     if row.raw is None and row.copy_of is not None:
         return load_raw(connection, row.copy_of)
-    return zlib.decompress(row.raw)
+    return zlib.decompress(row.raw) if row.raw is not None else b""
 
 
 def reviewable(connection: Connection, inbound_id: int) -> bool:

@@ -228,8 +228,10 @@ attachments = Table(
     Column("content_type", String(255), nullable=False),
     Column("size", Integer, nullable=False),
     Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    _at("removed_at", True),
     Index("ix_attachments_ticket", "ticket_id"),
 )
+"""A message's files; ``removed_at``: retention emptied the file (``store.retention``)."""
 
 blobs = Table(
     "blobs",

@@ -47,6 +47,7 @@ FILES = (
         attachments.c.filename,
         attachments.c.content_type,
         attachments.c.size,
+        attachments.c.removed_at,
     )
     .where(attachments.c.ticket_id == bindparam("ticket_pk"))
     .order_by(attachments.c.id)
@@ -73,7 +74,13 @@ def staff_ticket(
     files: dict[int, list[StaffAttachment]] = {}
     for file in connection.execute(FILES, key):
         files.setdefault(file.message_ref, []).append(
-            StaffAttachment(file.id, file.filename, file.content_type, file.size)
+            StaffAttachment(
+                file.id,
+                file.filename,
+                file.content_type,
+                file.size,
+                removed=file.removed_at is not None,
+            )
         )
     rows = list(connection.execute(EVENTS, key))
     timeline = tuple(_event(event, files) for event in rows)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -84,13 +85,23 @@ from ticketd.routing.model import (
     TicketView,
 )
 from ticketd.routing.page_time import SCHEDULE_ACTOR
+from ticketd.routing.privacy import RetentionPolicy
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.routing.views import NoticeContext
 from ticketd.store import availability as availability_rows
 from ticketd.store import codes as code_rows
 from ticketd.store import digests as digest_rows
 from ticketd.store import inbound as queue
-from ticketd.store import leadership, queries, ratings, report_cache, search, staff_auth
+from ticketd.store import (
+    leadership,
+    purge,
+    queries,
+    ratings,
+    report_cache,
+    retention,
+    search,
+    staff_auth,
+)
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
 from ticketd.store.fees import fee_ticket
@@ -654,11 +665,14 @@ class Writer:
         self, ticket_id: int, message_ref: int, files: Sequence[Attachment]
     ) -> None:
         for attachment in files:
-            known = select(blobs.c.sha256).where(blobs.c.sha256 == attachment.sha256)
-            if self.connection.execute(known).first() is None:
+            known = select(func.length(blobs.c.data)).where(blobs.c.sha256 == attachment.sha256)
+            stored = self.connection.execute(known).first()
+            if stored is None:
                 self.connection.execute(
                     insert(blobs).values(sha256=attachment.sha256, data=attachment.data)
                 )
+            elif stored[0] == 0 and attachment.data:
+                retention.refill(self.connection, attachment.sha256, attachment.data)
             self.connection.execute(
                 INSERT_ATTACHMENT,
                 {
@@ -993,6 +1007,17 @@ class Writer:
         return search.delete_documents(
             self.connection, ticket_ids=ticket_ids, message_ids=message_ids
         )
+
+    def purge_requester(self, email: str, placeholder: str) -> purge.PurgeReport:
+        """Erase one person's data everywhere (``store.purge``); their tickets' status
+        pages are published again."""
+        report = purge.purge_requester(self.connection, email, placeholder)
+        self.touched |= report.tickets
+        return report
+
+    def apply_retention(self, policy: RetentionPolicy, limit: int) -> retention.Removed:
+        """Remove up to ``limit`` raw mails and ``limit`` files past ``policy``."""
+        return retention.remove_expired(self.connection, policy, self.now(), limit)
 
     # --- leadership --------------------------------------------------------------------
 
