@@ -247,7 +247,7 @@ class Ingestor:
                     arrived_at=item.arrived_at(msg),
                     authres_trusted=item.authres_trusted,
                 )
-                ticket_id = writer.apply(decision, Incoming(inbound_id, msg))
+                ticket_id = writer.apply(decision, Incoming(inbound_id, msg, item.source.value))
         except StorageFault:
             raise
         except Exception as exc:

@@ -204,6 +204,9 @@ class Incoming:
 
     inbound_id: int
     msg: InboundMessage
+    source: str | None = None
+    """Where it came in (``imap``, ``smtp``, ``import``): a ticket it opens keeps it as its
+    channel; None: read from its stored row."""
 
 
 class Writer:
@@ -317,7 +320,8 @@ class Writer:
         match effect:
             case OpenTicket():
                 assert incoming is not None
-                return self._open(effect, queue.channel_of(self.connection, incoming.inbound_id))
+                channel = incoming.source or queue.channel_of(self.connection, incoming.inbound_id)
+                return self._open(effect, channel)
             case AppendMessage(ticket=target, public=public, kind=kind):
                 assert incoming is not None
                 ticket_id = self._id(target)

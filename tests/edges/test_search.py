@@ -19,7 +19,7 @@ from tests.edges.test_store import ingestor, raw
 from tests.unit.fakes import FrozenClock
 from ticketd.routing.effects import AddNote, Decision, Disposition, MergeInto
 from ticketd.routing.model import TicketRef
-from ticketd.store.db import MIGRATIONS, Store, make_engine
+from ticketd.store.db import MIGRATIONS, Store, make_engine, migrate
 from ticketd.store.lookup import ticket_ref
 from ticketd.store.schema import search_documents, tickets
 from ticketd.store.search import (
@@ -243,9 +243,7 @@ def test_the_migration_indexes_an_existing_database(new_database, tmp_path: Path
             ),
             {"now": now},
         )
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    migrate(engine)  # as ticketd init upgrades it
     assert [h.where for h in find(engine, "배송")] == ["subject"]
     assert [h.where for h in find(engine, "arrived")] == ["message"]
     with engine.connect() as connection:
