@@ -145,6 +145,7 @@ def web_settings(config: Config) -> WebSettings:
         show_owner=config.web.show_owner,
         team_name=config.web.team_name,
         rate_limit_per_minute=config.web.rate_limit_per_minute,
+        support_address=config.support_address,
     )
 
 

@@ -34,6 +34,8 @@ class TicketPage:
     first_response_hours: float
     first_response_due: datetime | None
     timeline: tuple[TimelineEntry, ...]
+    language: str = ""
+    """The ticket's own language: its page opens in it unless the visitor asks (``?lang=``)."""
 
 
 @dataclass(frozen=True)
