@@ -153,6 +153,7 @@ def web_settings(config: Config) -> WebSettings:
         team_name=config.web.team_name,
         rate_limit_per_minute=config.web.rate_limit_per_minute,
         trusted_proxies=config.web.trusted_proxies,
+        support_address=config.support_address,
     )
 
 

@@ -94,7 +94,8 @@ class NoticeFactory:
         requester = ticket.requester
         msg = context.message
         attached, listed = self._files(context.attachments, to_engineer)
-        rates = notice.kind in RESOLUTION_NOTICES and ticket.status == Status.RESOLVED
+        told = notice.kind in RESOLUTION_NOTICES or bool(notice.new_status)
+        rates = told and ticket.status == Status.RESOLVED
         values = {
             "service_name": self.settings.service_name,
             "tracking": ticket.tracking,
@@ -119,6 +120,7 @@ class NoticeFactory:
             "tickets": context.folded,
             "reason": context.reason,
             "text": notice.text,
+            "new_status": notice.new_status,
             "fee": fee_summary(self.settings.fees, context.fee, language),
         }
         rendered = self.renderer.render(notice.kind.value, language, values)
@@ -140,7 +142,7 @@ class NoticeFactory:
             cc=cc,
             subject=rendered.subject,
             text=rendered.text,
-            html=None if to_engineer else self.renderer.html(rendered, language, values),
+            html=None if to_engineer else self.renderer.html(notice.kind.value, language, values),
             message_id=make_message_id(self.token_bytes, domain),
             in_reply_to=in_reply_to,
             references=thread[-REFERENCES_KEPT:],

@@ -321,13 +321,15 @@ class Hold:
 @dataclass(frozen=True, slots=True)
 class QueueNotice:
     """A mail to queue. ``language`` None: the ticket's language (customers) or the
-    service's (engineers); ``text`` carries a reply, a command report or a reason."""
+    service's (engineers); ``text`` carries a reply, a command report or a reason;
+    ``new_status``: the status a public reply also announces (one mail, not two)."""
 
     kind: NoticeKind
     recipient: Address
     ticket: Target
     language: str | None = None
     text: str = ""
+    new_status: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,7 +300,26 @@ def _reply_or_note(
         plan.refused.append(f"(reply text)  -- not sent: {denied}")
         return
     plan.effects.append(PublicReply(ticket, text, actor.email, attachments))
+    told = _status_notices(plan)
+    new_status = told[-1].text if told else ""
+    plan.effects = [effect for effect in plan.effects if effect not in told]
     plan.effects.append(
-        QueueNotice(NoticeKind.PUBLIC_REPLY, Address(ticket.requester), ticket, text=text)
+        QueueNotice(
+            NoticeKind.PUBLIC_REPLY,
+            Address(ticket.requester),
+            ticket,
+            text=text,
+            new_status=new_status,
+        )
     )
     plan.done.append("(reply sent to the customer)")
+
+
+def _status_notices(plan: Plan) -> list[QueueNotice]:
+    """The customer's status mail planned so far: a public reply in the same mail says the
+    new status itself, so the customer gets one mail per engineer action."""
+    return [
+        effect
+        for effect in plan.effects
+        if isinstance(effect, QueueNotice) and effect.kind == NoticeKind.STATUS_CHANGED
+    ]

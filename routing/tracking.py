@@ -39,21 +39,37 @@ def generate(prefix: str, token_bytes: Callable[[int], bytes]) -> str:
     return f"{prefix}-{code[:4]}-{code[4:]}"
 
 
-def parse(text: str, prefix: str | None = None) -> str | None:
-    """The canonical number typed in ``text``, or None when it is not a valid one."""
+def _shaped(text: str, prefix: str | None) -> tuple[str, str] | None:
+    """Prefix and the eight symbols (typos read) of text shaped like a number, checked
+    or not."""
     cleaned = re.sub(r"[\s-]", "", text.strip()).upper()
     match = re.fullmatch(r"([A-Z]{2,5})([0-9A-Z]{8})", cleaned)
     if not match:
         return None
     found_prefix, code = match.groups()
-    code = code.translate(_TYPOS)
     if prefix is not None and found_prefix != prefix.upper():
         return None
+    return found_prefix, code.translate(_TYPOS)
+
+
+def parse(text: str, prefix: str | None = None) -> str | None:
+    """The canonical number typed in ``text``, or None when it is not a valid one."""
+    shaped = _shaped(text, prefix)
+    if shaped is None:
+        return None
+    found_prefix, code = shaped
     if not _PREFIX.match(found_prefix) or any(c not in _VALUE for c in code):
         return None
     if check_symbol(code[:BODY_LENGTH]) != code[BODY_LENGTH]:
         return None
     return f"{found_prefix}-{code[:4]}-{code[4:]}"
+
+
+def mistyped(text: str, prefix: str) -> bool:
+    """Whether ``text`` is shaped like one of our numbers but cannot be one (its check
+    symbol fails, or it has a symbol no number has): a typing mistake, not an unknown
+    number."""
+    return _shaped(text, prefix) is not None and parse(text, prefix) is None
 
 
 def find_in_subject(subject: str, prefix: str) -> str | None:

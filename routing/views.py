@@ -39,6 +39,8 @@ class TicketPage:
     last_reply_at: datetime | None = None
     reason: str = ""
     """Why the ticket is at its current step, when it went back or was closed for it."""
+    language: str = ""
+    """The ticket's own language: its page opens in it unless the visitor asks (``?lang=``)."""
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,16 @@ PUBLISHED = select(public_pages.c.body).where(
     public_pages.c.language == bindparam("language"),
     public_pages.c.generation == bindparam("generation"),
 )
+PUBLISHED_OWN = (
+    select(public_pages.c.body)
+    .select_from(public_pages.join(tickets, tickets.c.tracking == public_pages.c.tracking))
+    .where(
+        public_pages.c.tracking == bindparam("tracking"),
+        public_pages.c.language == tickets.c.language,
+        public_pages.c.generation == bindparam("generation"),
+    )
+)
+"""The page published in the ticket's own language."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,7 @@ class PageFacts:
             timeline=timeline,
             last_reply_at=replies[-1] if replies else None,
             reason=changes[-1].reason if changes and changes[-1].summary == status else "",
+            language=rows[0][1],
         )
 
     def digest(self) -> str:
@@ -257,19 +268,24 @@ class SqlTicketReader:
         self.generation = generation
         self.page = PreparedQuery(engine, PAGE_BY_TRACKING, "tracking")
         self.published = PreparedQuery(engine, PUBLISHED, "tracking", "language", "generation")
+        self.published_own = PreparedQuery(engine, PUBLISHED_OWN, "tracking", "generation")
 
     def close(self) -> None:
         """Close the reader's connections."""
         self.page.close()
         self.published.close()
+        self.published_own.close()
         self.engine.dispose()
 
     def ticket_page(self, tracking: str) -> TicketPage | None:
         rows = self.page.rows(tracking=tracking)
         return self.facts.page(rows) if rows else None
 
-    def published_page(self, tracking: str, language: str) -> bytes | None:
-        found = self.published.rows(
-            tracking=tracking, language=language, generation=self.generation
-        )
+    def published_page(self, tracking: str, language: str | None) -> bytes | None:
+        if language is None:
+            found = self.published_own.rows(tracking=tracking, generation=self.generation)
+        else:
+            found = self.published.rows(
+                tracking=tracking, language=language, generation=self.generation
+            )
         return decode_page(found[0][0]) if found else None

@@ -821,7 +821,8 @@ class Writer:
         thread = self._thread(ticket_id, customer=to_customer)
         if to_customer:
             files = self._files.get(ticket_id, ()) if notice.kind in HUMAN_NOTICES else ()
-            resolved = notice.kind == NoticeKind.STATUS_CHANGED and notice.text == "resolved"
+            told = notice.text if notice.kind == NoticeKind.STATUS_CHANGED else notice.new_status
+            resolved = told == Status.RESOLVED.value
             fee = fee_ticket(self.connection, ticket_id) if resolved else None
             return NoticeContext(thread=thread, message=msg, attachments=files, fee=fee)
         reason = self._reasons.get(ticket_id)

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from ticketd.routing import tracking
+from ticketd.routing.labels import LANGUAGES
 from ticketd.routing.links import (
     attachment_signature,
     status_token,
@@ -30,7 +31,7 @@ from ticketd.routing.links import (
 )
 from ticketd.web.downloads import download
 from ticketd.web.forms import FIELD, FormGuard
-from ticketd.web.i18n import STRINGS, choose_language
+from ticketd.web.i18n import STRINGS, choose_language, ticket_language
 from ticketd.web.metrics import HttpMetrics, build_registry
 from ticketd.web.openapi import SCHEMA
 from ticketd.web.pages import Download, PageRenderer
@@ -53,6 +54,11 @@ HERE = Path(__file__).resolve().parent
 DUMMY_TRACKING = "XX-0000-0000"
 NO_STORE = {"Cache-Control": "no-store"}
 ATTACHMENT_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+async def favicon(request: Request) -> Response:
+    """The icon browsers ask for on their own (pages name ``/static/favicon.svg``)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -84,6 +90,11 @@ class StatusSite:
         self.limiter = RateLimiter(settings.rate_limit_per_minute, clock)
         self.registry, self.http = build_registry(metrics, collectors)
         self.pages = PageRenderer(settings)
+
+    def asked_language(self, request: Request) -> str | None:
+        """The language the visitor chose with ``?lang=``, if any."""
+        query = request.query_params.get("lang")
+        return query if query in LANGUAGES else None
 
     def language(self, request: Request) -> str:
         return choose_language(
@@ -163,7 +174,10 @@ class StatusSite:
         blocked = self.limited(request)
         if blocked:
             return blocked
-        number, page = self.lookup_page(request.query_params.get("tracking", ""))
+        typed = request.query_params.get("tracking", "")
+        number, page = self.lookup_page(typed)
+        if number is None and tracking.mistyped(typed, self.settings.tracking_prefix):
+            return self.lookup_form(request, 404, error="mistyped")
         if number is None or page is None:
             return self.lookup_form(request, 404, error="not_found_help")
         return RedirectResponse(self.page_url(request, number), status_code=303)
@@ -205,15 +219,16 @@ class StatusSite:
             return blocked
         typed = request.path_params["tracking"]
         token = request.query_params.get("k")
-        language = self.language(request)
+        asked = self.asked_language(request)
         number = tracking.parse(typed, self.settings.tracking_prefix)
         if not token:
-            published = self.reader.published_page(number or DUMMY_TRACKING, language)
+            published = self.reader.published_page(number or DUMMY_TRACKING, asked)
             if published is not None and number == typed:
                 return HTMLResponse(published, headers=NO_STORE)
         page = self.page_of(number)
         if number is None or page is None:
             return self.unknown(request, token)
+        language = asked or ticket_language(page, self.language(request))
         if number != typed:
             return RedirectResponse(self.page_url(request, number, token), status_code=301)
         conversation = self.token_ok(number, token)
@@ -398,6 +413,7 @@ def create_app(
         Route("/readyz", site.readyz, methods=["GET"]),
         Route("/metrics", site.metrics, methods=["GET"]),
         Route("/openapi.json", site.openapi, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *staff,
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from ticketd.routing.labels import LANGUAGES
+from ticketd.routing.views import TicketPage
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -49,6 +50,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "event_customer_message": "You wrote",
         "event_merged": "Joined with another request",
         "language": "한국어",
+        "contact": "Questions? Write to",
+        "mistyped": "This number looks mistyped: one of its characters is wrong. Check it "
+        "against your mail and try again.",
     },
     "ko": {
         "lookup_title": "문의 진행 상황 확인",
@@ -92,6 +96,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "event_customer_message": "고객님 메시지",
         "event_merged": "다른 문의와 통합",
         "language": "English",
+        "contact": "문의 메일:",
+        "mistyped": "접수 번호가 잘못 입력된 것 같습니다. 메일에 있는 번호와 한 글자씩 "
+        "비교해 다시 입력해 주십시오.",
     },
 }
 
@@ -103,6 +110,12 @@ STATUS_STEP = {
     "resolved": "resolved",
     "closed": "closed",
 }
+
+
+def ticket_language(page: TicketPage, fallback: str) -> str:
+    """A status page opens in its ticket's language (a Korean ticket stays Korean for an
+    English browser); ``fallback`` for a ticket without a known one."""
+    return page.language if page.language in LANGUAGES else fallback
 
 
 MAX_ACCEPT_LANGUAGE = 200

@@ -58,8 +58,16 @@ class PageRenderer:
         self.templates.filters["file_size"] = file_size
 
     def local_time(self, at: datetime | None) -> str:
-        """``at`` in the service's timezone, to the minute."""
-        return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if at else ""
+        """``at`` in the service's timezone, to the minute, with the zone named: its
+        abbreviation where it has one (``KST``), else its UTC offset (``UTC+04:00``)."""
+        if at is None:
+            return ""
+        local = at.astimezone(self.zone)
+        zone = local.tzname() or ""
+        if not zone.isalpha():
+            offset = local.strftime("%z")
+            zone = f"UTC{offset[:3]}:{offset[3:]}"
+        return f"{local:%Y-%m-%d %H:%M} {zone}"
 
     def owner_shown(self, page: TicketPage) -> str | None:
         """The person handling the ticket, or the stable team name (``web.show_owner``)."""
@@ -74,6 +82,7 @@ class PageRenderer:
             lang=language,
             other_lang="en" if language == "ko" else "ko",
             service_name=self.settings.service_name,
+            support_address=self.settings.support_address,
             **context,
         )
 
@@ -116,6 +125,12 @@ class PageRenderer:
         for name in sorted(self.templates.list_templates()):
             digest.update(name.encode() + b"\0" + (TEMPLATES / name).read_bytes())
         settings = self.settings
-        shown = (settings.service_name, settings.timezone, settings.show_owner, settings.team_name)
+        shown = (
+            settings.service_name,
+            settings.timezone,
+            settings.show_owner,
+            settings.team_name,
+            settings.support_address,
+        )
         digest.update(json.dumps([STRINGS, RATE_STRINGS, shown], sort_keys=True).encode())
         return digest.hexdigest()

@@ -28,9 +28,10 @@ class TicketReader(Protocol):
     def ticket_page(self, tracking: str) -> TicketPage | None:
         """The public view of a ticket, or None."""
 
-    def published_page(self, tracking: str, language: str) -> bytes | None:
+    def published_page(self, tracking: str, language: str | None) -> bytes | None:
         """The status page (without conversation, UTF-8 HTML) published for the ticket's
-        current state in ``language`` by these templates and settings, or None."""
+        current state in ``language`` (None: the ticket's own) by these templates and
+        settings, or None."""
 
 
 class AttachmentReader(Protocol):
@@ -79,3 +80,5 @@ class WebSettings:
     team_name: str = ""
     rate_limit_per_minute: int = 60
     trusted_proxies: tuple[str, ...] = ()
+    support_address: str = ""
+    """Where customers write (shown in the pages' footer)."""

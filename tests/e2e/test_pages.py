@@ -76,7 +76,7 @@ def test_a_new_ticket_is_published_exactly_as_the_web_would_render_it(
         assert reader.published_page(number, "ko") == live.encode()
     assert "Cannot log in" not in live
     with TestClient(build_web_app(desk)) as web:  # type: ignore[arg-type]
-        assert web.get(f"/t/{number}").text == live
+        assert web.get(f"/t/{number}?lang=ko").text == live
 
 
 def test_the_published_page_follows_every_change_of_the_ticket(
@@ -95,7 +95,7 @@ def test_the_published_page_follows_every_change_of_the_ticket(
         with reader_for(components) as reader:
             published = reader.published_page(number, "ko")
         with TestClient(build_web_app(components)) as web:  # type: ignore[arg-type]
-            served = web.get(f"/t/{number}").text
+            served = web.get(f"/t/{number}?lang=ko").text
     finally:
         components.close()
     assert published is not None and published.decode() == served
@@ -150,7 +150,7 @@ def test_a_page_that_cannot_be_rendered_never_holds_up_the_mail(
     components = build(load_config(ws.config))
     try:
         with TestClient(build_web_app(components)) as web:  # type: ignore[arg-type]
-            assert "고객님 메시지" in web.get(f"/t/{number}").text
+            assert "고객님 메시지" in web.get(f"/t/{number}?lang=ko").text
     finally:
         components.close()
 

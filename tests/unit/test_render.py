@@ -27,6 +27,7 @@ CONTEXT = {
     "customer_text": "결제가 안 됩니다\n두 번째 줄",
     "reason": "least-loaded engineer on duty",
     "text": "답변 본문",
+    "new_status": "",
     "workspace_url": "http://127.0.0.1:8080/staff/t/SUP-7K2M-9QXA",
     "staff_url": "http://127.0.0.1:8080/staff/",
     "sign_in_url": "http://127.0.0.1:8080/staff/login/abc",
@@ -119,8 +120,7 @@ def test_operators_can_override_templates(tmp_path: Path) -> None:
 def test_the_html_alternative_escapes_everything_and_links_only_web_addresses() -> None:
     hostile = {**CONTEXT, "text": '<script>alert(1)</script> javascript:alert(2) "quoted"'}
     renderer = Renderer.default()
-    mail = renderer.render("public_reply", "ko", hostile)
-    html = renderer.html(mail, "ko", hostile)
+    html = renderer.html("public_reply", "ko", hostile)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="javascript' not in html
     assert 'href="http://127.0.0.1:8080/t/SUP-7K2M-9QXA?k=abc"' in html
@@ -163,7 +163,7 @@ def test_bidi_controls_from_names_subjects_and_texts_never_reach_a_notice(
     }
     renderer = Renderer.default()
     mail = renderer.render(kind.value, language, hostile)
-    html = renderer.html(mail, language, hostile)
+    html = renderer.html(kind.value, language, hostile)
     for shown in (mail.subject, mail.text, html):
         assert not BIDI_CONTROLS & set(shown)
     if kind == NoticeKind.ACKNOWLEDGEMENT:

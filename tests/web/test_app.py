@@ -42,6 +42,7 @@ def page(**overrides: object) -> TicketPage:
         "updated_at": T0 + timedelta(hours=2),
         "first_response_hours": 24,
         "first_response_due": T0 + timedelta(hours=24),
+        "language": "ko",
         "timeline": (
             TimelineEntry(T0, "created", "", "customer", f"화면이 안 열립니다 {XSS}"),
             TimelineEntry(
@@ -64,9 +65,11 @@ class FakeReader:
         self.lookups.append(tracking)
         return self.pages.get(tracking)
 
-    def published_page(self, tracking: str, language: str) -> bytes | None:
+    def published_page(self, tracking: str, language: str | None) -> bytes | None:
         self.lookups.append(tracking)
-        return self.published.get((tracking, language))
+        page = self.pages.get(tracking)
+        own = page.language if page else ""
+        return self.published.get((tracking, language or own))
 
 
 @dataclass
@@ -261,11 +264,10 @@ def test_lookups_are_rate_limited_per_client() -> None:
     assert c.get(f"/t/{NUMBER}").status_code == 200
 
 
-def test_language_from_accept_language_and_query() -> None:
+def test_language_from_the_ticket_and_query() -> None:
     c = client()
-    assert (
-        "In progress" in c.get(f"/t/{NUMBER}", headers={"Accept-Language": "en-US,en;q=0.9"}).text
-    )
+    assert "처리 중" in c.get(f"/t/{NUMBER}", headers={"Accept-Language": "en-US,en;q=0.9"}).text
+    assert "Check your request" in c.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).text
     assert "처리 중" in c.get(f"/t/{NUMBER}?lang=ko", headers={"Accept-Language": "en"}).text
     assert "In progress" in c.get(f"/t/{NUMBER}?lang=en").text
 
