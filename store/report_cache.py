@@ -57,8 +57,12 @@ def cached(connection: Connection, timezone: str, start: date, end: date) -> dic
             report_days.c.day <= end.isoformat(),
         )
     )
-    found = {date.fromisoformat(day): figures for day, figures in rows}
-    return {day: Day.loads(figures) for day, figures in found.items() if day not in stale}
+    found = {}
+    for text_day, figures in rows:
+        day, kept = date.fromisoformat(text_day), Day.loads(figures)
+        if kept is not None and day not in stale:
+            found[day] = kept
+    return found
 
 
 def refresh(connection: Connection, timezone: str, now: datetime) -> int:

@@ -102,11 +102,12 @@ class Sums:
 
     def period(self, start: date, end: date) -> PeriodFigures:
         days = [self.days[day] for day in days_between(start, end - timedelta(days=1))]
-        responses = sorted(taken for day in days for taken in day.responses)
-        owners: dict[str, list[float]] = defaultdict(list)
+        owners: dict[str, list[int]] = defaultdict(list)
         for day in days:
-            for owner, taken in day.owner_responses.items():
+            for owner, taken in day.responses.items():
                 owners[owner].extend(taken)
+        responses = sorted(taken for each in owners.values() for taken in each)
+        owners.pop("", None)
         handled = _add(day.handled for day in days)
         open_at_end = self._open_at(end)
         answered = sum(day.sla_answered for day in days)
@@ -126,8 +127,8 @@ class Sums:
             closed=sum(day.closed for day in days),
             reopened=sum(day.reopened for day in days),
             duplicates=sum(day.duplicates for day in days),
-            first_response_median_hours=percentile(responses, 0.5),
-            first_response_p90_hours=percentile(responses, 0.9),
+            first_response_median_hours=_hours(percentile(responses, 0.5)),
+            first_response_p90_hours=_hours(percentile(responses, 0.9)),
             sla_met_ratio=sum(day.sla_met for day in days) / counted if counted else None,
             by_code=_sorted(
                 _add(
@@ -141,7 +142,7 @@ class Sums:
                 owner: OwnerFigures(
                     open_at_end.get(owner, 0),
                     handled.get(owner, 0),
-                    percentile(sorted(owners[owner]), 0.5) if owner in owners else None,
+                    _hours(percentile(sorted(owners[owner]), 0.5)) if owner in owners else None,
                 )
                 for owner in sorted({*open_at_end, *handled, *owners})
             },
@@ -157,6 +158,10 @@ class Sums:
             if count:
                 found[owner] = count
         return found
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600
 
 
 def _add(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
