@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("text", "json")
@@ -71,11 +72,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+CHATTY = ("alembic", "apscheduler", "uvicorn.access")
+"""Libraries whose INFO lines say nothing an operator needs: below DEBUG they log warnings."""
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record (a caller that
+    swapped it, as a test's capture does, never leaves the handler on a closed stream)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """The stream is always the current ``sys.stderr``."""
+
+
 def configure_logging(
     level: str = "warning", form: str = "text", secrets: Iterable[str] = ()
 ) -> None:
     """Records on stderr at ``level``, as text lines or JSON objects, secrets masked."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.addFilter(_Redact(secrets))
     if form == "json":
         handler.setFormatter(JsonFormatter())
@@ -88,3 +109,6 @@ def configure_logging(
     handler.ticketd = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level_of(level))
+    quiet = logging.DEBUG if level_of(level) == logging.DEBUG else logging.WARNING
+    for chatty in CHATTY:
+        logging.getLogger(chatty).setLevel(quiet)
