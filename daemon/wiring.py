@@ -190,6 +190,7 @@ def build(config: Config, *, notify: bool = True, init: bool = True) -> Componen
             engineer_names={e.email: e.name for e in config.engineers},
             notice_attachment_bytes=config.ingest.notice_attachment_bytes,
             fees=config.fees,
+            timezone=config.service.timezone,
         ),
         Renderer.default(config.service.templates),
         rng.token_bytes,

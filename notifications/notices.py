@@ -20,6 +20,7 @@ from ticketd.routing.fee_format import fee_summary
 from ticketd.routing.fees import FeePolicy
 from ticketd.routing.links import rate_link, reply_token, status_link
 from ticketd.routing.model import Status, TicketView
+from ticketd.routing.page_time import moment
 from ticketd.routing.signin import LINK_LIFETIME
 from ticketd.routing.views import NoticeContext
 from ticketd.routing.workspace import StaffUser
@@ -45,6 +46,8 @@ class NoticeSettings:
     engineer_names: Mapping[str, str] = field(default_factory=dict)
     notice_attachment_bytes: int = 10 * 1024 * 1024
     fees: FeePolicy = field(default_factory=FeePolicy)
+    timezone: str = "UTC"
+    """The service's timezone: due times in customer mail are said in it."""
 
 
 class NoticeFactory:
@@ -83,6 +86,11 @@ class NoticeFactory:
         local, _, domain = self.settings.support_address.partition("@")
         return Address(f"{local}+{token}@{domain}", self.settings.service_name)
 
+    def _due(self, ticket: TicketView, language: str) -> str:
+        """When the first answer is due, in business time, as the reader says it."""
+        due = ticket.first_response_due_at
+        return "" if due is None else moment(due, self.settings.timezone, language)
+
     def build(
         self, notice: QueueNotice, ticket: TicketView, context: NoticeContext
     ) -> OutgoingMessage:
@@ -107,6 +115,7 @@ class NoticeFactory:
             "workspace_url": f"{self.staff_url}t/{ticket.tracking}",
             "staff_url": self.staff_url,
             "first_response_hours": _hours(self.settings.first_response_hours),
+            "first_response_due": self._due(ticket, language),
             "requester_name": requester.name or requester.email,
             "requester": str(requester),
             "owner": ticket.owner or "",

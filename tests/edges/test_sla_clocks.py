@@ -5,6 +5,8 @@ and clock jumps; every reminder and breach a stored decision, sent once."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from email import message_from_bytes
+from email.policy import default
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +18,7 @@ from tests.unit.fakes import CTX, FrozenClock
 from ticketd.daemon.business_calendar import public_holidays
 from ticketd.daemon.runner import Ingestor
 from ticketd.daemon.scheduler import JobReport, run_jobs
-from ticketd.mail.message import Address
+from ticketd.mail.message import Address, RawMessage, Source
 from ticketd.notifications.notices import NoticeFactory, NoticeSettings
 from ticketd.notifications.render import Renderer
 from ticketd.routing.calendar import BusinessCalendar, parse_ranges
@@ -58,6 +60,7 @@ class Desk:
                 base_url="http://127.0.0.1:8080",
                 secret_key="k" * 32,
                 first_response_hours=8,
+                timezone="Asia/Seoul",
             ),
             Renderer.default(),
             rng.token_bytes,
@@ -121,6 +124,20 @@ def test_a_friday_evening_claim_is_due_in_business_time_and_reminded_then_breach
         ("sla_reminded", "first_response"),
         ("sla_breached", "first_response"),
     ]
+
+
+def test_the_acknowledgement_names_the_business_time_due(desk: Desk) -> None:
+    korean = claim(
+        "로그인이 안 됩니다", "관리자 화면에 어제부터 들어갈 수 없습니다.", date=kst(2027, 1, 8, 17)
+    )
+    arrived = RawMessage(korean, Source.IMAP, kst(2027, 1, 8, 17), uid=1)
+    desk.ingestor.ingest([arrived], mailbox="box", checkpoint=None)
+    query = select(outbox.c.data).where(outbox.c.kind == "acknowledgement")
+    with desk.engine.connect() as connection:
+        mail = message_from_bytes(connection.execute(query).scalar_one(), policy=default)
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "늦어도 1월 11일(월) 16:00 (한국 표준시)까지 첫 답변을 드립니다" in text
+    assert "8시간" not in text
 
 
 def test_seollal_and_an_extra_workday_move_the_due_time(desk: Desk) -> None:
