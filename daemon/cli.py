@@ -76,7 +76,10 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ticketd`` console script."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad option already said why
+        return exc.code if isinstance(exc.code, int) else 2
     if "handler" not in args:
         parser.print_help()
         return 0

@@ -47,7 +47,7 @@ def test_bad_log_levels_are_one_line_errors(
 ) -> None:
     ws = write_config(tmp_path)
     code, _, err = ws.cli(capsys, "--log-level", "loud", "ticket", "list")
-    assert code == 2 and err.startswith("error: --log-level") and err.count("\n") == 1
+    assert code == 2 and err.startswith("error: argument --log-level") and err.count("\n") == 1
     ws.config.write_text(
         ws.config.read_text().replace('language = "ko"', 'language = "ko"\nlog_level = "loud"')
     )

@@ -56,10 +56,13 @@ def test_run_once_reads_the_mailbox_with_an_oauth2_token(
     oauth2_server.revoke_refresh(refresh)
     code, out, err = ws.cli(capsys, "run", "--once")
     assert code == 1
-    assert err.startswith(
+    assert err.splitlines()[-1].startswith(
         "error: mailbox: mailbox.oauth2_refresh_token: the token endpoint refused"
     )
-    assert refresh not in err and len(err.strip().splitlines()) == 1
+    assert refresh not in err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        err.splitlines()[-1]
+    ]
 
 
 def test_check_config_names_the_missing_oauth2_keys(
