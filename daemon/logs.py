@@ -72,8 +72,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-CHATTY = ("alembic", "apscheduler", "uvicorn.access")
-"""Libraries whose INFO lines say nothing an operator needs: below DEBUG they log warnings."""
+CHATTY = ("alembic", "apscheduler", "uvicorn.access", "mail.log")
+"""Libraries whose INFO lines say nothing an operator needs (aiosmtpd logs every
+connection as ``mail.log``): below DEBUG they log warnings."""
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
