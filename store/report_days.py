@@ -234,20 +234,26 @@ def _status_changes(connection: Connection, edges: Sequence[datetime], found: li
             figures.closed += row.n
 
 
-def _reopened(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
-    e = events.alias("change")
+def previous_status(change: FromClause) -> ColumnElement[Any]:
+    """The status an event of ``change`` (an alias of events) changed from: the value of
+    the ticket's previous ``status_changed`` event."""
     earlier = events.alias("earlier")
-    before = (
+    return (
         select(earlier.c.value)
         .where(
-            earlier.c.ticket_id == e.c.ticket_id,
+            earlier.c.ticket_id == change.c.ticket_id,
             earlier.c.type == EventKind.STATUS_CHANGED.value,
-            earlier.c.id < e.c.id,
+            earlier.c.id < change.c.id,
         )
         .order_by(earlier.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+def _reopened(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    e = events.alias("change")
+    before = previous_status(e)
     day = bucket(e.c.at, edges)
     query = (
         select(day.label("day"), func.count().label("n"))

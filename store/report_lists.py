@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import literal
 from ticketd.routing.dashboard import DrillDown, Measure
 from ticketd.routing.model import OPEN_STATUSES, EventKind, Status
 from ticketd.routing.workspace import BadCursor, QueueRow
-from ticketd.store.report_days import sla_counted, sla_met, standing
+from ticketd.store.report_days import previous_status, sla_counted, sla_met, standing
 from ticketd.store.schema import UTCDateTime, codes, events, tickets
 from ticketd.store.staff_queue import ROW_COLUMNS, queue_row
 
@@ -110,18 +110,7 @@ def _which(drill: DrillDown, now: datetime) -> ColumnElement[bool]:
 
 def _reopening() -> tuple[ColumnElement[bool], ...]:
     """A status change to an open status whose previous status change ended the ticket."""
-    before = events.alias("before")
-    previous = (
-        select(before.c.value)
-        .where(
-            before.c.ticket_id == events.c.ticket_id,
-            before.c.type == EventKind.STATUS_CHANGED.value,
-            before.c.id < events.c.id,
-        )
-        .order_by(before.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    previous = previous_status(events)
     return (
         events.c.type == EventKind.STATUS_CHANGED.value,
         events.c.value.in_([s.value for s in OPEN_STATUSES]),
