@@ -123,7 +123,7 @@ class WebConfig:
     rate_limit_per_minute: int = 60
     staff_session_hours: float = 12.0
     trusted_proxies: tuple[str, ...] = ()
-    event_loop: str = "asyncio"
+    event_loop: str = "uvloop"
 
 
 @dataclass(frozen=True)
@@ -591,7 +591,7 @@ def _web(s: _Section, reader: _Reader) -> WebConfig:
         rate_limit_per_minute=s.integer("rate_limit_per_minute", 60, 1, 100_000),
         staff_session_hours=s.number("staff_session_hours", 12.0, 0.25),
         trusted_proxies=tuple(str(n) for n in s.networks("trusted_proxies")),
-        event_loop=s.choice("event_loop", ("asyncio", "uvloop"), "asyncio"),
+        event_loop=s.choice("event_loop", ("asyncio", "uvloop"), "uvloop"),
     )
     s.finish()
     return config

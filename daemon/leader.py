@@ -120,7 +120,7 @@ class Leadership:
                 self.term = writer.begin_term(self.holder)
         self.term_over.clear()
         self.elected.set()
-        log.warning("elected as the poller (term %d)", self.term)
+        log.info("elected as the poller (term %d)", self.term)
 
     def holder_now(self) -> str:
         """Who holds the poller's lock, as a person reads it."""

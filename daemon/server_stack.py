@@ -1,6 +1,6 @@
 """The production server stack, uvicorn's ``standard`` extras: httptools where it is
-installed (else h11), and uvloop when ``[web].event_loop = "uvloop"`` asks for it and it is
-installed (else asyncio's own loop)."""
+installed (else h11), and uvloop when installed unless ``[web].event_loop = "asyncio"`` (then,
+or without uvloop, asyncio's own loop)."""
 
 from __future__ import annotations
 

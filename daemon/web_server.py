@@ -335,7 +335,7 @@ async def start_web(components: Components, sock: socket.socket, state: ServiceS
         lifespan="on",
     )
     server = _EmbeddedServer(config)
-    log.warning("web server: %s", server_stack.describe(config.http))
+    log.info("web server: %s", server_stack.describe(config.http))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.05)

@@ -151,6 +151,14 @@ class GuardedSMTP(SMTP):
             )
         super().data_received(data)
 
+    def eof_received(self) -> bool | None:
+        """The client is done sending: close. aiosmtpd stops answering at EOF but keeps
+        the socket half-open, which on uvloop (a client gone before the greeting was
+        handled) would hold the session's place until the idle timer."""
+        if self.key is not None:
+            super().eof_received()
+        return False
+
     def connection_lost(self, error: Exception | None) -> None:
         if self.key is None:
             return

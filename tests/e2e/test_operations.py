@@ -77,7 +77,7 @@ def stop(process: subprocess.Popen[str]) -> int:
 def test_sd_notify_and_spoofed_forwarded_for_from_loopback(tmp_path: Path) -> None:
     smtp_port = free_port()
     listener_section = f'[smtp_listener]\nlisten = "127.0.0.1:{smtp_port}"\n'
-    web = 'rate_limit_per_minute = 10\nevent_loop = "uvloop"'
+    web = "rate_limit_per_minute = 10"  # and the default event loop: uvloop
     ws, port = web_config(tmp_path, web, listener_section)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(f"\0ticketd-test-{os.getpid()}-{port}")
@@ -98,7 +98,8 @@ def test_sd_notify_and_spoofed_forwarded_for_from_loopback(tmp_path: Path) -> No
         assert status(port, "/livez") == 200 and status(port, "/readyz") == 200
         answers = [status(port, "/t/SUP-0000-0000", f"198.51.100.{i}") for i in range(20)]
         assert answers.count(429) == 10, answers
-        assert "web server: loop=uvloop http=httptools" in (ws.root / "daemon.log").read_text()
+        log = (ws.root / "daemon.log").read_text()
+        assert "INFO ticketd.daemon.web_server: web server: loop=uvloop http=httptools" in log
         wait_for_port(smtp_port)
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
             client.sendmail("kim@acme.co.kr", [SUPPORT], claim())
@@ -119,7 +120,8 @@ def test_sd_notify_and_spoofed_forwarded_for_from_loopback(tmp_path: Path) -> No
 
 
 def test_a_trusted_proxy_names_the_client_that_is_limited(tmp_path: Path) -> None:
-    ws, port = web_config(tmp_path, 'rate_limit_per_minute = 3\ntrusted_proxies = ["127.0.0.1"]')
+    web = 'rate_limit_per_minute = 3\ntrusted_proxies = ["127.0.0.1"]\nevent_loop = "asyncio"'
+    ws, port = web_config(tmp_path, web)
     process = start(ws, port, {**os.environ})
     try:
         rotating = [status(port, "/t/SUP-0000-0000", f"198.51.100.{i}") for i in range(8)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import smtplib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +16,8 @@ import pytest
 
 from tests.builders import claim
 from tests.netutil import SmtpSession, free_port
-from ticketd.mail.listener import InboundSMTPHandler, make_controller
+from ticketd.daemon import server_stack
+from ticketd.mail.listener import InboundSMTPHandler, make_controller, start_server
 from ticketd.mail.message import RawMessage
 from ticketd.mail.smtp_guard import ListenerSettings
 
@@ -193,3 +196,30 @@ def test_a_session_that_lasts_too_long_is_closed(connect: Connect) -> None:
             time.sleep(0.2)
         assert reply.startswith(b"421 4.4.2") and b"too long" in reply
         assert 0.9 < time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_client_gone_before_its_greeting_frees_its_place_at_once(loop: str) -> None:
+    """A port probe (connect, close) waiting in the backlog is counted, then released as
+    soon as its EOF is read, on either event loop: not only when the idle timer fires."""
+    handler = InboundSMTPHandler(
+        "support@example.com",
+        Store(),
+        settings=ListenerSettings(max_sessions=1, timeout_seconds=30),
+        clock=lambda: datetime.now(UTC),
+    )
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    socket.create_connection(("127.0.0.1", port), 5).close()
+
+    async def greeting_after_the_probe() -> bytes:
+        server = await start_server(handler, sock)
+        await asyncio.sleep(0.3)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        line = await asyncio.wait_for(reader.readline(), 5)
+        writer.close()
+        server.close()
+        return line
+
+    with asyncio.Runner(loop_factory=server_stack.loop_factory(loop)) as runner:
+        assert runner.run(greeting_after_the_probe()).startswith(b"220")

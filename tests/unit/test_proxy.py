@@ -54,7 +54,7 @@ def test_trusted_proxies_and_event_loop_are_checked_naming_their_key(tmp_path: P
     path.write_text(text.replace("trusted_proxies = []", 'trusted_proxies = ["10.0.0.0/8", "::1"]'))
     assert load_config(path, {}).web.trusted_proxies == ("10.0.0.0/8", "::1/128")
     bad = text.replace("trusted_proxies = []", 'trusted_proxies = ["nginx"]')
-    path.write_text(bad.replace('event_loop = "asyncio"', 'event_loop = "trio"'))
+    path.write_text(bad.replace('event_loop = "uvloop"', 'event_loop = "trio"'))
     with pytest.raises(ConfigError) as caught:
         load_config(path, {})
     found = " ".join(caught.value.problems)
