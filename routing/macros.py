@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ticketd.routing.commands import Command, CommandBlock, CommandName, parse_commands
+from ticketd.routing.outcome_words import reason_words
+from ticketd.routing.outcomes import OutcomeCode, Reason
 
 MAX_NAME = 64
 MAX_TEXT = 20_000
@@ -53,7 +55,7 @@ class Expanded:
     """The mail with its macros expanded, or why nothing in it may be applied."""
 
     block: CommandBlock
-    problem: str | None = None
+    problem: Reason | None = None
 
 
 def macro_key(name: str) -> str:
@@ -71,7 +73,7 @@ def check_macro(name: str, text_ko: str, text_en: str, commands: str) -> list[st
     if max(len(text_ko), len(text_en), len(commands)) > MAX_TEXT:
         problems.append(f"text: at most {MAX_TEXT} characters")
     block = parse_commands(commands)
-    problems += [f"command {r.line!r}: {r.reason}" for r in block.refused]
+    problems += [f"command {r.line!r}: {reason_words(r.reason, 'en')}" for r in block.refused]
     if block.reply:
         problems.append("commands: only command lines (#status resolved, #priority low …)")
     problems += [
@@ -116,8 +118,9 @@ def expand(
             continue
         macro = known.get(macro_key(command.argument))
         if macro is None:
-            names = ", ".join(sorted(m.name for m in macros)) or "none"
-            return Expanded(block, f"no saved reply {command.argument!r} (available: {names})")
+            names = ", ".join(sorted(m.name for m in macros))
+            missing = Reason.of(OutcomeCode.NO_SAVED_REPLY, name=command.argument, available=names)
+            return Expanded(block, missing)
         carried = parse_commands(macro.commands).commands
         commands += [c for c in carried if c.name not in NOT_IN_MACROS]
         used.append(macro)
