@@ -42,6 +42,8 @@ from ticketd.routing.outcomes import (
     Outcome,
     OutcomeCode,
     Reason,
+    StatusKind,
+    StatusReason,
     Verdict,
 )
 from ticketd.routing.ports import Lookup
@@ -237,7 +239,8 @@ def _one(
             ):
                 plan.refuse(line, Reason(OutcomeCode.MANAGER_REOPENS))
                 return
-            plan.effects.append(ChangeStatus(ticket, status, f"by {actor.email}", actor.email))
+            by = str(StatusReason(StatusKind.BY, actor.email))
+            plan.effects.append(ChangeStatus(ticket, status, by, actor.email))
             if status in CUSTOMER_TOLD and status != ticket.status:
                 plan.effects.append(
                     QueueNotice(

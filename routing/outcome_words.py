@@ -20,6 +20,8 @@ from ticketd.routing.outcomes import (
     Outcome,
     OutcomeCode,
     Reason,
+    StatusKind,
+    StatusReason,
     Verdict,
 )
 from ticketd.routing.particles import with_particle
@@ -93,7 +95,7 @@ WORDS: dict[str, dict[OutcomeCode, str]] = {
         C.CODE_CLEARED: "코드를 지웠습니다",
         C.CODE_ADDED: "코드 {path|를} 추가했습니다",
         C.CODE_RETIRED: "코드 {path|를} 폐지했습니다",
-        C.UNKNOWN_COMMAND: "알 수 없는 명령입니다: #{command}",
+        C.UNKNOWN_COMMAND: "알 수 없는 명령입니다",
         C.TAKES_NO_ARGUMENT: "#{command} 명령에는 인자를 붙이지 않습니다",
         C.NEEDS_ARGUMENT: "#{command} 명령에는 인자가 필요합니다",
         C.UNKNOWN_CHOICE: "'{value}'|는 알 수 없는 {what}입니다(가능한 값: {allowed})",
@@ -197,6 +199,22 @@ ASSIGN_WORDS: dict[str, dict[AssignKind, str]] = {
 }
 """Why a ticket got its owner."""
 
+STATUS_WORDS: dict[str, dict[StatusKind, str]] = {
+    "en": {
+        StatusKind.BY: "by {name}",
+        StatusKind.CUSTOMER_REPLIED: "customer replied",
+        StatusKind.NO_REPLY: "no reply for {days} days",
+        StatusKind.NO_REPLY_AFTER_REMINDER: "no reply for {days} days after the reminder",
+    },
+    "ko": {
+        StatusKind.BY: "{name|이} 변경",
+        StatusKind.CUSTOMER_REPLIED: "고객이 답장함",
+        StatusKind.NO_REPLY: "{days}일 동안 고객의 답이 없음",
+        StatusKind.NO_REPLY_AFTER_REMINDER: "다시 알린 뒤 {days}일 동안 고객의 답이 없음",
+    },
+}
+"""Why a ticket's status changed."""
+
 _FIELD = re.compile(r"(')?\{(\w+)(?:\|(\w+))?\}(')?(?:\|(\w+))?")
 """``{name}``, ``{name|이}``, ``'{name}'`` or ``'{name}'|이``."""
 
@@ -271,10 +289,30 @@ def assigned_summary(summary: str, language: str) -> str:
     return f"{who}: {assign_words(stored, language)}"
 
 
+def status_summary(summary: str, language: str) -> str:
+    """A ``status_changed`` event's summary (``BEFORE → AFTER: REASON``) in ``language``;
+    older free-text reasons as written."""
+    change, sep, stored = summary.partition(": ")
+    before, arrow, after = change.partition(" → ")
+    if not (sep and arrow):
+        return summary
+    language = _language(language)
+    reason = StatusReason.parse(stored)
+    said = stored
+    if reason is not None:
+        args = {"name": reason.value, "days": reason.value}
+        said = _fill(STATUS_WORDS[language][reason.kind], args, language)
+    return f"{status_label(before, language)} → {status_label(after, language)}: {said}"
+
+
 def event_summary(kind: str, summary: str, language: str) -> str:
-    """An event's summary as the reader reads it (an ``assigned`` event's said in
-    ``language``; others as recorded)."""
-    return assigned_summary(summary, language) if kind == EventKind.ASSIGNED else summary
+    """An event's summary as the reader reads it (``assigned`` and ``status_changed``
+    events' said in ``language``; others as recorded)."""
+    if kind == EventKind.ASSIGNED:
+        return assigned_summary(summary, language)
+    if kind == EventKind.STATUS_CHANGED:
+        return status_summary(summary, language)
+    return summary
 
 
 def assigned_reason(summary: str, language: str) -> str:

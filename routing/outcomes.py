@@ -149,3 +149,33 @@ class AssignReason:
         if stored in (AssignKind.LEAST_LOADED, AssignKind.NOBODY_ON_DUTY, AssignKind.TAKEN):
             return cls(AssignKind(stored))
         return None
+
+
+class StatusKind(enum.StrEnum):
+    BY = "by"
+    CUSTOMER_REPLIED = "customer_replied"
+    NO_REPLY = "no_reply"
+    NO_REPLY_AFTER_REMINDER = "no_reply_after_reminder"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReason:
+    """Why a status changed; stored as ``str(reason)`` (``by:EMAIL``, ``customer_replied``,
+    ``no_reply:7``, ``no_reply_after_reminder:3``) and read back by ``parse``."""
+
+    kind: StatusKind
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.value}" if self.value else self.kind.value
+
+    @classmethod
+    def parse(cls, stored: str) -> StatusReason | None:
+        """The reason ``str`` wrote, or None for anything else (older free text)."""
+        head, sep, value = stored.partition(":")
+        try:
+            kind = StatusKind(head)
+        except ValueError:
+            return None
+        takes_value = kind != StatusKind.CUSTOMER_REPLIED
+        return cls(kind, value) if bool(sep and value) == takes_value else None

@@ -52,6 +52,7 @@ from ticketd.routing.model import (
     Status,
     TicketRef,
 )
+from ticketd.routing.outcomes import StatusKind, StatusReason
 from ticketd.routing.ports import Clock, Lookup, Rng
 from ticketd.routing.rules import automatic_hits
 
@@ -405,7 +406,8 @@ def customer_reply(facts: Facts) -> Decision:
     assert ticket is not None
     effects: list[Effect] = [AppendMessage(ticket)]
     if ticket.status in REOPENING_STATUSES:
-        effects.append(ChangeStatus(ticket, Status.OPEN, "customer replied"))
+        replied = str(StatusReason(StatusKind.CUSTOMER_REPLIED))
+        effects.append(ChangeStatus(ticket, Status.OPEN, replied))
     effects += _tell_owner(NoticeKind.CUSTOMER_WROTE, ticket, facts.ctx)
     return Decision(Disposition.REPLY, facts.thread_hit, tuple(effects))
 

@@ -167,7 +167,7 @@ def test_an_unknown_macro_by_mail_changes_nothing_and_lists_the_saved_ones(d: De
     d.flush()
     new = [m for m in d.ws.sent_mail() if m["Message-ID"] not in before]
     assert [str(m["To"]) for m in new] == ["Alice <alice@example.com>"]
-    assert "no saved reply 'nope' (available: solved)" in text_of(new[0])
+    assert "저장된 답장 'nope'가 없습니다(있는 답장: solved)" in text_of(new[0])
     assert ticket(d, tracking)["priority"] == "normal"
 
 

@@ -1,0 +1,107 @@
+"""An engineer's command report, owner notice and ``ticket show`` speak the service's
+language: Korean mail holds no English words but the engineer's own command lines,
+addresses and tracking numbers; English mail no Korean ones. Through ``ticketd import``
+and ``run --once`` to a real SMTP sink."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.support import text_of
+from tests.e2e.test_conversation import Desk, configured, mail
+from tests.fixtures.smtp_sink import SmtpSink
+
+Capsys = pytest.CaptureFixture[str]
+KIM = "kim@acme.co.kr"
+ALICE = "Alice <alice@example.com>"
+ADDRESS = re.compile(r"[\w.+-]+@[\w.-]+")
+URL = re.compile(r"https?://\S+")
+TRACKING = re.compile(r"SUP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def desk_in(language: str, tmp_path: Path, sink: SmtpSink, capsys: Capsys) -> Desk:
+    ws = configured(tmp_path, sink)
+    ws.config.write_text(
+        ws.config.read_text().replace('language = "ko"', f'language = "{language}"', 1)
+    )
+    return Desk(ws, sink, capsys)
+
+
+def open_claim(desk: Desk, subject: str) -> tuple[str, str]:
+    """A customer's claim, owned by Alice; its number and a second ticket's."""
+    desk.feed(mail(f"Kim <{KIM}>", subject, "로그인이 안 됩니다."))
+    desk.feed(mail("lee@acme.co.kr", "Another claim", "Please help."))
+    numbers = {t["owner"]: t["tracking"] for t in desk.ws.cli_json(desk.capsys, "ticket", "list")}
+    return numbers["alice@example.com"], numbers["bob@example.com"]
+
+
+def commands(other: str) -> list[str]:
+    return [
+        "#assign bob@example.com",
+        f"#merge {other}",
+        "#frobnicate now",
+        "#priority high",
+    ]
+
+
+def report(desk: Desk, number: str, other: str) -> list[str]:
+    """Alice (an agent) hands the ticket to Bob, tries a merge and an unknown command and
+    answers the customer; the lines of the report she gets back."""
+    body = "\n".join([*commands(other), "", "확인 후 다시 연락드리겠습니다."])
+    desk.feed(mail(ALICE, f"Re: [{number}]", body, authenticated=True))
+    [result] = [
+        r.message
+        for r in desk.sent_to("alice@example.com")
+        if number in str(r.message["Subject"]) and r.message["Auto-Submitted"]
+        if any(line in text_of(r.message) for line in commands(other))
+    ]
+    return text_of(result).replace("\r\n", "\n").split("\n")
+
+
+def ours(lines: list[str], other: str) -> str:
+    """The report without what is not ours to translate: the engineer's own command lines,
+    the engineer's name, addresses, tracking numbers and links."""
+    text = "\n".join(lines)
+    for line in sorted(commands(other), key=len, reverse=True):
+        text = text.replace(line, " ")
+    for pattern in (URL, ADDRESS, TRACKING):
+        text = pattern.sub(" ", text)
+    return text.replace("Alice", " ")
+
+
+def test_a_korean_report_has_no_english_words_but_the_engineers_lines(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: Capsys
+) -> None:
+    desk = desk_in("ko", tmp_path, smtp_sink, capsys)
+    number, other = open_claim(desk, "로그인 오류")
+    lines = report(desk, number, other)
+    assert "#assign bob@example.com" in lines and "#priority high" in lines
+    assert f"#merge {other}  -- 거부: 티켓 병합은 매니저만 할 수 있습니다" in lines
+    assert "#frobnicate now  -- 거부: 알 수 없는 명령입니다" in lines
+    assert "(고객에게 답장을 보냈습니다)" in lines
+    assert re.findall(r"[A-Za-z]{2,}", ours(lines, other)) == []
+    notice = text_of(desk.last_to("bob@example.com")).replace("\r\n", "\n")
+    assert "배정 사유: alice@example.com이 배정\n" in notice
+    shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
+    assert "alice@example.com: 근무 중인 엔지니어 가운데 맡은 티켓이 가장 적음" in shown
+    assert "bob@example.com: alice@example.com이 배정" in shown
+
+
+def test_an_english_report_has_no_korean_words_but_the_customers(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: Capsys
+) -> None:
+    desk = desk_in("en", tmp_path, smtp_sink, capsys)
+    number, other = open_claim(desk, "Cannot sign in")
+    lines = report(desk, number, other)
+    assert f"#merge {other}  -- refused: only a manager may merge tickets" in lines
+    assert "#frobnicate now  -- refused: unknown command #frobnicate" in lines
+    assert "(reply sent to the customer)" in lines
+    assert not HANGUL.search(ours(lines, other))
+    notice = text_of(desk.last_to("bob@example.com")).replace("\r\n", "\n")
+    assert "Why: assigned by alice@example.com\n" in notice
+    shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
+    assert "alice@example.com: least-loaded engineer on duty" in shown
