@@ -137,7 +137,7 @@ def test_cc_commands_add_and_remove_followers(desk: Desk) -> None:
         )
     )
     result = text_of(desk.last_to("alice@example.com"))
-    assert "#cc add bob@example.com  -- refused" in result
+    assert "#cc add bob@example.com  -- 거부: bob@example.com은 엔지니어입니다" in result
     [reply] = [r for r in desk.sent_to(KIM) if "확인 중입니다" in text_of(r.message)]
     assert set(reply.rcpt_tos) == {KIM, "park@acme.co.kr"}
     desk.feed(

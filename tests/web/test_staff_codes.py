@@ -138,7 +138,7 @@ def test_code_by_mail_sets_it_and_answers_refused_lines_to_the_engineer(d: Desk)
     assert ticket(d, tracking)["code"] == "반품/단순변심"
     before = sent_ids(d)
     receive(d, engineer_mail(tracking, "#code 반품/단순변심", MANAGER))
-    assert any("the code 반품/단순변심 is retired" in m for m in new_mail(d, before))
+    assert any("코드 반품/단순변심은 폐지되었습니다" in m for m in new_mail(d, before))
     receive(d, engineer_mail(tracking, "#code none", MANAGER))
     assert ticket(d, tracking)["code"] is None
 
