@@ -45,6 +45,7 @@ from ticketd.routing.outcomes import (
     StatusKind,
     StatusReason,
     Verdict,
+    store_reasons,
 )
 from ticketd.routing.ports import Lookup
 
@@ -88,7 +89,7 @@ def rejected(
     address (not the sender path) is told."""
     return (
         AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
-        RejectCommand(ticket, auth.reason, sender.email),
+        RejectCommand(ticket, store_reasons(auth.why), sender.email),
         QueueNotice(
             NoticeKind.COMMAND_REJECTED,
             Address(sender.email, sender.name),

@@ -23,6 +23,7 @@ from ticketd.routing.outcomes import (
     StatusKind,
     StatusReason,
     Verdict,
+    stored_reasons,
 )
 from ticketd.routing.particles import with_particle
 
@@ -205,12 +206,14 @@ STATUS_WORDS: dict[str, dict[StatusKind, str]] = {
         StatusKind.CUSTOMER_REPLIED: "customer replied",
         StatusKind.NO_REPLY: "no reply for {days} days",
         StatusKind.NO_REPLY_AFTER_REMINDER: "no reply for {days} days after the reminder",
+        StatusKind.MERGED_INTO: "merged into {tracking}",
     },
     "ko": {
         StatusKind.BY: "{name|이} 변경",
         StatusKind.CUSTOMER_REPLIED: "고객이 답장함",
         StatusKind.NO_REPLY: "{days}일 동안 고객의 답이 없음",
         StatusKind.NO_REPLY_AFTER_REMINDER: "다시 알린 뒤 {days}일 동안 고객의 답이 없음",
+        StatusKind.MERGED_INTO: "{tracking}|으로 병합됨",
     },
 }
 """Why a ticket's status changed."""
@@ -300,18 +303,21 @@ def status_summary(summary: str, language: str) -> str:
     reason = StatusReason.parse(stored)
     said = stored
     if reason is not None:
-        args = {"name": reason.value, "days": reason.value}
+        args = {"name": reason.value, "days": reason.value, "tracking": reason.value}
         said = _fill(STATUS_WORDS[language][reason.kind], args, language)
     return f"{status_label(before, language)} → {status_label(after, language)}: {said}"
 
 
 def event_summary(kind: str, summary: str, language: str) -> str:
-    """An event's summary as the reader reads it (``assigned`` and ``status_changed``
-    events' said in ``language``; others as recorded)."""
+    """An event's summary as the reader reads it (``assigned``, ``status_changed`` and
+    ``command_rejected`` events' said in ``language``; others as recorded)."""
     if kind == EventKind.ASSIGNED:
         return assigned_summary(summary, language)
     if kind == EventKind.STATUS_CHANGED:
         return status_summary(summary, language)
+    reasons = stored_reasons(summary) if kind == EventKind.COMMAND_REJECTED else None
+    if reasons is not None:
+        return "; ".join(reason_words(reason, language) for reason in reasons)
     return summary
 
 

@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+STORED_REASONS = "reasons:"
+"""How the reasons of a rejected command mail begin where they are stored."""
+ARG_CHARS = 200
 
 
 class OutcomeCode(enum.StrEnum):
@@ -74,6 +80,26 @@ class Reason:
     @classmethod
     def of(cls, code: OutcomeCode, **args: str) -> Reason:
         return cls(code, tuple(args.items()))
+
+
+def store_reasons(reasons: Sequence[Reason]) -> str:
+    """Reasons as one stored string (each argument at most ``ARG_CHARS``)."""
+    listed = [[r.code.value, {k: v[:ARG_CHARS] for k, v in r.args}] for r in reasons]
+    return STORED_REASONS + json.dumps(listed, ensure_ascii=False)
+
+
+def stored_reasons(stored: str) -> tuple[Reason, ...] | None:
+    """The reasons ``store_reasons`` wrote, or None for anything else (older free text)."""
+    if not stored.startswith(STORED_REASONS):
+        return None
+    try:
+        listed = json.loads(stored.removeprefix(STORED_REASONS))
+        return tuple(
+            Reason(OutcomeCode(code), tuple((str(k), str(v)) for k, v in args.items()))
+            for code, args in listed
+        )
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 APPLIED = Reason(OutcomeCode.APPLIED)
@@ -156,12 +182,14 @@ class StatusKind(enum.StrEnum):
     CUSTOMER_REPLIED = "customer_replied"
     NO_REPLY = "no_reply"
     NO_REPLY_AFTER_REMINDER = "no_reply_after_reminder"
+    MERGED_INTO = "merged_into"
 
 
 @dataclass(frozen=True, slots=True)
 class StatusReason:
     """Why a status changed; stored as ``str(reason)`` (``by:EMAIL``, ``customer_replied``,
-    ``no_reply:7``, ``no_reply_after_reminder:3``) and read back by ``parse``."""
+    ``no_reply:7``, ``no_reply_after_reminder:3``, ``merged_into:TRACKING``) and read back
+    by ``parse``."""
 
     kind: StatusKind
     value: str = ""

@@ -105,3 +105,18 @@ def test_an_english_report_has_no_korean_words_but_the_customers(
     assert "Why: assigned by alice@example.com\n" in notice
     shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
     assert "alice@example.com: least-loaded engineer on duty" in shown
+
+
+def test_a_rejected_command_mail_says_why_in_the_readers_language(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: Capsys
+) -> None:
+    desk = desk_in("ko", tmp_path, smtp_sink, capsys)
+    number, _ = open_claim(desk, "로그인 오류")
+    desk.feed(mail(ALICE, f"Re: [{number}] 닫아 주세요", "#close"))
+    rejected = text_of(desk.last_to("alice@example.com")).replace("\r\n", "\n")
+    why = (
+        "인증 결과 헤더(Authentication-Results)가 없습니다; 서명된 회신 주소로 보낸 메일이 아닙니다"
+    )
+    assert f"사유: {why}\n메일 제목: Re: [{number}] 닫아 주세요\n" in rejected
+    shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
+    assert why in shown

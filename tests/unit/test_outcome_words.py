@@ -29,6 +29,7 @@ from ticketd.routing.outcomes import (
     StatusKind,
     StatusReason,
     Verdict,
+    store_reasons,
 )
 
 FIELD = re.compile(r"\{(\w+)(?:\|\w+)?\}")
@@ -176,6 +177,7 @@ def test_status_changes_read_in_either_language_and_old_text_stays() -> None:
         StatusReason(StatusKind.CUSTOMER_REPLIED),
         StatusReason(StatusKind.NO_REPLY, "7"),
         StatusReason(StatusKind.NO_REPLY_AFTER_REMINDER, "3"),
+        StatusReason(StatusKind.MERGED_INTO, "SUP-AAAA-BBBB"),
     ):
         assert StatusReason.parse(str(reason)) == reason
     assert StatusReason.parse("by") is None and StatusReason.parse("customer replied") is None
@@ -188,6 +190,29 @@ def test_status_changes_read_in_either_language_and_old_text_stays() -> None:
     assert event_summary("status_changed", "resolved → open: customer_replied", "ko") == (
         "해결됨 → 접수됨: 고객이 답장함"
     )
+    assert event_summary("status_changed", "open → closed: merged_into:SUP-AAAA-BBB1", "ko") == (
+        "접수됨 → 종료됨: SUP-AAAA-BBB1로 병합됨"
+    )
     assert event_summary("status_changed", "open → closed: by bob", "ko") == (
         "접수됨 → 종료됨: by bob"
     )
+
+
+def test_rejection_reasons_are_stored_and_read_in_either_language() -> None:
+    why = (
+        Reason.of(OutcomeCode.AUTH_UNTRUSTED, server="mx.evil.example"),
+        Reason(OutcomeCode.NOT_SIGNED_ADDRESS),
+    )
+    stored = store_reasons(why)
+    assert event_summary("command_rejected", stored, "ko") == (
+        "인증 결과 헤더를 쓴 서버 mx.evil.example는 신뢰하는 서버가 아닙니다; "
+        "서명된 회신 주소로 보낸 메일이 아닙니다"
+    )
+    assert event_summary("command_rejected", stored, "en") == (
+        "Authentication-Results from untrusted server mx.evil.example; "
+        "not sent to a signed reply address"
+    )
+    for old in ("no Authentication-Results header", "reasons:[[", 'reasons:[["nope", {}]]'):
+        assert event_summary("command_rejected", old, "ko") == old
+    long = store_reasons((Reason.of(OutcomeCode.NO_ALIGNED_DKIM, domain="x", seen="y" * 5000),))
+    assert len(long) < 2000
