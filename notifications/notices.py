@@ -18,6 +18,7 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.fee_format import fee_summary
 from ticketd.routing.fees import FeePolicy
+from ticketd.routing.help_words import help_text
 from ticketd.routing.links import rate_link, reply_token, status_link
 from ticketd.routing.model import Status, TicketView
 from ticketd.routing.outcome_words import assigned_reason, reason_words, report_words
@@ -222,7 +223,10 @@ def _hours(hours: float) -> int | float:
 
 
 def _text(notice: QueueNotice, language: str) -> str:
-    """The notice's text; a command report is said in the reader's language."""
+    """The notice's text; a command report and the command list are said in the reader's
+    language."""
     if notice.kind == NoticeKind.COMMAND_RESULT:
         return report_words(notice.outcomes, language)
+    if notice.kind == NoticeKind.HELP:
+        return help_text(language)
     return notice.text

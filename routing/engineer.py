@@ -15,7 +15,7 @@ from ticketd.mail.message import Address, Attachment, InboundMessage
 from ticketd.routing import tracking
 from ticketd.routing.auth import AuthResult
 from ticketd.routing.code_commands import plan_code
-from ticketd.routing.commands import HELP_TEXT, Command, CommandBlock, CommandName
+from ticketd.routing.commands import Command, CommandBlock, CommandName
 from ticketd.routing.effects import (
     AddFollower,
     AddNote,
@@ -201,9 +201,7 @@ def _one(
         plan.did(line, OutcomeCode.SEND_ANYWAY)
         return
     if name == CommandName.HELP:
-        plan.effects.append(
-            QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket, text=HELP_TEXT)
-        )
+        plan.effects.append(QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket))
         plan.did(line, OutcomeCode.HELP_SENT)
         return
     if name == CommandName.TAKE:

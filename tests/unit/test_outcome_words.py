@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from ticketd.routing.commands import CommandName
+from ticketd.routing.help_words import help_text
 from ticketd.routing.outcome_words import (
     ASSIGN_WORDS,
     STATUS_WORDS,
@@ -216,3 +218,12 @@ def test_rejection_reasons_are_stored_and_read_in_either_language() -> None:
         assert event_summary("command_rejected", old, "ko") == old
     long = store_reasons((Reason.of(OutcomeCode.NO_ALIGNED_DKIM, domain="x", seen="y" * 5000),))
     assert len(long) < 2000
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_command_list_names_every_command_in_either_language(language: str) -> None:
+    listed = help_text(language)
+    assert all(f"#{name.value}" in listed for name in CommandName)
+    if language == "ko":
+        prose = re.sub(r"#[a-z-]+( [a-z|]+)*|\b(?:Cc|\d+h\d+m|\d+m)\b", " ", listed)
+        assert re.findall(r"[A-Za-z]{2,}", prose) == []
