@@ -45,21 +45,21 @@ def commands(other: str) -> list[str]:
         f"#merge {other}",
         "#frobnicate now",
         "#priority high",
+        "#help",
     ]
 
 
-def report(desk: Desk, number: str, other: str) -> list[str]:
-    """Alice (an agent) hands the ticket to Bob, tries a merge and an unknown command and
-    answers the customer; the lines of the report she gets back."""
+def report(desk: Desk, number: str, other: str) -> tuple[list[str], str]:
+    """Alice (an agent) hands the ticket to Bob, tries a merge and an unknown command, asks
+    for the command list and answers the customer; the lines of the report she gets back
+    and the command list."""
     body = "\n".join([*commands(other), "", "확인 후 다시 연락드리겠습니다."])
+    sent = len(desk.sent_to("alice@example.com"))
     desk.feed(mail(ALICE, f"Re: [{number}]", body, authenticated=True))
-    [result] = [
-        r.message
-        for r in desk.sent_to("alice@example.com")
-        if number in str(r.message["Subject"]) and r.message["Auto-Submitted"]
-        if any(line in text_of(r.message) for line in commands(other))
-    ]
-    return text_of(result).replace("\r\n", "\n").split("\n")
+    new = [r.message for r in desk.sent_to("alice@example.com")[sent:]]
+    [result] = [m for m in new if "#assign bob@example.com" in text_of(m)]
+    [listed] = [m for m in new if m is not result]
+    return text_of(result).replace("\r\n", "\n").split("\n"), text_of(listed)
 
 
 def ours(lines: list[str], other: str) -> str:
@@ -78,8 +78,10 @@ def test_a_korean_report_has_no_english_words_but_the_engineers_lines(
 ) -> None:
     desk = desk_in("ko", tmp_path, smtp_sink, capsys)
     number, other = open_claim(desk, "로그인 오류")
-    lines = report(desk, number, other)
+    lines, listed = report(desk, number, other)
     assert "#assign bob@example.com" in lines and "#priority high" in lines
+    assert "#help  -- 명령 목록을 보냈습니다" in lines
+    assert "#take                        담당이 없는 티켓을 직접 맡습니다" in listed
     assert f"#merge {other}  -- 거부: 티켓 병합은 매니저만 할 수 있습니다" in lines
     assert "#frobnicate now  -- 거부: 알 수 없는 명령입니다" in lines
     assert "(고객에게 답장을 보냈습니다)" in lines
@@ -96,7 +98,9 @@ def test_an_english_report_has_no_korean_words_but_the_customers(
 ) -> None:
     desk = desk_in("en", tmp_path, smtp_sink, capsys)
     number, other = open_claim(desk, "Cannot sign in")
-    lines = report(desk, number, other)
+    lines, listed = report(desk, number, other)
+    assert "#help  -- command list sent" in lines
+    assert "#take                        take the ticket if nobody owns it" in listed
     assert f"#merge {other}  -- refused: only a manager may merge tickets" in lines
     assert "#frobnicate now  -- refused: unknown command #frobnicate" in lines
     assert "(reply sent to the customer)" in lines
