@@ -72,6 +72,12 @@ WORDS: dict[str, dict[OutcomeCode, str]] = {
         C.NO_SUCH_CODE: "no code '{text}'",
         C.NO_SUCH_CODE_NEAR: "no code '{text}'; closest: {candidates}",
         C.CODE_EXISTS: "the code {path} exists",
+        C.MACRO_BAD_NAME: "name: letters, digits, '-', '_' or '.', at most 64, no spaces",
+        C.MACRO_NO_TEXT: "text: write the Korean or the English text (or both)",
+        C.MACRO_TEXT_TOO_LONG: "text: at most {count} characters",
+        C.MACRO_ONLY_COMMANDS: "commands: only command lines (#status resolved, #priority low …)",
+        C.MACRO_NOT_ALLOWED: "not allowed in a saved reply",
+        C.MACRO_EXISTS: "name: a saved reply called '{name}' exists; edit it",
         C.NO_AUTH_RESULTS: "no Authentication-Results header",
         C.AUTH_UNPARSEABLE: "unparseable Authentication-Results header",
         C.AUTH_UNTRUSTED: "Authentication-Results from untrusted server {server}",
@@ -127,6 +133,12 @@ WORDS: dict[str, dict[OutcomeCode, str]] = {
         C.NO_SUCH_CODE: "코드 '{text}'|가 없습니다",
         C.NO_SUCH_CODE_NEAR: "코드 '{text}'|가 없습니다. 가장 가까운 코드: {candidates}",
         C.CODE_EXISTS: "코드 {path}|는 이미 있습니다",
+        C.MACRO_BAD_NAME: "이름: 글자, 숫자, '-', '_', '.'만 공백 없이 64자까지 쓸 수 있습니다",
+        C.MACRO_NO_TEXT: "본문: 한국어나 영어 본문(또는 둘 다)을 쓰십시오",
+        C.MACRO_TEXT_TOO_LONG: "본문: {count}자까지 쓸 수 있습니다",
+        C.MACRO_ONLY_COMMANDS: "명령: 명령 줄만 쓸 수 있습니다(#status resolved, #priority low …)",
+        C.MACRO_NOT_ALLOWED: "저장된 답장에는 쓸 수 없는 명령입니다",
+        C.MACRO_EXISTS: "이름: 저장된 답장 '{name}'|이 이미 있습니다. 그 답장을 고치십시오",
         C.NO_AUTH_RESULTS: "인증 결과 헤더(Authentication-Results)가 없습니다",
         C.AUTH_UNPARSEABLE: "인증 결과 헤더(Authentication-Results)를 읽을 수 없습니다",
         C.AUTH_UNTRUSTED: "인증 결과 헤더를 쓴 서버 {server}|는 신뢰하는 서버가 아닙니다",
@@ -161,6 +173,7 @@ VERDICTS: dict[str, dict[Verdict, str]] = {
 TERMS: dict[str, dict[str, str]] = {
     "en": {
         "reply_text": "(reply text)",
+        "command_problem": "command '{line}': {reason}",
         "status": "status",
         "priority": "priority",
         "type": "type",
@@ -170,6 +183,7 @@ TERMS: dict[str, dict[str, str]] = {
     },
     "ko": {
         "reply_text": "(답장 본문)",
+        "command_problem": "명령 '{line}': {reason}",
         "status": "상태",
         "priority": "우선순위",
         "type": "유형",
@@ -262,6 +276,15 @@ def outcome_words(outcome: Outcome, language: str) -> str:
     if not said:
         return line
     return VERDICTS[language][outcome.verdict].format(line=line, reason=said)
+
+
+def problem_words(outcome: Outcome, language: str) -> str:
+    """What is wrong with a form: the reason, after the command line it is about."""
+    language = _language(language)
+    said = reason_words(outcome.reason, language)
+    if not outcome.line:
+        return said
+    return TERMS[language]["command_problem"].format(line=outcome.line, reason=said)
 
 
 def report_words(outcomes: Iterable[Outcome], language: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from ticketd.routing.commands import CommandName
 from ticketd.routing.help_words import help_text
+from ticketd.routing.macros import check_macro
 from ticketd.routing.outcome_words import (
     ASSIGN_WORDS,
     STATUS_WORDS,
@@ -19,6 +20,7 @@ from ticketd.routing.outcome_words import (
     assigned_summary,
     event_summary,
     outcome_words,
+    problem_words,
     reason_words,
     report_words,
 )
@@ -37,7 +39,15 @@ from ticketd.routing.outcomes import (
 FIELD = re.compile(r"\{(\w+)(?:\|\w+)?\}")
 TECHNICAL = {"DKIM", "Authentication", "Results", "SMTP", "smtp_listener", "trusted_relays"}
 """Names Korean mail keeps as they are: a header, a protocol, configuration keys."""
-COMMAND_SYNTAX = ("#cc add", "#cc remove", "#take", "45m", "1h30m")
+COMMAND_SYNTAX = (
+    "#cc add",
+    "#cc remove",
+    "#take",
+    "#status resolved",
+    "#priority low",
+    "45m",
+    "1h30m",
+)
 
 
 def fields(words: str) -> set[str]:
@@ -227,3 +237,17 @@ def test_the_command_list_names_every_command_in_either_language(language: str) 
     if language == "ko":
         prose = re.sub(r"#[a-z-]+( [a-z|]+)*|\b(?:Cc|\d+h\d+m|\d+m)\b", " ", listed)
         assert re.findall(r"[A-Za-z]{2,}", prose) == []
+
+
+def test_a_saved_reply_form_says_what_is_wrong_in_either_language() -> None:
+    problems = check_macro("two words", "", "", "#macro loop\n#status nonsense")
+    assert [problem_words(p, "en") for p in problems] == [
+        "name: letters, digits, '-', '_' or '.', at most 64, no spaces",
+        "text: write the Korean or the English text (or both)",
+        "command '#status nonsense': unknown status 'nonsense' "
+        "(open, pending, waiting, resolved, closed)",
+        "command '#macro loop': not allowed in a saved reply",
+    ]
+    assert [problem_words(p, "ko") for p in problems][3] == (
+        "명령 '#macro loop': 저장된 답장에는 쓸 수 없는 명령입니다"
+    )
