@@ -62,6 +62,16 @@ def report(desk: Desk, number: str, other: str) -> tuple[list[str], str]:
     return text_of(result).replace("\r\n", "\n").split("\n"), text_of(listed)
 
 
+def last_to(desk: Desk, address: str) -> str:
+    """The text of the last mail to ``address``."""
+    return text_of(desk.last_to(address)).replace("\r\n", "\n")
+
+
+def show(desk: Desk, number: str) -> str:
+    """``ticketd ticket show`` of the ticket, as the terminal shows it."""
+    return str(desk.ws.cli(desk.capsys, "ticket", "show", number)[1])
+
+
 def ours(lines: list[str], other: str) -> str:
     """The report without what is not ours to translate: the engineer's own command lines,
     the engineer's name, addresses, tracking numbers and links."""
@@ -86,9 +96,8 @@ def test_a_korean_report_has_no_english_words_but_the_engineers_lines(
     assert "#frobnicate now  -- 거부: 알 수 없는 명령입니다" in lines
     assert "(고객에게 답장을 보냈습니다)" in lines
     assert re.findall(r"[A-Za-z]{2,}", ours(lines, other)) == []
-    notice = text_of(desk.last_to("bob@example.com")).replace("\r\n", "\n")
-    assert "배정 사유: alice@example.com이 배정\n" in notice
-    shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
+    assert "배정 사유: alice@example.com이 배정\n" in last_to(desk, "bob@example.com")
+    shown = show(desk, number)
     assert "alice@example.com: 근무 중인 엔지니어 가운데 맡은 티켓이 가장 적음" in shown
     assert "bob@example.com: alice@example.com이 배정" in shown
 
@@ -105,10 +114,8 @@ def test_an_english_report_has_no_korean_words_but_the_customers(
     assert "#frobnicate now  -- refused: unknown command #frobnicate" in lines
     assert "(reply sent to the customer)" in lines
     assert not HANGUL.search(ours(lines, other))
-    notice = text_of(desk.last_to("bob@example.com")).replace("\r\n", "\n")
-    assert "Why: assigned by alice@example.com\n" in notice
-    shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
-    assert "alice@example.com: least-loaded engineer on duty" in shown
+    assert "Why: assigned by alice@example.com\n" in last_to(desk, "bob@example.com")
+    assert "alice@example.com: least-loaded engineer on duty" in show(desk, number)
 
 
 def test_a_rejected_command_mail_says_why_in_the_readers_language(
@@ -117,10 +124,9 @@ def test_a_rejected_command_mail_says_why_in_the_readers_language(
     desk = desk_in("ko", tmp_path, smtp_sink, capsys)
     number, _ = open_claim(desk, "로그인 오류")
     desk.feed(mail(ALICE, f"Re: [{number}] 닫아 주세요", "#close"))
-    rejected = text_of(desk.last_to("alice@example.com")).replace("\r\n", "\n")
+    rejected = last_to(desk, "alice@example.com")
     why = (
         "인증 결과 헤더(Authentication-Results)가 없습니다; 서명된 회신 주소로 보낸 메일이 아닙니다"
     )
     assert f"사유: {why}\n메일 제목: Re: [{number}] 닫아 주세요\n" in rejected
-    shown = desk.ws.cli(capsys, "ticket", "show", number)[1]
-    assert why in shown
+    assert why in show(desk, number)
