@@ -3,8 +3,8 @@ words for the mail and the workspace alike (pure).
 
 A word's ``{name}`` takes the argument as given (the engineer's own text, an address, a
 path); ``{name|이}`` adds the Korean particle that fits it (``routing.particles``); the
-``what`` argument and the statuses a guard names are our own words, said in the reader's
-language.
+``what`` argument is our own word, said in the reader's language, and so are the statuses a
+guard names in Korean (English keeps the command's own status words).
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ def reason_words(reason: Reason, language: str) -> str:
     args = dict(reason.args)
     if reason.code == C.NO_SAVED_REPLY and not args.get("available"):
         args["available"] = TERMS[language]["none"]
-    if reason.code == C.STATUS_CHANGED:
+    if reason.code == C.STATUS_CHANGED and language == "ko":
         args = {name: status_label(value, language) for name, value in args.items()}
     return _fill(WORDS[language][reason.code], args, language)
 

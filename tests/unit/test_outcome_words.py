@@ -113,7 +113,7 @@ def test_particles_fit_the_words_before_them() -> None:
 def test_guards_name_statuses_in_the_readers_words() -> None:
     changed = Reason.of(OutcomeCode.STATUS_CHANGED, status="open", wanted="pending")
     assert reason_words(changed, "ko") == "지금 상태는 '처리 중'이 아니라 '접수됨'입니다"
-    assert reason_words(changed, "en") == "the status is now Received, not In progress"
+    assert reason_words(changed, "en") == "the status is now open, not pending"
 
 
 def test_report_lines_quote_the_engineers_line_and_translate_only_ours() -> None:
