@@ -6,9 +6,10 @@ from __future__ import annotations
 from ticketd.daemon.wiring import Components
 from ticketd.routing.actions import ActionRequest, ActionResult, ActionState, plan_action
 from ticketd.routing.links import status_link
+from ticketd.routing.outcomes import OutcomeCode, Reason
 from ticketd.routing.workspace import StaffUser
 
-NOT_AN_ENGINEER = "you are no longer a configured engineer"
+NOT_AN_ENGINEER = Reason(OutcomeCode.NOT_AN_ENGINEER)
 
 
 class StoreActions:

@@ -390,7 +390,8 @@ def _reading(args: argparse.Namespace) -> Iterator[tuple[Config, Store]]:
 def _ticket_show(args: argparse.Namespace) -> int:
     with _reading(args) as (config, store), store.read() as reader:
         number = tracking.parse(args.tracking, config.service.tracking_prefix)
-        data = reader.ticket(number, datetime.now(UTC)) if number else None
+        language = config.service.language
+        data = reader.ticket(number, datetime.now(UTC), language) if number else None
     if data is None:
         raise CliError(f"no ticket {args.tracking}")
     lines = ticket_lines(data, ZoneInfo(config.service.timezone))

@@ -18,8 +18,10 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.fee_format import fee_summary
 from ticketd.routing.fees import FeePolicy
+from ticketd.routing.help_words import help_text
 from ticketd.routing.links import rate_link, reply_token, status_link
 from ticketd.routing.model import Status, TicketView
+from ticketd.routing.outcome_words import assigned_reason, reason_words, report_words
 from ticketd.routing.page_time import moment
 from ticketd.routing.signin import LINK_LIFETIME
 from ticketd.routing.views import NoticeContext
@@ -127,8 +129,9 @@ class NoticeFactory:
             "sender": str(msg.from_addr) if msg and msg.from_addr else "",
             "attachments": [(a.filename, _size(a.size), a in attached) for a in listed],
             "tickets": context.folded,
-            "reason": context.reason,
-            "text": notice.text,
+            "reason": assigned_reason(context.reason, language),
+            "text": _text(notice, language),
+            "reasons": "; ".join(reason_words(reason, language) for reason in notice.reasons),
             "new_status": notice.new_status,
             "fee": fee_summary(self.settings.fees, context.fee, language),
         }
@@ -217,3 +220,13 @@ def _auto_submitted(kind: NoticeKind, to_engineer: bool) -> str | None:
 
 def _hours(hours: float) -> int | float:
     return int(hours) if float(hours).is_integer() else hours
+
+
+def _text(notice: QueueNotice, language: str) -> str:
+    """The notice's text; a command report and the command list are said in the reader's
+    language."""
+    if notice.kind == NoticeKind.COMMAND_RESULT:
+        return report_words(notice.outcomes, language)
+    if notice.kind == NoticeKind.HELP:
+        return help_text(language)
+    return notice.text

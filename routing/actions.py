@@ -18,6 +18,7 @@ from ticketd.routing.commands import (
 from ticketd.routing.effects import Effect
 from ticketd.routing.engineer import may_act, plan_commands
 from ticketd.routing.model import EngineerInfo, TicketRef
+from ticketd.routing.outcomes import Outcome, OutcomeCode, Reason
 from ticketd.routing.ports import Lookup
 
 MAX_LINES = 50
@@ -39,9 +40,9 @@ class ActionOutcome:
     on this ticket at all (nothing to apply)."""
 
     effects: tuple[Effect, ...]
-    done: tuple[str, ...]
-    refused: tuple[str, ...]
-    denied: str | None = None
+    done: tuple[Outcome, ...]
+    refused: tuple[Outcome, ...]
+    denied: Reason | None = None
 
 
 class ActionState(enum.StrEnum):
@@ -58,10 +59,10 @@ class ActionResult:
     is the ticket's version afterwards."""
 
     state: ActionState
-    done: tuple[str, ...] = ()
-    refused: tuple[str, ...] = ()
+    done: tuple[Outcome, ...] = ()
+    refused: tuple[Outcome, ...] = ()
     version: int = 0
-    reason: str = ""
+    reason: Reason | None = None
 
 
 def command_block(lines: Sequence[str], text: str) -> CommandBlock:
@@ -76,7 +77,7 @@ def command_block(lines: Sequence[str], text: str) -> CommandBlock:
             continue
         parsed = parse_commands(line)
         if len(parsed.commands) + len(parsed.refused) != 1 or (parsed.reply and not parsed.note):
-            refused.append(RefusedLine(line.strip()[:200], "not a command"))
+            refused.append(RefusedLine(line.strip()[:200], Reason(OutcomeCode.NOT_A_COMMAND)))
             continue
         commands.extend(parsed.commands)
         refused.extend(parsed.refused)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ticketd.mail.message import InboundMessage
 from ticketd.routing.model import EngineerInfo, RoutingRuleSpec
+from ticketd.routing.outcomes import AssignKind, AssignReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ def configured_away(engineer: EngineerInfo, now: datetime) -> bool:
 @dataclass(frozen=True, slots=True)
 class Assignment:
     owner: str | None
-    reason: str
+    reason: AssignReason
 
 
 def rule_matches(rule: RoutingRuleSpec, msg: InboundMessage) -> bool:
@@ -105,13 +106,14 @@ def choose_owner(
         if not rule_matches(rule, msg) or rule.owner in away:
             continue
         if rule.owner:
-            return Assignment(rule.owner, f"routing rule {index + 1}: fixed owner")
+            return Assignment(rule.owner, AssignReason(AssignKind.RULE_FIXED, index + 1))
         team = [e for e in engineers if rule.team in e.teams and e.available]
         pick = least_loaded(team, load, last)
         if pick:
-            return Assignment(pick.email, f"routing rule {index + 1}: team {rule.team}")
+            team_rule = AssignReason(AssignKind.RULE_TEAM, index + 1, rule.team or "")
+            return Assignment(pick.email, team_rule)
     on_duty = [e for e in engineers if e.available]
     pick = least_loaded(on_duty, load, last)
     if pick:
-        return Assignment(pick.email, "least-loaded engineer on duty")
-    return Assignment(None, "nobody on duty: unowned until someone takes it")
+        return Assignment(pick.email, AssignReason(AssignKind.LEAST_LOADED))
+    return Assignment(None, AssignReason(AssignKind.NOBODY_ON_DUTY))

@@ -21,18 +21,26 @@ from publicsuffixlist import PublicSuffixList
 
 from ticketd.mail.message import InboundMessage
 from ticketd.routing.links import verify_reply_token
-
-UNTRUSTED_PEER = (
-    "Authentication-Results not believed: the mail came straight to the SMTP listener"
-    " from a peer that is not in [smtp_listener].trusted_relays"
-)
+from ticketd.routing.outcome_words import reason_words
+from ticketd.routing.outcomes import OutcomeCode, Reason
 
 
 @dataclass(frozen=True)
 class AuthResult:
+    """Whether the mail is authenticated, how, and why (each way's reason)."""
+
     ok: bool
     method: str
-    reason: str
+    why: tuple[Reason, ...]
+
+    @classmethod
+    def of(cls, ok: bool, method: str, code: OutcomeCode, **args: str) -> AuthResult:
+        return cls(ok, method, (Reason.of(code, **args),))
+
+    @property
+    def reason(self) -> str:
+        """The reasons in English, for the decision's hits and the logs."""
+        return "; ".join(reason_words(why, "en") for why in self.why)
 
 
 @functools.cache
@@ -63,14 +71,14 @@ def dkim_aligned_pass(
 ) -> AuthResult:
     """Check the topmost Authentication-Results header only."""
     if not headers:
-        return AuthResult(False, "none", "no Authentication-Results header")
+        return AuthResult.of(False, "none", OutcomeCode.NO_AUTH_RESULTS)
     try:
         parsed = authres.AuthenticationResultsHeader.parse_value(headers[0])
     except Exception:
-        return AuthResult(False, "dkim", "unparseable Authentication-Results header")
+        return AuthResult.of(False, "dkim", OutcomeCode.AUTH_UNPARSEABLE)
     server = (parsed.authserv_id or "").lower()
     if server not in {t.lower() for t in trusted_authserv_ids}:
-        return AuthResult(False, "dkim", f"Authentication-Results from untrusted server {server}")
+        return AuthResult.of(False, "dkim", OutcomeCode.AUTH_UNTRUSTED, server=server)
     seen: list[str] = []
     for result in parsed.results:
         if str(result.method).lower() != "dkim":
@@ -83,11 +91,12 @@ def dkim_aligned_pass(
         signer = signers[0] if len(signers) == 1 else ""
         outcome = str(result.result).lower()
         if outcome == "pass" and _aligned(signer, from_domain):
-            return AuthResult(True, "dkim", f"dkim=pass for {signer} from {server}")
+            return AuthResult.of(True, "dkim", OutcomeCode.DKIM_PASS, signer=signer, server=server)
         seen.append(f"dkim={outcome} header.d={signer or '?'}")
     if not seen:
-        return AuthResult(False, "dkim", f"no DKIM result from {server}")
-    return AuthResult(False, "dkim", f"no aligned dkim=pass for {from_domain}: {'; '.join(seen)}")
+        return AuthResult.of(False, "dkim", OutcomeCode.NO_DKIM_RESULT, server=server)
+    found = "; ".join(seen)
+    return AuthResult.of(False, "dkim", OutcomeCode.NO_ALIGNED_DKIM, domain=from_domain, seen=found)
 
 
 def signed_reply_address(
@@ -107,10 +116,10 @@ def signed_reply_address(
         if plus and base == local and r_domain == domain and tag:
             tokens.append(tag)
     if not tokens:
-        return AuthResult(False, "reply-address", "not sent to a signed reply address")
+        return AuthResult.of(False, "reply-address", OutcomeCode.NOT_SIGNED_ADDRESS)
     if any(verify_reply_token(secret, engineer, tracking, t, today) for t in tokens):
-        return AuthResult(True, "reply-address", "signed reply address")
-    return AuthResult(False, "reply-address", "invalid or expired signed reply address")
+        return AuthResult.of(True, "reply-address", OutcomeCode.SIGNED_ADDRESS)
+    return AuthResult.of(False, "reply-address", OutcomeCode.BAD_SIGNED_ADDRESS)
 
 
 def authenticate(
@@ -133,7 +142,7 @@ def authenticate(
     if authres_trusted:
         dkim = dkim_aligned_pass(msg.authentication_results, trusted_authserv_ids, from_domain)
     else:
-        dkim = AuthResult(False, "dkim", UNTRUSTED_PEER)
+        dkim = AuthResult.of(False, "dkim", OutcomeCode.AUTH_UNTRUSTED_PEER)
     if dkim.ok:
         return dkim
     recipients = [
@@ -144,4 +153,4 @@ def authenticate(
     reply = signed_reply_address(recipients, support_address, secret, engineer, tracking, today)
     if reply.ok:
         return reply
-    return AuthResult(False, "none", f"{dkim.reason}; {reply.reason}")
+    return AuthResult(False, "none", (*dkim.why, *reply.why))

@@ -17,6 +17,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ticketd.routing.outcome_words import reason_words
+from ticketd.routing.outcomes import OutcomeCode, Reason
+
 MAX_DEPTH = 3
 MAX_SEGMENT = 60
 MAX_CANDIDATES = 5
@@ -104,15 +107,23 @@ class CodeTree:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why a path was refused, and the full paths it might have meant."""
+    """Why a path was refused (the full paths it might have meant among its arguments)."""
 
-    reason: str
+    why: Reason
     candidates: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, code: OutcomeCode, candidates: Sequence[str] = (), **args: str) -> Refusal:
+        if candidates:
+            args["candidates"] = ", ".join(candidates)
+        return cls(Reason.of(code, **args), tuple(candidates))
+
+    @property
+    def reason(self) -> str:
+        return reason_words(self.why, "en")
+
     def __str__(self) -> str:
-        if not self.candidates:
-            return self.reason
-        return f"{self.reason}: {', '.join(self.candidates)}"
+        return self.reason
 
 
 def key(text: str) -> str:
@@ -124,14 +135,14 @@ def parse_path(text: str) -> tuple[str, ...] | Refusal:
     """The segments of a written path (NFKC, trimmed), or why it is not one."""
     written = unicodedata.normalize("NFKC", text).strip()
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in written):
-        return Refusal("a code path may not contain control characters")
+        return Refusal.of(OutcomeCode.CODE_CONTROL_CHARS)
     segments = tuple(" ".join(s.split()) for s in _SPLIT.split(written))
     if not written or any(not s for s in segments):
-        return Refusal(f"not a code path: {text.strip()[:80]!r} (e.g. 배송/파손/교환요청)")
+        return Refusal.of(OutcomeCode.NOT_A_CODE_PATH, text=text.strip()[:80])
     if len(segments) > MAX_DEPTH:
-        return Refusal(f"a code has at most {MAX_DEPTH} levels")
+        return Refusal.of(OutcomeCode.CODE_TOO_DEEP, count=str(MAX_DEPTH))
     if any(len(s) > MAX_SEGMENT for s in segments):
-        return Refusal(f"a code segment has at most {MAX_SEGMENT} characters")
+        return Refusal.of(OutcomeCode.CODE_SEGMENT_TOO_LONG, count=str(MAX_SEGMENT))
     return segments
 
 
@@ -208,11 +219,14 @@ def resolve(tree: CodeTree, text: str) -> Code | Refusal:
             return found[0]
         if found:
             paths = tuple(c.path for c in found[:MAX_CANDIDATES])
-            return Refusal(f"{text.strip()!r} matches {len(found)} codes", paths)
+            count = str(len(found))
+            return Refusal.of(OutcomeCode.CODE_AMBIGUOUS, paths, text=text.strip(), count=count)
     retired = tree.by_path("/".join(parsed), live=False)
     if retired is not None and retired.retired:
-        return Refusal(f"the code {retired.path} is retired")
-    return Refusal(f"no code {text.strip()!r}; closest", suggestions(tree, parsed))
+        return Refusal.of(OutcomeCode.CODE_IS_RETIRED, path=retired.path)
+    closest = suggestions(tree, parsed)
+    missing = OutcomeCode.NO_SUCH_CODE_NEAR if closest else OutcomeCode.NO_SUCH_CODE
+    return Refusal.of(missing, closest, text=text.strip())
 
 
 def suggestions(tree: CodeTree, segments: Sequence[str]) -> tuple[str, ...]:
@@ -246,7 +260,7 @@ def plan_add(tree: CodeTree, text: str) -> NewCodes | Refusal:
     if isinstance(parsed, Refusal):
         return parsed
     if tree.by_path("/".join(parsed)) is not None:
-        return Refusal(f"the code {'/'.join(parsed)} exists")
+        return Refusal.of(OutcomeCode.CODE_EXISTS, path="/".join(parsed))
     parent: Code | None = None
     for depth in range(len(parsed) - 1, 0, -1):
         parent = tree.by_path("/".join(parsed[:depth]))

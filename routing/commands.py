@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ticketd.mail.addresses import parse_address_list
 from ticketd.routing.model import Priority, Status
+from ticketd.routing.outcomes import OutcomeCode, Reason
 
 MAX_MINUTES = 7 * 24 * 60
 TYPES = ("bug", "feature", "question")
@@ -90,7 +91,7 @@ class Command:
 @dataclass(frozen=True)
 class RefusedLine:
     line: str
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,10 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
     """The normalised argument, or why the line is refused."""
     line = f"#{name.value} {argument}".strip()
     if name in NO_ARGUMENT:
-        return RefusedLine(line, f"#{name.value} takes no argument") if argument else ""
+        refusal = Reason.of(OutcomeCode.TAKES_NO_ARGUMENT, command=name.value)
+        return RefusedLine(line, refusal) if argument else ""
     if not argument and name not in (CommandName.NOTE, CommandName.CODE):
-        return RefusedLine(line, f"#{name.value} needs an argument")
+        return RefusedLine(line, Reason.of(OutcomeCode.NEEDS_ARGUMENT, command=name.value))
     value = argument.lower()
     choices: dict[CommandName, tuple[str, ...]] = {
         CommandName.STATUS: tuple(s.value for s in Status),
@@ -132,17 +134,20 @@ def _check(name: CommandName, argument: str) -> str | RefusedLine:
     }
     if name in choices:
         if value not in choices[name]:
-            allowed = ", ".join(choices[name])
-            return RefusedLine(
-                line, f"unknown {name.value.removeprefix('if-')} {argument!r} ({allowed})"
+            unknown = Reason.of(
+                OutcomeCode.UNKNOWN_CHOICE,
+                what=name.value.removeprefix("if-"),
+                value=argument,
+                allowed=", ".join(choices[name]),
             )
+            return RefusedLine(line, unknown)
         return value
     if name == CommandName.CC:
         return _cc_argument(line, argument)
     if name == CommandName.TIME:
         minutes = parse_duration(argument)
         return (
-            RefusedLine(line, f"not a duration: {argument!r} (e.g. 45m, 1h30m)")
+            RefusedLine(line, Reason.of(OutcomeCode.NOT_A_DURATION, value=argument))
             if (minutes is None)
             else str(minutes)
         )
@@ -154,7 +159,7 @@ def _cc_argument(line: str, argument: str) -> str | RefusedLine:
     verb, _, rest = argument.partition(" ")
     parsed = parse_address_list(rest.strip())
     if verb.lower() not in ("add", "remove") or len(parsed.addresses) != 1:
-        return RefusedLine(line, "write #cc add EMAIL or #cc remove EMAIL")
+        return RefusedLine(line, Reason(OutcomeCode.CC_USAGE))
     return f"{verb.lower()} {parsed.addresses[0].email}"
 
 
@@ -179,7 +184,9 @@ def parse_commands(text: str) -> CommandBlock:
         try:
             name = CommandName(keyword)
         except ValueError:
-            refused.append(RefusedLine(raw, f"unknown command #{keyword}"))
+            refused.append(
+                RefusedLine(raw, Reason.of(OutcomeCode.UNKNOWN_COMMAND, command=keyword))
+            )
             continue
         checked = _check(name, argument)
         if isinstance(checked, RefusedLine):

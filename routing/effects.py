@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ticketd.mail.message import Address, Attachment
 from ticketd.routing.codes import NewCodes
 from ticketd.routing.model import EventKind, Hit, Priority, SlaClock, Status, TicketRef
+from ticketd.routing.outcomes import Outcome, Reason
 
 
 class Disposition(enum.StrEnum):
@@ -322,7 +323,9 @@ class Hold:
 class QueueNotice:
     """A mail to queue. ``language`` None: the ticket's language (customers) or the
     service's (engineers); ``text`` carries a reply, a command report or a reason;
-    ``new_status``: the status a public reply also announces (one mail, not two)."""
+    ``new_status``: the status a public reply also announces (one mail, not two);
+    ``outcomes``: a command report's lines, ``reasons``: why commands were rejected (both
+    said in the reader's language when the mail is written)."""
 
     kind: NoticeKind
     recipient: Address
@@ -330,6 +333,8 @@ class QueueNotice:
     language: str | None = None
     text: str = ""
     new_status: str = ""
+    outcomes: tuple[Outcome, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from ticketd.mail.message import Address, Attachment, InboundMessage
 from ticketd.routing import tracking
+from ticketd.routing.auth import AuthResult
 from ticketd.routing.code_commands import plan_code
-from ticketd.routing.commands import HELP_TEXT, Command, CommandBlock, CommandName
+from ticketd.routing.commands import Command, CommandBlock, CommandName
 from ticketd.routing.effects import (
     AddFollower,
     AddNote,
@@ -35,6 +36,17 @@ from ticketd.routing.effects import (
 )
 from ticketd.routing.macros import Expanded, expand, placeholder_values, uses_macros
 from ticketd.routing.model import EngineerInfo, EventKind, Priority, Role, Status, TicketRef
+from ticketd.routing.outcomes import (
+    AssignKind,
+    AssignReason,
+    Outcome,
+    OutcomeCode,
+    Reason,
+    StatusKind,
+    StatusReason,
+    Verdict,
+    store_reasons,
+)
 from ticketd.routing.ports import Lookup
 
 CUSTOMER_TOLD = frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED})
@@ -50,11 +62,14 @@ class Plan:
     """Effects to apply and the report lines for the engineer."""
 
     effects: list[Effect] = field(default_factory=list)
-    done: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    done: list[Outcome] = field(default_factory=list)
+    refused: list[Outcome] = field(default_factory=list)
 
-    def refuse(self, line: str, reason: str) -> None:
-        self.refused.append(f"{line}  -- refused: {reason}")
+    def refuse(self, line: str, reason: Reason, verdict: Verdict = Verdict.REFUSED) -> None:
+        self.refused.append(Outcome(line, verdict, reason))
+
+    def did(self, line: str, code: OutcomeCode = OutcomeCode.APPLIED) -> None:
+        self.done.append(Outcome(line, Verdict.DONE, Reason(code)))
 
 
 def find_engineer(engineers: Sequence[EngineerInfo], who: str) -> EngineerInfo | None:
@@ -67,19 +82,20 @@ def find_engineer(engineers: Sequence[EngineerInfo], who: str) -> EngineerInfo |
 
 
 def rejected(
-    msg: InboundMessage, ticket: TicketRef, sender: EngineerInfo, reason: str
+    msg: InboundMessage, ticket: TicketRef, sender: EngineerInfo, auth: AuthResult
 ) -> tuple[Effect, ...]:
     """An unauthenticated mail from an engineer's address: kept as an internal message
     (never shown to the customer), recorded as ``command_rejected``, and the configured
     address (not the sender path) is told."""
     return (
         AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
-        RejectCommand(ticket, reason, sender.email),
+        RejectCommand(ticket, store_reasons(auth.why), sender.email),
         QueueNotice(
             NoticeKind.COMMAND_REJECTED,
             Address(sender.email, sender.name),
             ticket,
-            text=f"{reason}\nSubject: {msg.subject}",
+            text=msg.subject,
+            reasons=auth.why,
         ),
     )
 
@@ -105,9 +121,10 @@ def plan_commands(
     block = expanded.block
     guard_failure = expanded.problem or _failed_guard(block.commands, ticket, engineers)
     if guard_failure:
-        plan.refused.extend(f"{c.line}  -- not applied: {guard_failure}" for c in block.commands)
+        for command in block.commands:
+            plan.refuse(command.line, guard_failure, Verdict.NOT_APPLIED)
         if block.reply:
-            plan.refused.append(f"(reply text)  -- not sent: {guard_failure}")
+            plan.refuse("", guard_failure, Verdict.NOT_SENT)
         return plan
     for command in block.commands:
         _one(command, actor, ticket, engineers, lookup, prefix, plan)
@@ -145,23 +162,26 @@ def with_macros(
 
 def _failed_guard(
     commands: Sequence[Command], ticket: TicketRef, engineers: Sequence[EngineerInfo]
-) -> str | None:
+) -> Reason | None:
     for command in commands:
         if command.name == CommandName.IF_OWNER:
             wanted = find_engineer(engineers, command.argument)
             email = wanted.email if wanted else command.argument.lower()
+            if ticket.owner is None:
+                return Reason.of(OutcomeCode.OWNER_GONE, wanted=email)
             if ticket.owner != email:
-                return f"the owner is now {ticket.owner or 'nobody'}, not {email}"
+                return Reason.of(OutcomeCode.OWNER_CHANGED, owner=ticket.owner, wanted=email)
         if command.name == CommandName.IF_STATUS and ticket.status.value != command.argument:
-            return f"the status is now {ticket.status.value}, not {command.argument}"
+            status, expected = ticket.status.value, command.argument
+            return Reason.of(OutcomeCode.STATUS_CHANGED, status=status, wanted=expected)
     return None
 
 
-def may_act(actor: EngineerInfo, ticket: TicketRef) -> str | None:
+def may_act(actor: EngineerInfo, ticket: TicketRef) -> Reason | None:
     """Why ``actor`` may not change ``ticket`` (None: they may)."""
     if actor.role == Role.MANAGER or ticket.owner in (None, actor.email):
         return None
-    return f"the ticket belongs to {ticket.owner}; agents act only on their own tickets"
+    return Reason.of(OutcomeCode.NOT_YOURS, owner=ticket.owner or "")
 
 
 def _one(
@@ -175,25 +195,24 @@ def _one(
 ) -> None:
     name, line = command.name, command.line
     if name in (CommandName.IF_OWNER, CommandName.IF_STATUS):
-        plan.done.append(f"{line}  -- holds")
+        plan.did(line, OutcomeCode.GUARD_HOLDS)
         return
     if name == CommandName.SEND:
-        plan.done.append(f"{line}  -- sent even if the ticket changed")
+        plan.did(line, OutcomeCode.SEND_ANYWAY)
         return
     if name == CommandName.HELP:
-        plan.effects.append(
-            QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket, text=HELP_TEXT)
-        )
-        plan.done.append(f"{line}  -- command list sent")
+        plan.effects.append(QueueNotice(NoticeKind.HELP, Address(actor.email, actor.name), ticket))
+        plan.did(line, OutcomeCode.HELP_SENT)
         return
     if name == CommandName.TAKE:
         if ticket.owner not in (None, actor.email):
-            plan.refuse(line, f"{ticket.owner} already has it")
+            plan.refuse(line, Reason.of(OutcomeCode.ALREADY_OWNED, owner=ticket.owner or ""))
             return
+        taken = str(AssignReason(AssignKind.TAKEN))
         plan.effects.append(
-            AssignOwner(ticket, actor.email, "#take", actor.email, only_if_unowned=True)
+            AssignOwner(ticket, actor.email, taken, actor.email, only_if_unowned=True)
         )
-        plan.done.append(line)
+        plan.did(line)
         return
     denied = may_act(actor, ticket)
     if denied:
@@ -203,11 +222,10 @@ def _one(
         case CommandName.ASSIGN:
             target = find_engineer(engineers, command.argument)
             if target is None:
-                plan.refuse(line, f"no engineer called {command.argument!r}")
+                plan.refuse(line, Reason.of(OutcomeCode.NO_SUCH_ENGINEER, name=command.argument))
                 return
-            plan.effects.append(
-                AssignOwner(ticket, target.email, f"assigned by {actor.email}", actor.email)
-            )
+            by = str(AssignReason(AssignKind.ASSIGNED_BY, name=actor.email))
+            plan.effects.append(AssignOwner(ticket, target.email, by, actor.email))
             plan.effects.append(
                 QueueNotice(NoticeKind.OWNER_ASSIGNED, Address(target.email, target.name), ticket)
             )
@@ -218,9 +236,10 @@ def _one(
                 and status != Status.CLOSED
                 and (actor.role != Role.MANAGER)
             ):
-                plan.refuse(line, "only a manager may reopen a closed ticket")
+                plan.refuse(line, Reason(OutcomeCode.MANAGER_REOPENS))
                 return
-            plan.effects.append(ChangeStatus(ticket, status, f"by {actor.email}", actor.email))
+            by = str(StatusReason(StatusKind.BY, actor.email))
+            plan.effects.append(ChangeStatus(ticket, status, by, actor.email))
             if status in CUSTOMER_TOLD and status != ticket.status:
                 plan.effects.append(
                     QueueNotice(
@@ -240,12 +259,12 @@ def _one(
             plan.effects.append(SetBillable(ticket, command.argument == "yes", actor.email))
         case CommandName.MERGE:
             if actor.role != Role.MANAGER:
-                plan.refuse(line, "only a manager may merge tickets")
+                plan.refuse(line, Reason(OutcomeCode.MANAGER_MERGES))
                 return
             number = tracking.parse(command.argument, prefix)
             other = lookup.ticket_by_tracking(number) if number else None
             if other is None or other.id == ticket.id:
-                plan.refuse(line, f"no other ticket {command.argument!r}")
+                plan.refuse(line, Reason.of(OutcomeCode.NO_OTHER_TICKET, number=command.argument))
                 return
             plan.effects.append(MergeInto(ticket, other, actor.email))
             plan.effects.append(
@@ -259,9 +278,7 @@ def _one(
         case CommandName.CC:
             verb, _, email = command.argument.partition(" ")
             if verb == "add" and any(e.email == email for e in engineers):
-                plan.refuse(
-                    line, f"{email} is an engineer; engineers follow tickets by owning them"
-                )
+                plan.refuse(line, Reason.of(OutcomeCode.CC_ENGINEER, email=email))
                 return
             if verb == "add":
                 plan.effects.append(AddFollower(ticket, Address(email), actor.email))
@@ -273,12 +290,9 @@ def _one(
                 plan.refuse(line, outcome.refused)
                 return
             plan.effects.extend(outcome.effects)
-            plan.done.append(f"{line}  -- {outcome.done}")
+            plan.done.append(Outcome(line, Verdict.DONE, outcome.done))
             return
-        case CommandName.NOTE:
-            plan.done.append(line)
-            return
-    plan.done.append(line)
+    plan.did(line)
 
 
 def _reply_or_note(
@@ -293,11 +307,11 @@ def _reply_or_note(
         return
     if block.note:
         plan.effects.append(AddNote(ticket, text, actor.email))
-        plan.done.append("(internal note recorded)")
+        plan.did("", OutcomeCode.NOTE_RECORDED)
         return
     denied = may_act(actor, ticket)
     if denied:
-        plan.refused.append(f"(reply text)  -- not sent: {denied}")
+        plan.refuse("", denied, Verdict.NOT_SENT)
         return
     plan.effects.append(PublicReply(ticket, text, actor.email, attachments))
     told = _status_notices(plan)
@@ -312,7 +326,7 @@ def _reply_or_note(
             new_status=new_status,
         )
     )
-    plan.done.append("(reply sent to the customer)")
+    plan.did("", OutcomeCode.REPLY_SENT)
 
 
 def _status_notices(plan: Plan) -> list[QueueNotice]:

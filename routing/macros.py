@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ticketd.routing.commands import Command, CommandBlock, CommandName, parse_commands
+from ticketd.routing.outcomes import Outcome, OutcomeCode, Reason, Verdict
 
 MAX_NAME = 64
 MAX_TEXT = 20_000
@@ -53,7 +54,7 @@ class Expanded:
     """The mail with its macros expanded, or why nothing in it may be applied."""
 
     block: CommandBlock
-    problem: str | None = None
+    problem: Reason | None = None
 
 
 def macro_key(name: str) -> str:
@@ -61,21 +62,26 @@ def macro_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def check_macro(name: str, text_ko: str, text_en: str, commands: str) -> list[str]:
+def problem(code: OutcomeCode, line: str = "", **args: str) -> Outcome:
+    """One thing wrong with a saved reply (``line``: the command line it is about)."""
+    return Outcome(line, Verdict.REFUSED, Reason.of(code, **args))
+
+
+def check_macro(name: str, text_ko: str, text_en: str, commands: str) -> list[Outcome]:
     """What is wrong with a macro a manager wants to save (nothing: it may be saved)."""
-    problems: list[str] = []
+    problems: list[Outcome] = []
     if not _NAME.match(name.strip()) or len(name.strip()) > MAX_NAME:
-        problems.append("name: letters, digits, '-', '_' or '.', at most 64, no spaces")
+        problems.append(problem(OutcomeCode.MACRO_BAD_NAME))
     if not (text_ko.strip() or text_en.strip()):
-        problems.append("text: write the Korean or the English text (or both)")
+        problems.append(problem(OutcomeCode.MACRO_NO_TEXT))
     if max(len(text_ko), len(text_en), len(commands)) > MAX_TEXT:
-        problems.append(f"text: at most {MAX_TEXT} characters")
+        problems.append(problem(OutcomeCode.MACRO_TEXT_TOO_LONG, count=str(MAX_TEXT)))
     block = parse_commands(commands)
-    problems += [f"command {r.line!r}: {r.reason}" for r in block.refused]
+    problems += [Outcome(r.line, Verdict.REFUSED, r.reason) for r in block.refused]
     if block.reply:
-        problems.append("commands: only command lines (#status resolved, #priority low …)")
+        problems.append(problem(OutcomeCode.MACRO_ONLY_COMMANDS))
     problems += [
-        f"command {c.line!r}: not allowed in a saved reply"
+        problem(OutcomeCode.MACRO_NOT_ALLOWED, c.line)
         for c in block.commands
         if c.name in NOT_IN_MACROS
     ]
@@ -116,8 +122,9 @@ def expand(
             continue
         macro = known.get(macro_key(command.argument))
         if macro is None:
-            names = ", ".join(sorted(m.name for m in macros)) or "none"
-            return Expanded(block, f"no saved reply {command.argument!r} (available: {names})")
+            names = ", ".join(sorted(m.name for m in macros))
+            missing = Reason.of(OutcomeCode.NO_SAVED_REPLY, name=command.argument, available=names)
+            return Expanded(block, missing)
         carried = parse_commands(macro.commands).commands
         commands += [c for c in carried if c.name not in NOT_IN_MACROS]
         used.append(macro)

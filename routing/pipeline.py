@@ -52,6 +52,7 @@ from ticketd.routing.model import (
     Status,
     TicketRef,
 )
+from ticketd.routing.outcomes import StatusKind, StatusReason
 from ticketd.routing.ports import Clock, Lookup, Rng
 from ticketd.routing.rules import automatic_hits
 
@@ -305,7 +306,7 @@ def engineer_mail(facts: Facts) -> Decision:
     )
     hits = (*facts.thread_hit, Hit("engineer", engineer.email), Hit("auth", auth.reason))
     if not auth.ok:
-        return Decision(Disposition.COMMAND, hits, rejected(msg, ticket, engineer, auth.reason))
+        return Decision(Disposition.COMMAND, hits, rejected(msg, ticket, engineer, auth))
     block = parse_commands(msg.new_text)
     facts_of_reply = reply_facts(block, _news_since_notice(facts, engineer, ticket))
     if held(facts_of_reply):
@@ -324,12 +325,15 @@ def engineer_mail(facts: Facts) -> Decision:
         msg.attachments,
         status_link=status_link(ctx.base_url, ctx.secret_key, ticket.tracking),
     )
-    report = "\n".join([*plan.done, *plan.refused]) or "(nothing to do)"
+    report = (*plan.done, *plan.refused)
     effects: list[Effect] = [
         AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
         *plan.effects,
         QueueNotice(
-            NoticeKind.COMMAND_RESULT, Address(engineer.email, engineer.name), ticket, text=report
+            NoticeKind.COMMAND_RESULT,
+            Address(engineer.email, engineer.name),
+            ticket,
+            outcomes=report,
         ),
     ]
     return Decision(Disposition.COMMAND, hits, tuple(effects))
@@ -402,7 +406,8 @@ def customer_reply(facts: Facts) -> Decision:
     assert ticket is not None
     effects: list[Effect] = [AppendMessage(ticket)]
     if ticket.status in REOPENING_STATUSES:
-        effects.append(ChangeStatus(ticket, Status.OPEN, "customer replied"))
+        replied = str(StatusReason(StatusKind.CUSTOMER_REPLIED))
+        effects.append(ChangeStatus(ticket, Status.OPEN, replied))
     effects += _tell_owner(NoticeKind.CUSTOMER_WROTE, ticket, facts.ctx)
     return Decision(Disposition.REPLY, facts.thread_hit, tuple(effects))
 
@@ -452,7 +457,7 @@ def open_ticket(facts: Facts) -> Decision:
             followers=followers,
         ),
         AppendMessage(new),
-        AssignOwner(new, assignment.owner, assignment.reason),
+        AssignOwner(new, assignment.owner, str(assignment.reason)),
         _acknowledgement(facts, new, language),
     ]
     owner = next((e for e in ctx.engineers if e.email == assignment.owner), None)
@@ -466,7 +471,7 @@ def open_ticket(facts: Facts) -> Decision:
         ]
     if ctx.code_rules:
         effects += code_rule_effects(msg, ctx.code_rules, lookup.codes(), new)
-    hits = (Hit("new-claim"), Hit("assign", assignment.reason))
+    hits = (Hit("new-claim"), Hit("assign", str(assignment.reason)))
     return Decision(Disposition.NEW, hits, tuple(effects))
 
 

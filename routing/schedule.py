@@ -27,6 +27,7 @@ from ticketd.routing.model import (
     Status,
     TicketView,
 )
+from ticketd.routing.outcomes import StatusKind, StatusReason
 from ticketd.routing.sla import (
     DEFAULT_SLA,
     Deadline,
@@ -137,7 +138,7 @@ def auto_close(ticket: TicketView, now: datetime, settings: ScheduleSettings) ->
         return None
     ref = ticket.ref
     effects: tuple[Effect, ...] = (
-        ChangeStatus(ref, Status.CLOSED, f"no reply for {days:g} days"),
+        ChangeStatus(ref, Status.CLOSED, str(StatusReason(StatusKind.NO_REPLY, f"{days:g}"))),
         QueueNotice(NoticeKind.AUTO_CLOSED, ticket.requester, ref, ticket.language),
     )
     return Decision(Disposition.SCHEDULED, (Hit("auto-close", ticket.tracking),), effects)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ticketd.routing.outcome_words import event_summary
 from ticketd.routing.workspace import QueueRow, StaffEvent, StaffTicket
 
 
@@ -34,16 +35,17 @@ def ticket_object(row: QueueRow) -> dict[str, Any]:
     }
 
 
-def event_object(event: StaffEvent) -> dict[str, Any]:
-    """One event: section 1's ``{type, at, actor, public, summary}``, its id, the full text
-    of its message or note (null otherwise) and its attachments."""
+def event_object(event: StaffEvent, language: str = "en") -> dict[str, Any]:
+    """One event: section 1's ``{type, at, actor, public, summary}`` (the summary in
+    ``language``), its id, the full text of its message or note (null otherwise) and its
+    attachments."""
     return {
         "id": event.id,
         "type": event.kind,
         "at": iso(event.at),
         "actor": event.actor,
         "public": event.public,
-        "summary": event.summary,
+        "summary": event_summary(event.kind, event.summary, language),
         "text": event.text,
         "attachments": [
             {
@@ -58,9 +60,9 @@ def event_object(event: StaffEvent) -> dict[str, Any]:
     }
 
 
-def staff_ticket_object(ticket: StaffTicket) -> dict[str, Any]:
-    """The whole ticket: the list fields (``code``: its path or null) plus events,
-    followers, ``version`` and the customer's history."""
+def staff_ticket_object(ticket: StaffTicket, language: str = "en") -> dict[str, Any]:
+    """The whole ticket: the list fields (``code``: its path or null) plus events (their
+    summaries in ``language``), followers, ``version`` and the customer's history."""
     return {
         **ticket_object(ticket.row),
         "language": ticket.language,
@@ -70,6 +72,6 @@ def staff_ticket_object(ticket: StaffTicket) -> dict[str, Any]:
         "version": ticket.version,
         "domain": ticket.domain or None,
         "followers": [{"email": f.email, "name": f.name} for f in ticket.followers],
-        "events": [event_object(event) for event in ticket.events],
+        "events": [event_object(event, language) for event in ticket.events],
         "history": [ticket_object(row) for row in ticket.history],
     }

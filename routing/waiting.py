@@ -18,6 +18,7 @@ from ticketd.routing.effects import (
     QueueNotice,
 )
 from ticketd.routing.model import Hit, Status, TicketView
+from ticketd.routing.outcomes import StatusKind, StatusReason
 from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.schedule import ScheduleSettings
 
@@ -73,7 +74,7 @@ def waiting(ticket: TicketView, now: datetime, settings: ScheduleSettings) -> De
         hit = Hit("waiting-reminder", ticket.tracking)
     elif step == WaitingStep.RESOLVE:
         days = settings.waiting_close_days
-        reason = f"no reply for {days:g} days after the reminder"
+        reason = str(StatusReason(StatusKind.NO_REPLY_AFTER_REMINDER, f"{days:g}"))
         effects = (
             ChangeStatus(ref, Status.RESOLVED, reason, SCHEDULE_ACTOR),
             QueueNotice(NoticeKind.WAITING_RESOLVED, ticket.requester, ref, ticket.language),

@@ -39,10 +39,11 @@ class Reader:
     def mark(self, key: str) -> str | None:
         return get_value(self.connection, key)
 
-    def ticket(self, tracking: str, now: datetime) -> dict[str, Any] | None:
-        """The contract's whole ticket object (``staff_ticket_object``), or None."""
+    def ticket(self, tracking: str, now: datetime, language: str = "en") -> dict[str, Any] | None:
+        """The contract's whole ticket object (``staff_ticket_object``, summaries in
+        ``language``), or None."""
         found = staff_ticket(self.connection, tracking, now)
-        return staff_ticket_object(found) if found else None
+        return staff_ticket_object(found, language) if found else None
 
     def tickets(
         self, *, status: str | None = None, owner: str | None = None

@@ -84,6 +84,7 @@ from ticketd.routing.model import (
     TicketRef,
     TicketView,
 )
+from ticketd.routing.outcomes import StatusKind, StatusReason
 from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.privacy import RetentionPolicy
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
@@ -633,7 +634,8 @@ class Writer:
     def _merge(
         self, ticket_id: int, target_id: int, target_tracking: str, tracking: str, actor: str
     ) -> None:
-        self._change_status(ticket_id, Status.CLOSED, f"merged into {target_tracking}", actor)
+        merged = str(StatusReason(StatusKind.MERGED_INTO, target_tracking))
+        self._change_status(ticket_id, Status.CLOSED, merged, actor)
         self._update(ticket_id, merged_into=target_id)
         summary = f"duplicate of {target_tracking}"
         self._event(ticket_id, EventKind.MERGED, summary, actor, public=True)

@@ -137,7 +137,7 @@ def test_cc_commands_add_and_remove_followers(desk: Desk) -> None:
         )
     )
     result = text_of(desk.last_to("alice@example.com"))
-    assert "#cc add bob@example.com  -- refused" in result
+    assert "#cc add bob@example.com  -- 거부: bob@example.com은 엔지니어입니다" in result
     [reply] = [r for r in desk.sent_to(KIM) if "확인 중입니다" in text_of(r.message)]
     assert set(reply.rcpt_tos) == {KIM, "park@acme.co.kr"}
     desk.feed(
@@ -198,7 +198,7 @@ def test_a_handoff_carries_the_claim_the_latest_message_and_the_notes(desk: Desk
     notice = desk.last_to("bob@example.com")
     text = text_of(notice).replace("\r\n", "\n")
     assert str(notice["Subject"]).startswith(f"[{number}] 담당 배정")
-    assert "배정 사유: bob@example.com: assigned by alice@example.com" in text
+    assert "배정 사유: alice@example.com이 배정\n" in text
     assert "처음 문의 내용:\n\n> 로그인이 안 됩니다." in text
     assert "고객의 최근 메시지:\n\n> 추가로 오류 코드 E42가 나옵니다." in text
     assert "| 고객사 방화벽 설정 문제로 보입니다." in text
@@ -274,7 +274,7 @@ def test_nobody_on_duty_leaves_the_ticket_unowned_and_the_first_taker_wins(
     )
     assert desk.ticket(number)["owner"] == "alice@example.com"
     loser = text_of(desk.last_to("bob@example.com"))
-    assert "#take  -- refused: alice@example.com already has it" in loser
+    assert "#take  -- 거부: 이미 alice@example.com이 맡고 있습니다" in loser
 
 
 def test_history_opens_tickets_without_acknowledgements(desk: Desk) -> None:

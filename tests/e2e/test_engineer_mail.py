@@ -169,7 +169,7 @@ def test_assign_notifies_the_new_owner_and_agents_are_limited(desk: Desk) -> Non
     )
     desk.cycle()
     [refusal] = [m for m in desk.mail_to("carol@example.com")]
-    assert "refused" in refusal.get_content() and "alice@example.com" in refusal.get_content()
+    assert "#resolve  -- 거부: 이 티켓의 담당은 alice@example.com입니다" in refusal.get_content()
     assert desk.ticket(tracking)["status"] == "open"
     desk.dovecot.deliver(engineer_mail(tracking, "#assign Bob", auth=[signed()]))
     desk.cycle()

@@ -15,6 +15,7 @@ from tests.edges.test_sla_clocks import Desk, kst
 from tests.unit.fakes import FrozenClock
 from ticketd.routing.effects import ChangeStatus, PublicReply
 from ticketd.routing.model import Status
+from ticketd.routing.outcome_words import event_summary
 from ticketd.store.schema import events, outbox
 
 START = kst(2027, 1, 8, 17)
@@ -67,7 +68,11 @@ def test_a_waiting_reminder_and_close_each_once(desk: Desk) -> None:
         ("waiting_reminded", "schedule"),
         ("status_changed", "schedule"),
     ]
-    assert "no reply for 4 days after the reminder" in schedule_events(desk)[1][2]
+    summary = schedule_events(desk)[1][2]
+    assert summary.endswith(": no_reply_after_reminder:4")
+    assert "no reply for 4 days after the reminder" in event_summary(
+        "status_changed", summary, "en"
+    )
 
 
 def test_the_reminder_is_a_threaded_korean_customer_mail_with_the_status_link(

@@ -8,6 +8,8 @@ from ticketd.routing.actions import ActionRequest, command_block, plan_action
 from ticketd.routing.collision import held, reply_facts
 from ticketd.routing.commands import CommandName, parse_commands
 from ticketd.routing.effects import AddNote, NoticeKind, PublicReply, QueueNotice
+from ticketd.routing.outcome_words import outcome_words
+from ticketd.routing.outcomes import OutcomeCode, Reason
 
 
 def act(lines: tuple[str, ...], text: str = "", actor=ALICE, owner="alice@example.com"):  # type: ignore[no-untyped-def]
@@ -27,8 +29,9 @@ def test_lines_and_text_plan_as_the_same_mail_would() -> None:
 
 def test_a_line_that_is_not_a_command_is_refused_and_a_note_stays_internal() -> None:
     outcome = act(("#note 메모 첫 줄", "call the customer", "#status nope"), "둘째 줄")
-    assert any("call the customer  -- refused: not a command" in r for r in outcome.refused)
-    assert any("unknown status 'nope'" in r for r in outcome.refused)
+    said = [outcome_words(o, "en") for o in outcome.refused]
+    assert "call the customer  -- refused: not a command" in said
+    assert any("unknown status 'nope'" in r for r in said)
     [note] = [e for e in outcome.effects if isinstance(e, AddNote)]
     assert note.text == "메모 첫 줄\n둘째 줄"
     assert not [e for e in outcome.effects if isinstance(e, PublicReply)]
@@ -36,7 +39,8 @@ def test_a_line_that_is_not_a_command_is_refused_and_a_note_stays_internal() -> 
 
 def test_an_agent_on_anothers_ticket_is_denied_and_a_manager_is_not() -> None:
     denied = act(("#priority urgent",), "hi", owner="bob@example.com")
-    assert denied.denied and "belongs to bob@example.com" in denied.denied and not denied.effects
+    assert denied.denied == Reason.of(OutcomeCode.NOT_YOURS, owner="bob@example.com")
+    assert not denied.effects
     assert act(("#priority urgent",), "hi", actor=BOB, owner="alice@example.com").denied is None
 
 

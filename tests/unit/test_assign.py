@@ -18,6 +18,7 @@ from ticketd.routing.assign import (
     rule_matches,
 )
 from ticketd.routing.model import EngineerInfo, Role, RoutingRuleSpec
+from ticketd.routing.outcomes import AssignKind, AssignReason
 
 ALICE = EngineerInfo("alice@example.com", "Alice", Role.AGENT, ("general",))
 BOB = EngineerInfo("bob@example.com", "Bob", Role.MANAGER, ("billing",))
@@ -29,7 +30,8 @@ def test_domain_rule_gives_fixed_owner_even_when_busy() -> None:
     rules = (RoutingRuleSpec(from_domain=("acme.co.kr",), owner="bob@example.com"),)
     got = choose_owner(message(), rules, TEAM, Counter({"bob@example.com": 40}), None)
     assert got.owner == "bob@example.com"
-    assert "rule 1" in got.reason
+    assert got.reason == AssignReason(AssignKind.RULE_FIXED, 1)
+    assert str(got.reason) == "rule:1:fixed"
 
 
 def test_subdomain_matches_domain_rule_but_lookalike_does_not() -> None:
@@ -89,7 +91,7 @@ def test_nobody_on_duty_leaves_the_ticket_unowned_never_with_someone_away() -> N
     off = (CAROL,)
     got = choose_owner(message(), (), off, Counter(), None)
     assert got.owner is None
-    assert "nobody on duty" in got.reason
+    assert got.reason == AssignReason(AssignKind.NOBODY_ON_DUTY)
     team_rule = (RoutingRuleSpec(from_domain=("acme.co.kr",), team="billing"),)
     away_team = (replace(CAROL, teams=("billing",)),)
     assert choose_owner(message(), team_rule, away_team, Counter(), None).owner is None
@@ -105,7 +107,7 @@ def test_an_engineer_away_until_a_day_is_back_at_the_next_midnight_there() -> No
     assert [e.available for e in before] == [False, False, False]
     assert [e.available for e in after] == [True, False, False]
     pick = choose_owner(message(), (), before, Counter(), None)
-    assert pick.owner is None and "nobody on duty" in pick.reason
+    assert pick.owner is None and pick.reason.kind == AssignKind.NOBODY_ON_DUTY
 
 
 def test_stored_availability_overrides_the_toml_default() -> None:
@@ -119,4 +121,5 @@ def test_a_rule_naming_an_engineer_who_is_away_is_passed_over() -> None:
         RoutingRuleSpec(from_domain=("acme.co.kr",), team="billing"),
     )
     got = choose_owner(message(), rules, TEAM, Counter(), None)
-    assert got.owner == "bob@example.com" and "rule 2" in got.reason
+    assert got.owner == "bob@example.com"
+    assert str(got.reason) == "rule:2:team:billing"

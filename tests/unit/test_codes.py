@@ -19,6 +19,7 @@ from ticketd.routing.codes import (
     within_one,
 )
 from ticketd.routing.effects import AddCodes, RetireCode, SetCode
+from ticketd.routing.outcomes import OutcomeCode, Reason
 
 ALICE, BOB = TEAM  # an agent, a manager
 
@@ -162,10 +163,10 @@ def test_code_commands_set_clear_and_manage() -> None:
             SetCode(ticket(), "", ALICE.email),
         )
     assert plan_code("add 반품/단순변심", ALICE, ticket(), lookup).refused == (
-        "only a manager may add codes"
+        Reason(OutcomeCode.MANAGER_ADDS_CODES)
     )
     assert plan_code("retire 배송", ALICE, ticket(), lookup).refused == (
-        "only a manager may retire codes"
+        Reason(OutcomeCode.MANAGER_RETIRES_CODES)
     )
     added = plan_code("add 반품/단순변심", BOB, ticket(), lookup)
     assert added.effects == (AddCodes(NewCodes(None, "", ("반품", "단순변심")), BOB.email),)

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ticketd.routing.commands import CommandName, parse_commands, parse_duration
+from ticketd.routing.outcome_words import reason_words
 
 
 def names(text: str) -> list[tuple[str, str]]:
@@ -40,7 +41,7 @@ def test_every_command_of_the_contract() -> None:
 
 def test_bad_lines_are_refused_with_reasons_and_not_relayed() -> None:
     block = parse_commands("#status done\n#priority\n#time soon\n#frobnicate\n#close now\nHi")
-    reasons = [r.reason for r in block.refused]
+    reasons = [reason_words(r.reason, "en") for r in block.refused]
     assert reasons[0].startswith("unknown status 'done'")
     assert "needs an argument" in reasons[1]
     assert "not a duration" in reasons[2]

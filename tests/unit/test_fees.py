@@ -22,6 +22,7 @@ from ticketd.routing.fees import (
     month_fees,
     ticket_fee,
 )
+from ticketd.routing.outcome_words import reason_words
 
 ACME = CustomerRate("acme.co.kr", Decimal(50000), "KRW", "ACME")
 US = CustomerRate("us-client.com", Decimal("99.99"), "USD", "US Client")
@@ -166,7 +167,9 @@ def test_billable_command_takes_yes_or_no() -> None:
         ("billable", "yes"),
         ("billable", "no"),
     ]
-    assert [r.reason for r in block.refused] == ["unknown billable 'maybe' (yes, no)"]
+    assert [reason_words(r.reason, "en") for r in block.refused] == [
+        "unknown billable 'maybe' (yes, no)"
+    ]
     assert "#billable yes|no" in HELP_TEXT
 
 

@@ -10,6 +10,7 @@ from ticketd.routing.effects import AssignOwner, ChangeStatus, PublicReply, SetP
 from ticketd.routing.engineer import Plan, plan_commands
 from ticketd.routing.macros import Macro, check_macro
 from ticketd.routing.model import EngineerInfo, Role, Status, TicketRef
+from ticketd.routing.outcome_words import outcome_words, reason_words
 
 ALICE = EngineerInfo("alice@example.com", "Alice", Role.AGENT)
 BOB = EngineerInfo("bob@example.com", "Bob", Role.MANAGER)
@@ -56,7 +57,7 @@ def test_macro_text_follows_the_engineers_own_and_its_commands_run() -> None:
     )
     assert [e.status for e in of(result, ChangeStatus)] == [Status.RESOLVED]
     assert len(of(result, SetPriority)) == 1
-    assert "#status resolved" in "\n".join(result.done)
+    assert "#status resolved" in [outcome.line for outcome in result.done]
 
 
 def test_the_tickets_language_picks_the_text_and_an_empty_one_falls_back() -> None:
@@ -84,12 +85,14 @@ def test_values_are_inserted_as_plain_text_and_never_expanded_again() -> None:
 def test_an_unknown_macro_applies_nothing_and_names_the_available_ones() -> None:
     result = plan("#priority high\n#macro nope\n\nHere is my answer.")
     assert result.effects == []
-    assert any("no saved reply 'nope' (available: handover, solved)" in r for r in result.refused)
-    assert any(r.startswith("(reply text)  -- not sent") for r in result.refused)
+    said = [outcome_words(outcome, "en") for outcome in result.refused]
+    assert any("no saved reply 'nope' (available: handover, solved)" in r for r in said)
+    assert any(r.startswith("(reply text)  -- not sent") for r in said)
 
 
 def test_an_unnamed_macro_line_is_refused() -> None:
-    assert "#macro needs an argument" in parse_commands("#macro").refused[0].reason
+    reason = parse_commands("#macro").refused[0].reason
+    assert reason_words(reason, "en") == "#macro needs an argument"
 
 
 def test_a_macro_may_carry_only_plain_commands() -> None:

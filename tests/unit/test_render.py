@@ -26,6 +26,7 @@ CONTEXT = {
     "recipient_name": "Alice",
     "customer_text": "결제가 안 됩니다\n두 번째 줄",
     "reason": "least-loaded engineer on duty",
+    "reasons": "no Authentication-Results header",
     "text": "답변 본문",
     "new_status": "",
     "workspace_url": "http://127.0.0.1:8080/staff/t/SUP-7K2M-9QXA",

@@ -65,7 +65,9 @@ def test_billable_from_the_workspace_is_recorded_and_reported(d: Desk) -> None:
     tracking = receive(d)
     result = work(d, tracking, "#billable no", "#billable maybe")
     assert result["done"] == ["#billable no"]
-    assert result["refused"] == ["#billable maybe  -- refused: unknown billable 'maybe' (yes, no)"]
+    assert result["refused"] == [
+        "#billable maybe  -- 거부: 'maybe'는 알 수 없는 과금 여부입니다(가능한 값: yes, no)"
+    ]
     assert billable(d, tracking) is False
     assert ("billable_changed", "bob@example.com") in events(d, tracking)
     work(d, tracking, "#billable yes")

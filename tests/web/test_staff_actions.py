@@ -106,9 +106,10 @@ def test_a_note_stays_internal_and_refused_lines_say_why(d: Desk, smtp_sink: Smt
         "version": version(d, tracking),
     }
     result = act(d, tracking, body, csrf).json()
-    assert "(internal note recorded)" in result["done"]
+    assert "(내부 메모를 기록했습니다)" in result["done"]
     refused = "\n".join(result["refused"])
-    assert "unknown priority 'sky-high'" in refused and "not a command" in refused
+    assert "#priority sky-high  -- 거부: 'sky-high'는 알 수 없는 우선순위입니다" in refused
+    assert "please call the customer  -- 거부: 명령 줄이 아닙니다" in refused
     assert ("note", "bob@example.com") in events(d, tracking)
     assert len(mail_to(smtp_sink, d, "kim@acme.co.kr")) == before
     shown = latest(d, tracking)["ticket"].events  # type: ignore[attr-defined]
@@ -123,8 +124,13 @@ def test_an_agent_on_anothers_ticket_gets_403_with_the_mail_paths_words(d: Desk)
     body = {"commands": ["#priority urgent"], "text": "hello", "version": version(d, tracking)}
     answer = act(d, tracking, body, csrf)
     assert answer.status_code == 403
-    reason = "the ticket belongs to bob@example.com; agents act only on their own tickets"
+    reason = "이 티켓의 담당은 bob@example.com입니다. 에이전트는 자기 티켓에만 명령할 수 있습니다"
     assert answer.json()["error"] == reason
+    english = d.client.post(
+        f"/staff/api/tickets/{tracking}/actions?lang=en", json=body, headers={"X-CSRF-Token": csrf}
+    )
+    reason = "the ticket belongs to bob@example.com; agents act only on their own tickets"
+    assert english.status_code == 403 and english.json()["error"] == reason
     assert ("priority_changed", "alice@example.com") not in events(d, tracking)
 
 
@@ -153,7 +159,7 @@ def test_agents_act_only_on_their_own_tickets_and_managers_on_any(
     before = version(d, bobs)
     body = {"commands": lines, "text": text, "version": before}
     refused = act(d, bobs, body, agent)
-    assert refused.status_code == 403 and "agents act only on their own" in refused.json()["error"]
+    assert refused.status_code == 403 and "자기 티켓에만" in refused.json()["error"]
     assert version(d, bobs) == before
     d.client.post("/staff/logout", data={"csrf_token": agent})
     manager = d.sign_in("bob@example.com")

@@ -129,8 +129,8 @@ def test_code_by_mail_sets_it_and_answers_refused_lines_to_the_engineer(d: Desk)
     before = sent_ids(d)
     receive(d, engineer_mail(tracking, "#code 환불요청\n#code add 반품/단순변심"))
     [answer] = new_mail(d, before)
-    assert "matches 2 codes: 결제/환불요청, 배송/파손/환불요청" in answer
-    assert "only a manager may add codes" in answer
+    assert "'환불요청'에 맞는 코드가 2개입니다: 결제/환불요청, 배송/파손/환불요청" in answer
+    assert "코드 추가는 매니저만 할 수 있습니다" in answer
     assert ticket(d, tracking)["code"] == "배송/파손/교환요청"
     receive(d, engineer_mail(tracking, "#code add 반품/단순변심\n#code 단순변심", MANAGER))
     assert ticket(d, tracking)["code"] == "반품/단순변심"
@@ -138,7 +138,7 @@ def test_code_by_mail_sets_it_and_answers_refused_lines_to_the_engineer(d: Desk)
     assert ticket(d, tracking)["code"] == "반품/단순변심"
     before = sent_ids(d)
     receive(d, engineer_mail(tracking, "#code 반품/단순변심", MANAGER))
-    assert any("the code 반품/단순변심 is retired" in m for m in new_mail(d, before))
+    assert any("코드 반품/단순변심은 폐지되었습니다" in m for m in new_mail(d, before))
     receive(d, engineer_mail(tracking, "#code none", MANAGER))
     assert ticket(d, tracking)["code"] is None
 
@@ -154,8 +154,8 @@ def test_the_action_endpoint_takes_code_lines(d: Desk) -> None:
     )
     assert answer.status_code == 200, answer.text
     result = answer.json()
-    assert result["done"] == ["#code 지연  -- code: 배송/지연"]
-    assert "no code '없는코드'" in result["refused"][0]
+    assert result["done"] == ["#code 지연  -- 코드를 배송/지연으로 정했습니다"]
+    assert "코드 '없는코드'가 없습니다" in result["refused"][0]
     api = d.client.get(f"/staff/api/tickets/{tracking}").json()
     assert api["code"] == "배송/지연"
     page = d.client.get(f"/staff/t/{tracking}").text

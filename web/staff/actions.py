@@ -26,6 +26,8 @@ from ticketd.routing.actions import (
     ActionResult,
     ActionState,
 )
+from ticketd.routing.outcome_words import outcome_words, reason_words
+from ticketd.routing.outcomes import Outcome
 from ticketd.routing.ticket_json import event_object
 from ticketd.routing.workspace import StaffEvent, StaffUser
 from ticketd.web.staff.auth import NO_STORE, StaffAuth, Viewer
@@ -101,8 +103,15 @@ def checked(commands: list[str], text: str, files: tuple[Attachment, ...] = ()) 
     return ActionRequest(tuple(c[:1000] for c in commands), text, files)
 
 
-def newer_events(events: tuple[StaffEvent, ...], version: int) -> list[dict[str, Any]]:
-    return [event_object(e) for e in events if e.id > version]
+def said(outcomes: tuple[Outcome, ...], language: str) -> list[str]:
+    """Each line's outcome in the reader's language."""
+    return [outcome_words(outcome, language) for outcome in outcomes]
+
+
+def newer_events(
+    events: tuple[StaffEvent, ...], version: int, language: str
+) -> list[dict[str, Any]]:
+    return [event_object(e, language) for e in events if e.id > version]
 
 
 class ActionEndpoints:
@@ -135,9 +144,9 @@ class ActionEndpoints:
     ) -> ActionResult:
         return await run_in_threadpool(self.actions.act, viewer.user, tracking, version, action)
 
-    async def _newer(self, tracking: str, version: int) -> list[dict[str, Any]]:
+    async def _newer(self, tracking: str, version: int, language: str) -> list[dict[str, Any]]:
         ticket = await run_in_threadpool(self.reader.ticket, tracking, self.now())
-        return newer_events(ticket.events, version) if ticket else []
+        return newer_events(ticket.events, version, language) if ticket else []
 
     async def api_act(self, request: Request, viewer: Viewer) -> Response:
         """``{"done", "refused", "version"}``; 409 with the newer events, 403 with the
@@ -148,20 +157,22 @@ class ActionEndpoints:
         except BadBody as exc:
             return JSONResponse({"error": str(exc)}, 400, headers=NO_STORE)
         result = await self._act(viewer, tracking, version, action)
+        language = self.render.language(request)
         match result.state:
             case ActionState.UNKNOWN:
                 return JSONResponse({"error": "no such ticket"}, 404, headers=NO_STORE)
             case ActionState.DENIED:
-                body = {"error": result.reason, "refused": list(result.refused)}
+                reason = reason_words(result.reason, language) if result.reason else ""
+                body = {"error": reason, "refused": said(result.refused, language)}
                 return JSONResponse(body, 403, headers=NO_STORE)
             case ActionState.CONFLICT:
                 conflict: dict[str, Any] = {
                     "error": f"the ticket changed since version {version}; nothing was applied",
-                    "events": await self._newer(tracking, version),
+                    "events": await self._newer(tracking, version, language),
                     "version": result.version,
                 }
                 return JSONResponse(conflict, 409, headers=NO_STORE)
-        body = {"done": list(result.done), "refused": list(result.refused)}
+        body = {"done": said(result.done, language), "refused": said(result.refused, language)}
         return JSONResponse({**body, "version": result.version}, headers=NO_STORE)
 
     async def form_act(self, request: Request, viewer: Viewer) -> Response:
@@ -182,6 +193,7 @@ class ActionEndpoints:
             return Response(str(exc), 400, headers=NO_STORE)
         version = int(version_field)
         result = await self._act(viewer, tracking, version, action)
+        language = self.render.language(request)
         page = f"/staff/t/{tracking}"
         match result.state:
             case ActionState.UNKNOWN:
@@ -200,13 +212,14 @@ class ActionEndpoints:
                     commands="\n".join(lines),
                     text=text,
                     mode="note" if note else "reply",
-                    s=ACTION_STRINGS[self.render.language(request)],
+                    s=ACTION_STRINGS[language],
                 )
             case ActionState.DENIED:
-                query = urlencode([("denied", result.reason)])
+                reason = reason_words(result.reason, language) if result.reason else ""
+                query = urlencode([("denied", reason)])
                 return RedirectResponse(f"{page}?{query}", 303, headers=NO_STORE)
-        outcome = [("done", line) for line in result.done]
-        outcome += [("refused", line) for line in result.refused]
+        outcome = [("done", line) for line in said(result.done, language)]
+        outcome += [("refused", line) for line in said(result.refused, language)]
         return RedirectResponse(f"{page}?{urlencode(outcome)}", 303, headers=NO_STORE)
 
     async def _files(self, form: FormData) -> tuple[Attachment, ...]:

@@ -13,8 +13,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ticketd.routing.macros import PLACEHOLDERS, Macro, StoredMacro, check_macro, macro_key
+from ticketd.routing.macros import (
+    PLACEHOLDERS,
+    Macro,
+    StoredMacro,
+    check_macro,
+    macro_key,
+    problem,
+)
 from ticketd.routing.model import Role
+from ticketd.routing.outcome_words import problem_words
+from ticketd.routing.outcomes import Outcome, OutcomeCode
 from ticketd.web.staff.auth import StaffAuth, Viewer
 from ticketd.web.staff.render import StaffRenderer
 
@@ -81,8 +90,9 @@ class MacroPages:
         macro: Macro,
         *,
         editing: bool,
-        problems: Sequence[str] = (),
+        problems: Sequence[Outcome] = (),
     ) -> Response:
+        language = self.render.language(request)
         return self.render.page(
             request,
             "macro_form.html",
@@ -91,7 +101,7 @@ class MacroPages:
             section="macros",
             macro=macro,
             editing=editing,
-            problems=problems,
+            problems=[problem_words(p, language) for p in problems],
             placeholders=PLACEHOLDERS,
         )
 
@@ -116,7 +126,7 @@ class MacroPages:
         problems = check_macro(macro.name, macro.text_ko, macro.text_en, macro.commands)
         in_use = await run_in_threadpool(self.book.macros)
         if any(macro_key(m.name) == macro_key(macro.name) for m in in_use):
-            problems.append(f"name: a saved reply called {macro.name!r} exists; edit it")
+            problems.append(problem(OutcomeCode.MACRO_EXISTS, name=macro.name))
         return await self.saved(request, viewer, macro, problems, editing=False)
 
     async def edit_form(self, request: Request, viewer: Viewer) -> Response:
@@ -158,7 +168,7 @@ class MacroPages:
         request: Request,
         viewer: Viewer,
         macro: Macro,
-        problems: Sequence[str],
+        problems: Sequence[Outcome],
         *,
         editing: bool,
     ) -> Response:

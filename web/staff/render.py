@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ticketd.routing.labels import LANGUAGES, priority_label, status_label
+from ticketd.routing.outcome_words import event_summary
 from ticketd.routing.text import neutralise_shown
 from ticketd.web.pages import TEMPLATES
 from ticketd.web.ports import WebSettings
@@ -64,6 +65,7 @@ class StaffRenderer:
             csrf_field=CSRF_FIELD,
             label=lambda status: status_label(status, language),
             priority_label=lambda priority: priority_label(priority, language),
+            summary=lambda event: event_summary(event.kind, event.summary, language),
             **context,
         )
         response = HTMLResponse(html, status_code=status, headers=NO_STORE)

@@ -143,4 +143,5 @@ class TicketPages:
         _, found = await self.ticket(request.path_params["tracking"])
         if found is None:
             return JSONResponse({"error": "no such ticket"}, 404, headers=NO_STORE)
-        return JSONResponse(staff_ticket_object(found), headers=NO_STORE)
+        language = self.render.language(request)
+        return JSONResponse(staff_ticket_object(found, language), headers=NO_STORE)
