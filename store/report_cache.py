@@ -1,19 +1,42 @@
-"""The report cache: past local days' figures kept in ``report_days``, marked stale by the
-writer whenever a ticket it touches may change one (``mark_stale``), brought up to date by
-the poller's jobs (``refresh``, through the writer). Reports read the days kept and
-gather the rest (today, stale and never-kept days) live, so a cache that lags is slower,
-never wrong."""
+"""The report cache: past local days' figures kept as rows (``report_days`` the days,
+``report_counts`` their counts, ``report_responses`` their response times), marked stale
+by the writer whenever a ticket it touches may change one (``mark_stale``), brought up to
+date by the poller's jobs (``refresh``, through the writer). Reports add up the kept rows
+of their periods in SQL (``kept_counts``, ``kept_responses``) and gather the rest (today,
+stale and never-kept days) live, so a cache that lags is slower, never wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, insert, select, text, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 
-from ticketd.store.report_days import Day, gather
-from ticketd.store.schema import events, report_days, report_stale, tickets
+from ticketd.store.report_days import bucket, due_key, gather
+from ticketd.store.schema import (
+    events,
+    report_counts,
+    report_days,
+    report_responses,
+    report_stale,
+    tickets,
+)
 
 CHUNK = 500
 REFRESH_DAYS = 400
@@ -47,29 +70,82 @@ def mark_stale(connection: Connection, ticket_ids: Iterable[int]) -> None:
         connection.execute(MARK, {"day": day.isoformat()})
 
 
-def cached(connection: Connection, timezone: str, start: date, end: date) -> dict[date, Day]:
+def cached(connection: Connection, timezone: str, start: date, end: date) -> set[date]:
     """The kept days from ``start`` to ``end`` that are not stale."""
     stale = _local(_stale(connection), timezone)
     rows = connection.execute(
-        select(report_days.c.day, report_days.c.figures).where(
+        select(report_days.c.day).where(
             report_days.c.timezone == timezone,
             report_days.c.day >= start.isoformat(),
             report_days.c.day <= end.isoformat(),
         )
     )
-    found = {}
-    for text_day, figures in rows:
-        day, kept = date.fromisoformat(text_day), Day.loads(figures)
-        if kept is not None and day not in stale:
-            found[day] = kept
-    return found
+    return {day for (text_day,) in rows if (day := date.fromisoformat(text_day)) not in stale}
+
+
+def kept_counts(
+    connection: Connection,
+    timezone: str,
+    edges: Sequence[date],
+    kept: Collection[date],
+    now: datetime,
+) -> list[Row[Any]]:
+    """The kept days' counts added up per span (``edges[i] <= day < edges[i+1]`` is span
+    ``i``), as (span, measure, key, n); ``due_open`` keyed ``past`` (due before ``now``)
+    or ``later``."""
+    c = report_counts.c
+    key = case(
+        (c.measure != "due_open", c.key),
+        (c.key < due_key(now), "past"),
+        else_="later",
+    )
+    span = _span(c.day, edges)
+    query = (
+        select(span.label("span"), c.measure, key.label("key"), func.sum(c.n).label("n"))
+        .where(_kept(report_counts, timezone, edges, kept))
+        .group_by(span, c.measure, key)
+    )
+    return list(connection.execute(query))
+
+
+def kept_responses(
+    connection: Connection, timezone: str, edges: Sequence[date], kept: Collection[date]
+) -> list[Row[Any]]:
+    """The kept days' response times per span, as (span, owner, seconds, n)."""
+    c = report_responses.c
+    span = _span(c.day, edges)
+    query = (
+        select(span.label("span"), c.owner, c.seconds, func.sum(c.n).label("n"))
+        .where(_kept(report_responses, timezone, edges, kept))
+        .group_by(span, c.owner, c.seconds)
+    )
+    return list(connection.execute(query))
+
+
+def _span(day: ColumnElement[Any], edges: Sequence[date]) -> ColumnElement[Any]:
+    return bucket(day, [edge.isoformat() for edge in edges])
+
+
+def _kept(
+    table: Table, timezone: str, edges: Sequence[date], kept: Collection[date]
+) -> ColumnElement[bool]:
+    """The rows of the ``kept`` days between the first and the last edge."""
+    days = [day for day in days_between(edges[0], edges[-1] - timedelta(days=1))]
+    left_out = [day.isoformat() for day in days if day not in kept]
+    condition = (
+        (table.c.timezone == timezone)
+        & (table.c.day >= literal(edges[0].isoformat()))
+        & (table.c.day < literal(edges[-1].isoformat()))
+    )
+    return condition & table.c.day.not_in(left_out) if left_out else condition
 
 
 def refresh(connection: Connection, timezone: str, now: datetime) -> int:
     """Gather and keep the stale days and up to ``REFRESH_DAYS`` never-kept ones, from
     the first ticket's day to yesterday; returns how many days were kept."""
     marks = _stale(connection)
-    connection.execute(delete(report_days).where(report_days.c.timezone != timezone))
+    for table in (report_days, report_counts, report_responses):
+        connection.execute(delete(table).where(table.c.timezone != timezone))
     start = first_day(connection, timezone)
     yesterday = now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
     todo: set[date] = set()
@@ -85,26 +161,37 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
         todo |= {day for day in _local(marks, timezone) if start <= day <= yesterday}
     figures = gather(connection, sorted(todo), timezone)
     keys = sorted(day.isoformat() for day in figures)
-    for begin in range(0, len(keys), CHUNK):
-        connection.execute(
-            delete(report_days).where(
-                report_days.c.timezone == timezone,
-                report_days.c.day.in_(keys[begin : begin + CHUNK]),
+    for table in (report_days, report_counts, report_responses):
+        for begin in range(0, len(keys), CHUNK):
+            connection.execute(
+                delete(table).where(
+                    table.c.timezone == timezone, table.c.day.in_(keys[begin : begin + CHUNK])
+                )
             )
-        )
-    if figures:
-        connection.execute(
-            insert(report_days),
-            [
-                {
-                    "timezone": timezone,
-                    "day": day.isoformat(),
-                    "figures": day_figures.dumps(),
-                    "computed_at": now,
-                }
-                for day, day_figures in sorted(figures.items())
-            ],
-        )
+    days = sorted(figures.items())
+    _insert(
+        connection,
+        report_days,
+        [{"timezone": timezone, "day": day.isoformat(), "computed_at": now} for day, _ in days],
+    )
+    _insert(
+        connection,
+        report_counts,
+        [
+            {"timezone": timezone, "day": day.isoformat(), "measure": m, "key": k, "n": n}
+            for day, kept in days
+            for m, k, n in kept.counts()
+        ],
+    )
+    _insert(
+        connection,
+        report_responses,
+        [
+            {"timezone": timezone, "day": day.isoformat(), "owner": o, "seconds": s, "n": n}
+            for day, kept in days
+            for o, s, n in kept.response_counts()
+        ],
+    )
     seen = sorted(marks.items())
     for begin in range(0, len(seen), CHUNK):
         connection.execute(
@@ -115,6 +202,11 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
             )
         )
     return len(figures)
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    for begin in range(0, len(rows), CHUNK * 10):
+        connection.execute(insert(table), rows[begin : begin + CHUNK * 10])
 
 
 def first_day(connection: Connection, timezone: str) -> date | None:
