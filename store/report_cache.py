@@ -2,11 +2,13 @@
 ``report_counts`` their counts, ``report_responses`` their response times), marked stale
 by the writer whenever a ticket it touches may change one (``mark_stale``), brought up to
 date by the poller's jobs (``refresh``, through the writer). Reports add up the kept rows
-of their periods in SQL (``kept_counts``, ``kept_responses``) and gather the rest (today,
+of their periods in SQL (``kept_counts``, ``kept_responses``; by day, and summed by week
+and month: ``store/report_blocks.py``) and gather the rest (today,
 stale and never-kept days) live, so a cache that lags is slower, never wrong."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,17 +19,21 @@ from sqlalchemy import (
     Connection,
     Row,
     Table,
+    and_,
     case,
     delete,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     tuple_,
     union_all,
 )
 
+from ticketd.store.report_blocks import DAY, containing, end_of, whole
 from ticketd.store.report_days import bucket, due_key, gather
 from ticketd.store.schema import (
     events,
@@ -87,12 +93,12 @@ def kept_counts(
     connection: Connection,
     timezone: str,
     edges: Sequence[date],
-    kept: Collection[date],
+    blocks: Collection[tuple[str, date]],
     now: datetime,
-) -> list[Row[Any]]:
-    """The kept days' counts added up per span (``edges[i] <= day < edges[i+1]`` is span
-    ``i``), as (span, measure, key, n); ``due_open`` keyed ``past`` (due before ``now``)
-    or ``later``."""
+) -> Sequence[Row[Any, Any, Any, Any]]:
+    """The counts of kept ``blocks`` (each within a span: ``edges[i] <= day < edges[i+1]``
+    is span ``i``) added up per span, as (span, measure, key, n); ``due_open`` keyed
+    ``past`` (due before ``now``) or ``later``."""
     c = report_counts.c
     key = case(
         (c.measure != "due_open", c.key),
@@ -102,42 +108,50 @@ def kept_counts(
     span = _span(c.day, edges)
     query = (
         select(span.label("span"), c.measure, key.label("key"), func.sum(c.n).label("n"))
-        .where(_kept(report_counts, timezone, edges, kept))
+        .where(_chosen(report_counts, timezone, blocks))
         .group_by(span, c.measure, key)
     )
-    return list(connection.execute(query))
+    return connection.execute(query).all()
 
 
 def kept_responses(
-    connection: Connection, timezone: str, edges: Sequence[date], kept: Collection[date]
-) -> list[Row[Any]]:
-    """The kept days' response times per span, as (span, owner, seconds, n)."""
+    connection: Connection,
+    timezone: str,
+    edges: Sequence[date],
+    blocks: Collection[tuple[str, date]],
+) -> Sequence[Row[Any, Any, Any, Any]]:
+    """The response times of kept ``blocks`` per span, as (span, owner, seconds, n)."""
     c = report_responses.c
     span = _span(c.day, edges)
     query = (
         select(span.label("span"), c.owner, c.seconds, func.sum(c.n).label("n"))
-        .where(_kept(report_responses, timezone, edges, kept))
+        .where(_chosen(report_responses, timezone, blocks))
         .group_by(span, c.owner, c.seconds)
     )
-    return list(connection.execute(query))
+    return connection.execute(query).all()
 
 
 def _span(day: ColumnElement[Any], edges: Sequence[date]) -> ColumnElement[Any]:
     return bucket(day, [edge.isoformat() for edge in edges])
 
 
-def _kept(
-    table: Table, timezone: str, edges: Sequence[date], kept: Collection[date]
+def _chosen(
+    table: Table, timezone: str, blocks: Collection[tuple[str, date]]
 ) -> ColumnElement[bool]:
-    """The rows of the ``kept`` days between the first and the last edge."""
-    days = [day for day in days_between(edges[0], edges[-1] - timedelta(days=1))]
-    left_out = [day.isoformat() for day in days if day not in kept]
-    condition = (
-        (table.c.timezone == timezone)
-        & (table.c.day >= literal(edges[0].isoformat()))
-        & (table.c.day < literal(edges[-1].isoformat()))
+    """The rows of ``blocks``."""
+    starts: dict[str, list[str]] = defaultdict(list)
+    for kind, start in blocks:
+        starts[kind].append(start.isoformat())
+    return and_(
+        table.c.timezone == timezone,
+        or_(
+            false(),
+            *(
+                and_(table.c.block == kind, table.c.day.in_(days))
+                for kind, days in sorted(starts.items())
+            ),
+        ),
     )
-    return condition & table.c.day.not_in(left_out) if left_out else condition
 
 
 def refresh(connection: Connection, timezone: str, now: datetime) -> int:
@@ -149,8 +163,9 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
     start = first_day(connection, timezone)
     yesterday = now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
     todo: set[date] = set()
+    kept: set[date] = set()
     if start is not None:
-        kept = {
+        kept |= {
             date.fromisoformat(day)
             for (day,) in connection.execute(
                 select(report_days.c.day).where(report_days.c.timezone == timezone)
@@ -159,6 +174,7 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
         missing = (day for day in days_between(start, yesterday) if day not in kept)
         todo = {day for day, _ in zip(missing, range(REFRESH_DAYS), strict=False)}
         todo |= {day for day in _local(marks, timezone) if start <= day <= yesterday}
+        kept |= todo
     figures = gather(connection, sorted(todo), timezone)
     keys = sorted(day.isoformat() for day in figures)
     for table in (report_days, report_counts, report_responses):
@@ -178,7 +194,8 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
         connection,
         report_counts,
         [
-            {"timezone": timezone, "day": day.isoformat(), "measure": m, "key": k, "n": n}
+            {"timezone": timezone, "block": DAY, "day": day.isoformat()}
+            | {"measure": m, "key": k, "n": n}
             for day, kept in days
             for m, k, n in kept.counts()
         ],
@@ -187,11 +204,14 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
         connection,
         report_responses,
         [
-            {"timezone": timezone, "day": day.isoformat(), "owner": o, "seconds": s, "n": n}
+            {"timezone": timezone, "block": DAY, "day": day.isoformat()}
+            | {"owner": o, "seconds": s, "n": n}
             for day, kept in days
             for o, s, n in kept.response_counts()
         ],
     )
+    for kind, start in sorted(containing(figures)):
+        _sum_block(connection, timezone, kind, start, whole(kind, start, kept))
     seen = sorted(marks.items())
     for begin in range(0, len(seen), CHUNK):
         connection.execute(
@@ -202,6 +222,30 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
             )
         )
     return len(figures)
+
+
+def _sum_block(connection: Connection, timezone: str, kind: str, start: date, keep: bool) -> None:
+    """Replace the sums of the block of ``kind`` starting on ``start`` by those of its
+    kept days (none unless ``keep``: every day of it is kept)."""
+    span = (start.isoformat(), end_of(kind, start).isoformat())
+    for table, keys in (
+        (report_counts, ("measure", "key")),
+        (report_responses, ("owner", "seconds")),
+    ):
+        c = table.c
+        this = and_(c.timezone == timezone, c.block == kind, c.day == span[0])
+        connection.execute(delete(table).where(this))
+        if not keep:
+            continue
+        grouped = [c[key] for key in keys]
+        days = select(
+            literal(timezone), literal(kind), literal(span[0]), *grouped, func.sum(c.n)
+        ).where(c.timezone == timezone, c.block == DAY, c.day >= span[0], c.day < span[1])
+        connection.execute(
+            insert(table).from_select(
+                ["timezone", "block", "day", *keys, "n"], days.group_by(*grouped)
+            )
+        )
 
 
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

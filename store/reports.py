@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, select
@@ -41,6 +42,7 @@ from ticketd.routing.reports import (
     period_starts,
     previous_range,
 )
+from ticketd.store.report_blocks import cover
 from ticketd.store.report_cache import (
     cached,
     days_between,
@@ -125,10 +127,11 @@ def _tallies(
     kept = cached(connection, timezone, edges[0], last)
     first = first_day(connection, timezone) or edges[-1]
     live = [day for day in days_between(max(first, edges[0]), last) if day not in kept]
+    blocks = [block for start, end in pairwise(edges) for block in cover(start, end, kept)]
     tallies = [Tally() for _ in edges[1:]]
-    for span, measure, key, n in kept_counts(connection, timezone, edges, kept, now):
+    for span, measure, key, n in kept_counts(connection, timezone, edges, blocks, now):
         tallies[span].counts[measure][key] += n
-    for span, owner, seconds, n in kept_responses(connection, timezone, edges, kept):
+    for span, owner, seconds, n in kept_responses(connection, timezone, edges, blocks):
         tallies[span].responses[owner][seconds] += n
     for day, figures in gather(connection, live, timezone).items():
         tallies[bisect_right(edges, day) - 1].add_day(figures, now)

@@ -412,26 +412,29 @@ report_counts = Table(
     "report_counts",
     metadata,
     Column("timezone", String(64), primary_key=True),
+    Column("block", String(1), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("measure", String(16), primary_key=True),
     Column("key", String(320), primary_key=True),
     Column("n", Integer, nullable=False),
 )
-"""A kept day's counts (``store/report_days.py`` ``Day.counts``): one row per measure
-(``new``, ``channel``, ``handled``…) and key (a channel, a code id, an owner…; ``""`` for a
-plain count)."""
+"""A kept block's counts (``store/report_days.py`` ``Day.counts``; ``block``: ``d`` the
+day, ``w`` the ISO week or ``m`` the month starting on ``day``, ``store/report_blocks.py``):
+one row per measure (``new``, ``channel``, ``handled``…) and key (a channel, a code id, an
+owner…; ``""`` for a plain count)."""
 
 report_responses = Table(
     "report_responses",
     metadata,
     Column("timezone", String(64), primary_key=True),
+    Column("block", String(1), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("owner", String(320), primary_key=True),
     Column("seconds", Integer, primary_key=True),
     Column("n", Integer, nullable=False),
 )
-"""A kept day's first response times: how many tickets created on it by ``owner`` (``""``:
-none) were first answered after exactly ``seconds``."""
+"""A kept block's first response times: how many tickets created in it by ``owner``
+(``""``: none) were first answered after exactly ``seconds``."""
 
 report_stale = Table(
     "report_stale",

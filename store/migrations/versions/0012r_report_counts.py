@@ -1,5 +1,5 @@
-"""report days kept as counts (measure, key) and response-time value counts instead of
-JSON; the days kept as JSON are dropped, to be gathered again by the next refresh
+"""report days kept as counts (measure, key) and response-time value counts, by day and
+summed by week and month, instead of JSON; the days kept as JSON are dropped, to be gathered again by the next refresh
 
 Revision ID: 0012r
 Revises: 0011p
@@ -23,21 +23,23 @@ def upgrade() -> None:
     op.create_table(
         "report_counts",
         sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("block", sa.String(length=1), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("measure", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=320), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("timezone", "day", "measure", "key", name=op.f("pk_report_counts")),
+        sa.PrimaryKeyConstraint("timezone", "block", "day", "measure", "key", name=op.f("pk_report_counts")),
     )
     op.create_table(
         "report_responses",
         sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("block", sa.String(length=1), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("owner", sa.String(length=320), nullable=False),
         sa.Column("seconds", sa.Integer(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "timezone", "day", "owner", "seconds", name=op.f("pk_report_responses")
+            "timezone", "block", "day", "owner", "seconds", name=op.f("pk_report_responses")
         ),
     )
 
