@@ -27,9 +27,9 @@ def containing(days: Iterable[date]) -> set[tuple[str, date]]:
     return found
 
 
-def whole(kind: str, start: date, kept: Collection[date]) -> bool:
-    """Every day of the block is kept."""
-    day, end = start, end_of(kind, start)
+def whole(kind: str, start: date, kept: Collection[date], first: date) -> bool:
+    """Every day of the block is kept, or before ``first`` (the first ticket's day)."""
+    day, end = max(start, first), end_of(kind, start)
     while day < end:
         if day not in kept:
             return False
@@ -37,14 +37,16 @@ def whole(kind: str, start: date, kept: Collection[date]) -> bool:
     return True
 
 
-def cover(start: date, end: date, kept: Collection[date]) -> Iterator[tuple[str, date]]:
+def cover(
+    start: date, end: date, kept: Collection[date], first: date
+) -> Iterator[tuple[str, date]]:
     """The blocks of kept days from ``start`` to ``end`` (not included), largest first:
-    a whole kept month, else a whole kept week, else a kept day; days not kept are left
-    out (they are gathered live)."""
+    a whole kept month, else a whole kept week, else a kept day (``whole``); days not kept
+    are left out (they are gathered live)."""
     day = start
     while day < end:
         for kind, fits in ((MONTH, day.day == 1), (WEEK, day.weekday() == 0), (DAY, True)):
-            if fits and end_of(kind, day) <= end and whole(kind, day, kept):
+            if fits and end_of(kind, day) <= end and whole(kind, day, kept, first):
                 yield kind, day
                 day = end_of(kind, day)
                 break

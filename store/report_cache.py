@@ -210,8 +210,10 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
             for o, s, n in kept.response_counts()
         ],
     )
-    for kind, start in sorted(containing(figures)):
-        _sum_block(connection, timezone, kind, start, whole(kind, start, kept))
+    for kind, block in sorted(containing(figures)):
+        _sum_block(
+            connection, timezone, kind, block, start is not None and whole(kind, block, kept, start)
+        )
     seen = sorted(marks.items())
     for begin in range(0, len(seen), CHUNK):
         connection.execute(

@@ -127,7 +127,7 @@ def _tallies(
     kept = cached(connection, timezone, edges[0], last)
     first = first_day(connection, timezone) or edges[-1]
     live = [day for day in days_between(max(first, edges[0]), last) if day not in kept]
-    blocks = [block for start, end in pairwise(edges) for block in cover(start, end, kept)]
+    blocks = [block for start, end in pairwise(edges) for block in cover(start, end, kept, first)]
     tallies = [Tally() for _ in edges[1:]]
     for span, measure, key, n in kept_counts(connection, timezone, edges, blocks, now):
         tallies[span].counts[measure][key] += n
