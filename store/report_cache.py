@@ -20,7 +20,6 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
-    case,
     delete,
     false,
     func,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 )
 
 from ticketd.store.report_blocks import DAY, containing, end_of, whole
-from ticketd.store.report_days import bucket, due_key, gather
+from ticketd.store.report_days import COUNTED, due_key, gather
 from ticketd.store.schema import (
     events,
     report_counts,
@@ -90,58 +89,40 @@ def cached(connection: Connection, timezone: str, start: date, end: date) -> set
 
 
 def kept_counts(
-    connection: Connection,
-    timezone: str,
-    edges: Sequence[date],
-    blocks: Collection[tuple[str, date]],
-    now: datetime,
-) -> Sequence[Row[Any, Any, Any, Any]]:
-    """The counts of kept ``blocks`` (each within a span: ``edges[i] <= day < edges[i+1]``
-    is span ``i``) added up per span, as (span, measure, key, n); ``due_open`` keyed
-    ``past`` (due before ``now``) or ``later``."""
+    connection: Connection, timezone: str, blocks: Collection[tuple[str, str]], now: datetime
+) -> Sequence[Row[str, str, str, str, int]]:
+    """The counts of kept ``blocks`` ((block, ISO start) pairs) as (block, start, measure,
+    key, n), and per block, as measure ``due_later``, its unanswered tickets due at
+    ``now`` or later (each due time read on the index)."""
     c = report_counts.c
-    key = case(
-        (c.measure != "due_open", c.key),
-        (c.key < due_key(now), "past"),
-        else_="later",
+    chosen = _chosen(report_counts, timezone, blocks)
+    counted = select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure.in_(COUNTED))
+    later = (
+        select(c.block, c.day, literal("due_later"), literal(""), func.sum(c.n))
+        .where(chosen, c.measure == "due_at", c.key >= due_key(now))
+        .group_by(c.block, c.day)
     )
-    span = _span(c.day, edges)
-    query = (
-        select(span.label("span"), c.measure, key.label("key"), func.sum(c.n).label("n"))
-        .where(_chosen(report_counts, timezone, blocks))
-        .group_by(span, c.measure, key)
-    )
-    return connection.execute(query).all()
+    return connection.execute(union_all(counted, later)).all()
 
 
 def kept_responses(
-    connection: Connection,
-    timezone: str,
-    edges: Sequence[date],
-    blocks: Collection[tuple[str, date]],
-) -> Sequence[Row[Any, Any, Any, Any]]:
-    """The response times of kept ``blocks`` per span, as (span, owner, seconds, n)."""
+    connection: Connection, timezone: str, blocks: Collection[tuple[str, str]]
+) -> Sequence[Row[str, str, str, int, int]]:
+    """The response times of kept ``blocks`` as (block, start, owner, seconds, n)."""
     c = report_responses.c
-    span = _span(c.day, edges)
-    query = (
-        select(span.label("span"), c.owner, c.seconds, func.sum(c.n).label("n"))
-        .where(_chosen(report_responses, timezone, blocks))
-        .group_by(span, c.owner, c.seconds)
+    query = select(c.block, c.day, c.owner, c.seconds, c.n).where(
+        _chosen(report_responses, timezone, blocks)
     )
     return connection.execute(query).all()
 
 
-def _span(day: ColumnElement[Any], edges: Sequence[date]) -> ColumnElement[Any]:
-    return bucket(day, [edge.isoformat() for edge in edges])
-
-
 def _chosen(
-    table: Table, timezone: str, blocks: Collection[tuple[str, date]]
+    table: Table, timezone: str, blocks: Collection[tuple[str, str]]
 ) -> ColumnElement[bool]:
     """The rows of ``blocks``."""
     starts: dict[str, list[str]] = defaultdict(list)
     for kind, start in blocks:
-        starts[kind].append(start.isoformat())
+        starts[kind].append(start)
     return and_(
         table.c.timezone == timezone,
         or_(

@@ -85,20 +85,27 @@ class Day:
     owner_done: dict[str, int] = field(default_factory=_counts)
 
     def counts(self) -> Iterator[tuple[str, str, int]]:
-        """Every count as (measure, key, n): the plain ones keyed ``""``, a code's type as
-        ``code_type`` keyed ``code_key(code, type)``, the due times by ``due_key``."""
+        """Every count as (measure, key, n): the plain ones keyed ``""`` (``due_open``: how
+        many), a code's type as ``code_type`` keyed ``code_key(code, type)``, the due times
+        as ``due_at`` keyed ``due_key``."""
         for measure in SCALARS:
             n = getattr(self, measure)
             if n:
                 yield measure, "", n
-        for measure, keyed in (
-            ("channel", self.channels),
-            ("code", self.codes),
-            ("type", self.types),
-            ("handled", self.handled),
-            ("owner_created", self.owner_created),
-            ("owner_done", self.owner_done),
-            ("due_open", Counter(self.due_open)),
+        if self.due_open:
+            yield "due_open", "", len(self.due_open)
+        for measure, keyed in zip(
+            (*KEYED[:-1], "due_at"),
+            (
+                self.channels,
+                self.codes,
+                self.types,
+                self.handled,
+                self.owner_created,
+                self.owner_done,
+                Counter(self.due_open),
+            ),
+            strict=True,
         ):
             for key, n in keyed.items():
                 yield measure, key, n
@@ -125,6 +132,10 @@ SCALARS = (
     "bad",
 )
 """The plain counts of a day, by their ``Day`` field and measure name."""
+
+KEYED = ("channel", "code", "type", "handled", "owner_created", "owner_done", "code_type")
+COUNTED = (*SCALARS, "due_open", *KEYED)
+"""Every measure but the due times (``due_at``), which only their count past a time uses."""
 
 CODE_TYPE = "\x1f"
 

@@ -64,11 +64,12 @@ class Tally:
 
     def add_day(self, day: Day, now: datetime) -> None:
         """A day gathered live, its due times judged against ``now`` as kept ones are."""
-        past = due_key(now)
+        later = due_key(now)
         for measure, key, n in day.counts():
-            if measure == "due_open":
-                key = "past" if key < past else "later"
-            self.counts[measure][key] += n
+            if measure != "due_at":
+                self.counts[measure][key] += n
+            elif key >= later:
+                self.counts["due_later"][""] += n
         for owner, seconds, n in day.response_counts():
             self.responses[owner][seconds] += n
 
@@ -118,15 +119,21 @@ def _tallies(
     kept = cached(connection, timezone, edges[0], last)
     first = first_day(connection, timezone) or edges[-1]
     live = [day for day in days_between(max(first, edges[0]), last) if day not in kept]
-    blocks = [block for start, end in pairwise(edges) for block in cover(start, end, kept, first)]
+    spans = {
+        (kind, start.isoformat()): span
+        for span, (start, end) in enumerate(pairwise(edges))
+        for kind, start in cover(start, end, kept, first)
+    }
     tallies = [Tally() for _ in edges[1:]]
     whole = Tally()
     inner = range(1, len(tallies) - 1)
-    for span, measure, key, n in kept_counts(connection, timezone, edges, blocks, now):
+    for kind, start, measure, key, n in kept_counts(connection, timezone, spans, now):
+        span = spans[kind, start]
         tallies[span].counts[measure][key] += n
         if span in inner:
             whole.counts[measure][key] += n
-    for span, owner, seconds, n in kept_responses(connection, timezone, edges, blocks):
+    for kind, start, owner, seconds, n in kept_responses(connection, timezone, spans):
+        span = spans[kind, start]
         tallies[span].responses[owner][seconds] += n
         if span in inner:
             whole.responses[owner][seconds] += n
@@ -167,7 +174,8 @@ class Figures:
         responses = sorted(everyone.items())
         handled = tally.counts["handled"]
         open_at_end = self._open_at(span + 1)
-        counted = tally.count("sla_answered") + tally.counts["due_open"]["past"]
+        past_due = tally.count("due_open") - tally.count("due_later")
+        counted = tally.count("sla_answered") + past_due
         code_types: dict[str, Counter[str]] = defaultdict(Counter)
         for key, n in tally.counts["code_type"].items():
             code, kind = key.split(CODE_TYPE, 1)
