@@ -21,11 +21,9 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
-    false,
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     tuple_,
@@ -95,14 +93,17 @@ def kept_counts(
     key, n), and per block, as measure ``due_later``, its unanswered tickets due at
     ``now`` or later (each due time read on the index)."""
     c = report_counts.c
-    chosen = _chosen(report_counts, timezone, blocks)
-    counted = select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure.in_(COUNTED))
-    later = (
-        select(c.block, c.day, literal("due_later"), literal(""), func.sum(c.n))
-        .where(chosen, c.measure == "due_at", c.key >= due_key(now))
-        .group_by(c.block, c.day)
-    )
-    return connection.execute(union_all(counted, later)).all()
+    queries = []
+    for chosen in _chosen(report_counts, timezone, blocks):
+        queries.append(
+            select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure.in_(COUNTED))
+        )
+        queries.append(
+            select(c.block, c.day, literal("due_later"), literal(""), func.sum(c.n))
+            .where(chosen, c.measure == "due_at", c.key >= due_key(now))
+            .group_by(c.block, c.day)
+        )
+    return connection.execute(union_all(*queries)).all() if queries else []
 
 
 def kept_responses(
@@ -110,29 +111,25 @@ def kept_responses(
 ) -> Sequence[Row[str, str, str, int, int]]:
     """The response times of kept ``blocks`` as (block, start, owner, seconds, n)."""
     c = report_responses.c
-    query = select(c.block, c.day, c.owner, c.seconds, c.n).where(
-        _chosen(report_responses, timezone, blocks)
-    )
-    return connection.execute(query).all()
+    queries = [
+        select(c.block, c.day, c.owner, c.seconds, c.n).where(chosen)
+        for chosen in _chosen(report_responses, timezone, blocks)
+    ]
+    return connection.execute(union_all(*queries)).all() if queries else []
 
 
 def _chosen(
     table: Table, timezone: str, blocks: Collection[tuple[str, str]]
-) -> ColumnElement[bool]:
-    """The rows of ``blocks``."""
+) -> list[ColumnElement[bool]]:
+    """The rows of ``blocks``, one condition (an index range) per kind of block."""
     starts: dict[str, list[str]] = defaultdict(list)
     for kind, start in blocks:
         starts[kind].append(start)
-    return and_(
-        table.c.timezone == timezone,
-        or_(
-            false(),
-            *(
-                and_(table.c.block == kind, table.c.day.in_(days))
-                for kind, days in sorted(starts.items())
-            ),
-        ),
-    )
+    c = table.c
+    return [
+        and_(c.timezone == timezone, c.block == kind, c.day.in_(days))
+        for kind, days in sorted(starts.items())
+    ]
 
 
 def refresh(connection: Connection, timezone: str, now: datetime) -> int:
