@@ -9,7 +9,7 @@ stale and never-kept days) live, so a cache that lags is slower, never wrong."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from ticketd.store.report_blocks import DAY, containing, end_of, whole
-from ticketd.store.report_days import COUNTED, due_key, gather
+from ticketd.store.report_days import COUNTED, Day, due_key, gather
 from ticketd.store.schema import (
     events,
     report_counts,
@@ -42,6 +42,11 @@ from ticketd.store.schema import (
 )
 
 CHUNK = 500
+ROWS: tuple[tuple[Table, tuple[str, str], Callable[[Day], Iterable[tuple[Any, ...]]]], ...] = (
+    (report_counts, ("measure", "key"), Day.counts),
+    (report_responses, ("owner", "seconds"), Day.response_counts),
+)
+"""The kept rows' tables, the keys of their counts ``n``, and what a day gives them."""
 REFRESH_DAYS = 400
 """Never-kept days filled by one refresh (a big desk's first fill takes a few)."""
 
@@ -168,26 +173,17 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
         report_days,
         [{"timezone": timezone, "day": day.isoformat(), "computed_at": now} for day, _ in days],
     )
-    _insert(
-        connection,
-        report_counts,
-        [
-            {"timezone": timezone, "block": DAY, "day": day.isoformat()}
-            | {"measure": m, "key": k, "n": n}
-            for day, kept in days
-            for m, k, n in kept.counts()
-        ],
-    )
-    _insert(
-        connection,
-        report_responses,
-        [
-            {"timezone": timezone, "block": DAY, "day": day.isoformat()}
-            | {"owner": o, "seconds": s, "n": n}
-            for day, kept in days
-            for o, s, n in kept.response_counts()
-        ],
-    )
+    for table, names, rows in ROWS:
+        _insert(
+            connection,
+            table,
+            [
+                {"timezone": timezone, "block": DAY, "day": day.isoformat()}
+                | dict(zip((*names, "n"), row, strict=True))
+                for day, kept in days
+                for row in rows(kept)
+            ],
+        )
     for kind, block in sorted(containing(figures)):
         _sum_block(
             connection, timezone, kind, block, start is not None and whole(kind, block, kept, start)
@@ -208,10 +204,7 @@ def _sum_block(connection: Connection, timezone: str, kind: str, start: date, ke
     """Replace the sums of the block of ``kind`` starting on ``start`` by those of its
     kept days (none unless ``keep``: every day of it is kept)."""
     span = (start.isoformat(), end_of(kind, start).isoformat())
-    for table, keys in (
-        (report_counts, ("measure", "key")),
-        (report_responses, ("owner", "seconds")),
-    ):
+    for table, keys, _ in ROWS:
         c = table.c
         this = and_(c.timezone == timezone, c.block == kind, c.day == span[0])
         connection.execute(delete(table).where(this))
