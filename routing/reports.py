@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import enum
 import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 
 
 class Granularity(enum.StrEnum):
@@ -112,12 +114,19 @@ def previous_range(start: date, end: date) -> tuple[date, date]:
 def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
     """The ``fraction`` percentile of ascending values (linear between neighbours), None
     for none."""
-    if not sorted_values:
+    return counted_percentile([(value, 1) for value in sorted_values], fraction)
+
+
+def counted_percentile(counts: Sequence[tuple[float, int]], fraction: float) -> float | None:
+    """``percentile`` of ascending values given as (value, how many times) pairs."""
+    if not counts:
         return None
-    rank = (len(sorted_values) - 1) * fraction
+    ends = list(accumulate(n for _, n in counts))
+    rank = (ends[-1] - 1) * fraction
     low = math.floor(rank)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+    high = min(low + 1, ends[-1] - 1)
+    below, above = counts[bisect_right(ends, low)][0], counts[bisect_right(ends, high)][0]
+    return below + (above - below) * (rank - low)
 
 
 def _floor(day: date, by: Granularity) -> date:

@@ -1,21 +1,52 @@
-"""The report cache: past local days' figures kept in ``report_days``, marked stale by the
-writer whenever a ticket it touches may change one (``mark_stale``), brought up to date by
-the poller's jobs (``refresh``, through the writer). Reports read the days kept and
-gather the rest (today, stale and never-kept days) live, so a cache that lags is slower,
-never wrong."""
+"""The report cache: past local days' figures kept as rows (``report_days`` the days,
+``report_counts`` their counts, ``report_responses`` their response times), marked stale
+by the writer whenever a ticket it touches may change one (``mark_stale``), brought up to
+date by the poller's jobs (``refresh``, through the writer). Reports add up the kept rows
+of their periods in SQL (``kept_counts``, ``kept_responses``; by day, and summed by week
+and month: ``store/report_blocks.py``) and gather the rest (today,
+stale and never-kept days) live, so a cache that lags is slower, never wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, insert, select, text, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 
-from ticketd.store.report_days import Day, gather
-from ticketd.store.schema import events, report_days, report_stale, tickets
+from ticketd.store.report_blocks import DAY, containing, end_of, whole
+from ticketd.store.report_days import COUNTED, Day, due_key, gather
+from ticketd.store.schema import (
+    events,
+    report_counts,
+    report_days,
+    report_responses,
+    report_stale,
+    tickets,
+)
 
 CHUNK = 500
+ROWS: tuple[tuple[Table, tuple[str, str], Callable[[Day], Iterable[tuple[Any, ...]]]], ...] = (
+    (report_counts, ("measure", "key"), Day.counts),
+    (report_responses, ("owner", "seconds"), Day.response_counts),
+)
+"""The kept rows' tables, the keys of their counts ``n``, and what a day gives them."""
 REFRESH_DAYS = 400
 """Never-kept days filled by one refresh (a big desk's first fill takes a few)."""
 
@@ -47,34 +78,77 @@ def mark_stale(connection: Connection, ticket_ids: Iterable[int]) -> None:
         connection.execute(MARK, {"day": day.isoformat()})
 
 
-def cached(connection: Connection, timezone: str, start: date, end: date) -> dict[date, Day]:
+def cached(connection: Connection, timezone: str, start: date, end: date) -> set[date]:
     """The kept days from ``start`` to ``end`` that are not stale."""
     stale = _local(_stale(connection), timezone)
     rows = connection.execute(
-        select(report_days.c.day, report_days.c.figures).where(
+        select(report_days.c.day).where(
             report_days.c.timezone == timezone,
             report_days.c.day >= start.isoformat(),
             report_days.c.day <= end.isoformat(),
         )
     )
-    found = {}
-    for text_day, figures in rows:
-        day, kept = date.fromisoformat(text_day), Day.loads(figures)
-        if kept is not None and day not in stale:
-            found[day] = kept
-    return found
+    return {day for (text_day,) in rows if (day := date.fromisoformat(text_day)) not in stale}
+
+
+def kept_counts(
+    connection: Connection, timezone: str, blocks: Collection[tuple[str, str]], now: datetime
+) -> Sequence[Row[str, str, str, str, int]]:
+    """The counts of kept ``blocks`` ((block, ISO start) pairs) as (block, start, measure,
+    key, n), and per block, as measure ``due_later``, its unanswered tickets due at
+    ``now`` or later (each due time read on the index)."""
+    c = report_counts.c
+    queries = []
+    for chosen in _chosen(report_counts, timezone, blocks):
+        queries.append(
+            select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure.in_(COUNTED))
+        )
+        queries.append(
+            select(c.block, c.day, literal("due_later"), literal(""), func.sum(c.n))
+            .where(chosen, c.measure == "due_at", c.key >= due_key(now))
+            .group_by(c.block, c.day)
+        )
+    return connection.execute(union_all(*queries)).all() if queries else []
+
+
+def kept_responses(
+    connection: Connection, timezone: str, blocks: Collection[tuple[str, str]]
+) -> Sequence[Row[str, str, str, int, int]]:
+    """The response times of kept ``blocks`` as (block, start, owner, seconds, n)."""
+    c = report_responses.c
+    queries = [
+        select(c.block, c.day, c.owner, c.seconds, c.n).where(chosen)
+        for chosen in _chosen(report_responses, timezone, blocks)
+    ]
+    return connection.execute(union_all(*queries)).all() if queries else []
+
+
+def _chosen(
+    table: Table, timezone: str, blocks: Collection[tuple[str, str]]
+) -> list[ColumnElement[bool]]:
+    """The rows of ``blocks``, one condition (an index range) per kind of block."""
+    starts: dict[str, list[str]] = defaultdict(list)
+    for kind, start in blocks:
+        starts[kind].append(start)
+    c = table.c
+    return [
+        and_(c.timezone == timezone, c.block == kind, c.day.in_(days))
+        for kind, days in sorted(starts.items())
+    ]
 
 
 def refresh(connection: Connection, timezone: str, now: datetime) -> int:
     """Gather and keep the stale days and up to ``REFRESH_DAYS`` never-kept ones, from
     the first ticket's day to yesterday; returns how many days were kept."""
     marks = _stale(connection)
-    connection.execute(delete(report_days).where(report_days.c.timezone != timezone))
+    for table in (report_days, report_counts, report_responses):
+        connection.execute(delete(table).where(table.c.timezone != timezone))
     start = first_day(connection, timezone)
     yesterday = now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
     todo: set[date] = set()
+    kept: set[date] = set()
     if start is not None:
-        kept = {
+        kept |= {
             date.fromisoformat(day)
             for (day,) in connection.execute(
                 select(report_days.c.day).where(report_days.c.timezone == timezone)
@@ -83,27 +157,36 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
         missing = (day for day in days_between(start, yesterday) if day not in kept)
         todo = {day for day, _ in zip(missing, range(REFRESH_DAYS), strict=False)}
         todo |= {day for day in _local(marks, timezone) if start <= day <= yesterday}
+        kept |= todo
     figures = gather(connection, sorted(todo), timezone)
     keys = sorted(day.isoformat() for day in figures)
-    for begin in range(0, len(keys), CHUNK):
-        connection.execute(
-            delete(report_days).where(
-                report_days.c.timezone == timezone,
-                report_days.c.day.in_(keys[begin : begin + CHUNK]),
+    for table in (report_days, report_counts, report_responses):
+        for begin in range(0, len(keys), CHUNK):
+            connection.execute(
+                delete(table).where(
+                    table.c.timezone == timezone, table.c.day.in_(keys[begin : begin + CHUNK])
+                )
             )
-        )
-    if figures:
-        connection.execute(
-            insert(report_days),
+    days = sorted(figures.items())
+    _insert(
+        connection,
+        report_days,
+        [{"timezone": timezone, "day": day.isoformat(), "computed_at": now} for day, _ in days],
+    )
+    for table, names, rows in ROWS:
+        _insert(
+            connection,
+            table,
             [
-                {
-                    "timezone": timezone,
-                    "day": day.isoformat(),
-                    "figures": day_figures.dumps(),
-                    "computed_at": now,
-                }
-                for day, day_figures in sorted(figures.items())
+                {"timezone": timezone, "block": DAY, "day": day.isoformat()}
+                | dict(zip((*names, "n"), row, strict=True))
+                for day, kept in days
+                for row in rows(kept)
             ],
+        )
+    for kind, block in sorted(containing(figures)):
+        _sum_block(
+            connection, timezone, kind, block, start is not None and whole(kind, block, kept, start)
         )
     seen = sorted(marks.items())
     for begin in range(0, len(seen), CHUNK):
@@ -115,6 +198,32 @@ def refresh(connection: Connection, timezone: str, now: datetime) -> int:
             )
         )
     return len(figures)
+
+
+def _sum_block(connection: Connection, timezone: str, kind: str, start: date, keep: bool) -> None:
+    """Replace the sums of the block of ``kind`` starting on ``start`` by those of its
+    kept days (none unless ``keep``: every day of it is kept)."""
+    span = (start.isoformat(), end_of(kind, start).isoformat())
+    for table, keys, _ in ROWS:
+        c = table.c
+        this = and_(c.timezone == timezone, c.block == kind, c.day == span[0])
+        connection.execute(delete(table).where(this))
+        if not keep:
+            continue
+        grouped = [c[key] for key in keys]
+        days = select(
+            literal(timezone), literal(kind), literal(span[0]), *grouped, func.sum(c.n)
+        ).where(c.timezone == timezone, c.block == DAY, c.day >= span[0], c.day < span[1])
+        connection.execute(
+            insert(table).from_select(
+                ["timezone", "block", "day", *keys, "n"], days.group_by(*grouped)
+            )
+        )
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    for begin in range(0, len(rows), CHUNK * 10):
+        connection.execute(insert(table), rows[begin : begin + CHUNK * 10])
 
 
 def first_day(connection: Connection, timezone: str) -> date | None:

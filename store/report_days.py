@@ -12,7 +12,7 @@ Python. Per day:
   tickets created on it and answered, by owner (``""``: none);
 - ``sla_answered`` / ``sla_met``: of those answered with a due time, how many, and how
   many by it (``first_response_late``, kept by the writer at the first reply);
-  ``due_open``: the due times of the unanswered ones (they count once past);
+  ``due_open``: the due times of the unanswered ones (``due_key``: they count once past);
 - ``resolved`` / ``closed``: tickets with a ``status_changed`` event to that status on it;
   ``handled``: the resolved ones by their current owner;
 - ``reopened``: status changes on it from resolved or closed (the ticket's previous
@@ -28,10 +28,9 @@ Python. Per day:
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,7 +63,7 @@ def _counts() -> defaultdict[str, int]:
 
 @dataclass
 class Day:
-    """One local day's figures (JSON-ready: keys are strings, times ISO text)."""
+    """One local day's figures (keys are strings, due times ``due_key`` text)."""
 
     new: int = 0
     channels: dict[str, int] = field(default_factory=_counts)
@@ -85,20 +84,70 @@ class Day:
     owner_created: dict[str, int] = field(default_factory=_counts)
     owner_done: dict[str, int] = field(default_factory=_counts)
 
-    def dumps(self) -> str:
-        return json.dumps(
-            {f.name: getattr(self, f.name) for f in fields(self)},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+    def counts(self) -> Iterator[tuple[str, str, int]]:
+        """Every count as (measure, key, n): the plain ones keyed ``""`` (``due_open``: how
+        many), a code's type as ``code_type`` keyed ``code_key(code, type)``, the due times
+        as ``due_at`` keyed ``due_key``."""
+        for measure in SCALARS:
+            n = getattr(self, measure)
+            if n:
+                yield measure, "", n
+        if self.due_open:
+            yield "due_open", "", len(self.due_open)
+        for measure, keyed in zip(
+            (*KEYED[:-1], "due_at"),
+            (
+                self.channels,
+                self.codes,
+                self.types,
+                self.handled,
+                self.owner_created,
+                self.owner_done,
+                Counter(self.due_open),
+            ),
+            strict=True,
+        ):
+            for key, n in keyed.items():
+                yield measure, key, n
+        for code, types in self.code_types.items():
+            for kind, n in types.items():
+                yield "code_type", code_key(code, kind), n
 
-    @classmethod
-    def loads(cls, text: str) -> Day | None:
-        """The day kept as ``text``, or None when it was kept in another form."""
-        try:
-            return cls(**json.loads(text))
-        except TypeError:
-            return None
+    def response_counts(self) -> Iterator[tuple[str, int, int]]:
+        """The response times as (owner, seconds, how many)."""
+        for owner, taken in self.responses.items():
+            for seconds, n in Counter(taken).items():
+                yield owner, seconds, n
+
+
+SCALARS = (
+    "new",
+    "sla_answered",
+    "sla_met",
+    "resolved",
+    "closed",
+    "reopened",
+    "duplicates",
+    "good",
+    "bad",
+)
+"""The plain counts of a day, by their ``Day`` field and measure name."""
+
+KEYED = ("channel", "code", "type", "handled", "owner_created", "owner_done", "code_type")
+COUNTED = (*SCALARS, "due_open", *KEYED)
+"""Every measure but the due times (``due_at``), which only their count past a time uses."""
+
+CODE_TYPE = "\x1f"
+
+
+def code_key(code: str, kind: str) -> str:
+    """The ``code_type`` key of a code id and a ticket type (``""``: none)."""
+    return f"{code}{CODE_TYPE}{kind}"
+
+
+def due_key(at: datetime) -> str:
+    """A due time as fixed-width UTC text: its order is the times' order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def bounds(days: Sequence[date], timezone: str) -> tuple[datetime, ...]:
@@ -132,16 +181,14 @@ def gather(connection: Connection, days: Sequence[date], timezone: str) -> dict[
     return found
 
 
-def bucket(
-    column: ColumnElement[Any], edges: Sequence[datetime], low: int = 0
-) -> ColumnElement[Any]:
+def bucket(column: ColumnElement[Any], edges: Sequence[Any], low: int = 0) -> ColumnElement[Any]:
     """The day number of ``column`` among ``edges`` (``edges[i] <= column < edges[i+1]``
     is day ``i``), as a binary CASE: a handful of comparisons a row."""
     if len(edges) == 2:
         return literal(low)
     middle = len(edges) // 2
     return case(
-        (column < literal(edges[middle], UTCDateTime()), bucket(column, edges[: middle + 1], low)),
+        (column < literal(edges[middle], column.type), bucket(column, edges[: middle + 1], low)),
         else_=bucket(column, edges[middle:], low + middle),
     )
 
@@ -200,7 +247,7 @@ def _created(connection: Connection, edges: Sequence[datetime], found: list[Day]
         within(t.created_at, edges), due, t.first_response_at.is_(None)
     )
     for row in connection.execute(unanswered):
-        found[row.day].due_open.append(row.first_response_due_at.isoformat())
+        found[row.day].due_open.append(due_key(row.first_response_due_at))
 
 
 def _responses(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
@@ -303,12 +350,16 @@ def standing(rating: FromClause) -> ColumnElement[bool]:
     resolution replaced (a later one with no resolution between them)."""
     later = events.alias("later")
     resolution = events.alias("resolution")
-    resolved_between = exists().where(
-        resolution.c.ticket_id == rating.c.ticket_id,
-        resolution.c.type == EventKind.STATUS_CHANGED.value,
-        resolution.c.value == Status.RESOLVED.value,
-        resolution.c.id > rating.c.id,
-        resolution.c.id < later.c.id,
+    resolved_between = (
+        exists()
+        .where(
+            resolution.c.ticket_id == rating.c.ticket_id,
+            resolution.c.type == EventKind.STATUS_CHANGED.value,
+            resolution.c.value == Status.RESOLVED.value,
+            resolution.c.id > rating.c.id,
+            resolution.c.id < later.c.id,
+        )
+        .correlate_except(resolution)
     )
     superseded = exists().where(
         later.c.ticket_id == rating.c.ticket_id,
@@ -337,11 +388,13 @@ def _ratings(connection: Connection, edges: Sequence[datetime], found: list[Day]
 
 def _done(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
     """Owned tickets resolved or closed now, by the day of their latest resolution, else
-    of their closing (two queries, each on its column's index)."""
+    of their closing (two queries, each on its column's index: never resolved is tested
+    row by row, not looked up)."""
     t = tickets.c
+    never_resolved = case((t.resolved_at.is_(None), 1), else_=0) == 1
     for ended, condition in (
         (t.resolved_at, within(t.resolved_at, edges)),
-        (t.closed_at, and_(t.resolved_at.is_(None), within(t.closed_at, edges))),
+        (t.closed_at, and_(never_resolved, within(t.closed_at, edges))),
     ):
         day = bucket(ended, edges)
         query = (

@@ -2,10 +2,10 @@
 (``web/staff/ports.py`` ``ReportReader``) and the digest.
 
 A report adds up local days (``store/report_days.py`` says what each day counts): the days
-the cache keeps (``store/report_cache.py``) and, gathered live, the rest (today, and days
-changed since they were kept). Periods are those days grouped into days, Monday weeks or
-months; so a ticket resolved on two days of one week counts twice in that week's
-``resolved`` (two resolutions). Per period, beyond the sums of its days:
+the cache keeps (``store/report_cache.py``, summed per period in SQL) and, gathered live,
+the rest (today, and days changed since they were kept). Periods are those days grouped
+into days, Monday weeks or months; so a ticket resolved on two days of one week counts
+twice in that week's ``resolved`` (two resolutions). Per period, beyond the sums of its days:
 
 - first response median and p90 hours over every response time of its days;
 - ``sla_met_ratio``: among tickets created in it with a due time that were answered or are
@@ -22,12 +22,15 @@ The whole range and the range of the same length before it are periods too;
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 
 from ticketd.routing.reports import (
     Csat,
@@ -35,13 +38,43 @@ from ticketd.routing.reports import (
     PeriodFigures,
     Report,
     ReportRequest,
-    percentile,
+    counted_percentile,
     period_starts,
     previous_range,
 )
-from ticketd.store.report_cache import cached, days_between, first_day
-from ticketd.store.report_days import OPEN, Day, gather
-from ticketd.store.schema import codes, tickets
+from ticketd.store.report_blocks import cover
+from ticketd.store.report_cache import (
+    cached,
+    days_between,
+    first_day,
+    kept_counts,
+    kept_responses,
+)
+from ticketd.store.report_days import CODE_TYPE, Day, due_key, gather
+from ticketd.store.schema import QUEUED, codes, tickets
+
+
+@dataclass
+class Tally:
+    """A span of days added up: counts by measure and key (``report_cache.kept_counts``),
+    response times by owner as seconds → how many."""
+
+    counts: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    responses: defaultdict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add_day(self, day: Day, now: datetime) -> None:
+        """A day gathered live, its due times judged against ``now`` as kept ones are."""
+        later = due_key(now)
+        for measure, key, n in day.counts():
+            if measure != "due_at":
+                self.counts[measure][key] += n
+            elif key >= later:
+                self.counts["due_later"][""] += n
+        for owner, seconds, n in day.response_counts():
+            self.responses[owner][seconds] += n
+
+    def count(self, measure: str) -> int:
+        return self.counts[measure][""]
 
 
 class SqlReports:
@@ -55,103 +88,130 @@ class SqlReports:
         before, _ = previous_range(request.start, request.end)
         today = now.astimezone(ZoneInfo(request.timezone)).date()
         last = max(today, request.end)
+        starts = period_starts(request.start, request.end, request.by)
+        edges = [before, *starts, request.end + timedelta(days=1), last + timedelta(days=1)]
         with self.engine.connect() as connection:
-            days = cached(connection, request.timezone, before, last)
-            first = first_day(connection, request.timezone) or last + timedelta(days=1)
-            missing = [day for day in days_between(before, last) if day not in days]
-            days.update((day, Day()) for day in missing if day < first)
-            days.update(gather(connection, [d for d in missing if d >= first], request.timezone))
+            tallies, whole = _tallies(connection, request.timezone, edges, now)
             paths = _paths(connection)
             open_now = _open_by_owner(connection)
             status_now = _status_now(connection)
-        sums = Sums(days, paths, now, open_now, last)
-        starts = period_starts(request.start, request.end, request.by)
-        ends = [*starts[1:], request.end + timedelta(days=1)]
+        periods = tallies[1:-1]
+        figures = Figures(paths, open_now, _since(tallies))
         return Report(
             request=request,
-            periods=tuple(sums.period(s, e) for s, e in zip(starts, ends, strict=True)),
-            total=sums.period(request.start, request.end + timedelta(days=1)),
-            previous=sums.period(before, request.start),
+            periods=tuple(
+                figures.period(start, tally, span)
+                for span, (start, tally) in enumerate(zip(starts, periods, strict=True), 1)
+            ),
+            total=figures.period(request.start, whole, len(periods)),
+            previous=figures.period(before, tallies[0], 0),
             status_now=status_now,
             open_by_owner=open_now,
         )
 
 
-class Sums:
-    """Periods added up from days (``start`` included, ``end`` not)."""
+def _tallies(
+    connection: Connection, timezone: str, edges: Sequence[date], now: datetime
+) -> tuple[list[Tally], Tally]:
+    """One tally per span of days between ``edges`` (the kept days summed in SQL, the
+    others gathered live), and the tally of the spans but the first and the last."""
+    last = edges[-1] - timedelta(days=1)
+    kept = cached(connection, timezone, edges[0], last)
+    first = first_day(connection, timezone) or edges[-1]
+    live = [day for day in days_between(max(first, edges[0]), last) if day not in kept]
+    spans = {
+        (kind, start.isoformat()): span
+        for span, (start, end) in enumerate(pairwise(edges))
+        for kind, start in cover(start, end, kept, first)
+    }
+    tallies = [Tally() for _ in edges[1:]]
+    whole = Tally()
+    inner = range(1, len(tallies) - 1)
+    for kind, start, measure, key, n in kept_counts(connection, timezone, spans, now):
+        span = spans[kind, start]
+        tallies[span].counts[measure][key] += n
+        if span in inner:
+            whole.counts[measure][key] += n
+    for kind, start, owner, seconds, n in kept_responses(connection, timezone, spans):
+        span = spans[kind, start]
+        tallies[span].responses[owner][seconds] += n
+        if span in inner:
+            whole.responses[owner][seconds] += n
+    for day, figures in gather(connection, live, timezone).items():
+        span = bisect_right(edges, day) - 1
+        tallies[span].add_day(figures, now)
+        if span in inner:
+            whole.add_day(figures, now)
+    return tallies, whole
 
-    def __init__(
-        self,
-        days: Mapping[date, Day],
-        paths: Mapping[str, str],
-        now: datetime,
-        open_now: Mapping[str, int],
-        last: date,
-    ) -> None:
-        self.days, self.paths, self.now, self.open_now = days, paths, now, open_now
-        self.since: dict[date, dict[str, int]] = {}
-        """Per day: owned tickets resolved or closed since its start, less those created
-        since (what the owners' open tickets now are more than at that day's start)."""
-        running: dict[str, int] = defaultdict(int)
-        for day in reversed(list(days_between(min(days), last))):
-            for owner, n in days[day].owner_done.items():
-                running[owner] += n
-            for owner, n in days[day].owner_created.items():
-                running[owner] -= n
-            self.since[day] = dict(running)
 
-    def period(self, start: date, end: date) -> PeriodFigures:
-        days = [self.days[day] for day in days_between(start, end - timedelta(days=1))]
-        owners: dict[str, list[int]] = defaultdict(list)
-        for day in days:
-            for owner, taken in day.responses.items():
-                owners[owner].extend(taken)
-        responses = sorted(taken for each in owners.values() for taken in each)
-        owners.pop("", None)
-        handled = _add(day.handled for day in days)
-        open_at_end = self._open_at(end)
-        answered = sum(day.sla_answered for day in days)
-        past_due = sum(
-            1 for day in days for due in day.due_open if datetime.fromisoformat(due) < self.now
-        )
-        counted = answered + past_due
-        code_types: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for day in days:
-            for code, types in day.code_types.items():
-                for kind, n in types.items():
-                    code_types[self.paths.get(code, code)][kind] += n
+def _since(tallies: Sequence[Tally]) -> list[Counter[str]]:
+    """Per span: owned tickets resolved or closed since its start, less those created
+    since (what the owners' open tickets now are more than at that span's start)."""
+    running: Counter[str] = Counter()
+    since = [Counter[str]()]
+    for tally in reversed(tallies):
+        running.update(tally.counts["owner_done"])
+        running.subtract(tally.counts["owner_created"])
+        since.append(Counter(running))
+    return since[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Tallies turned into period figures."""
+
+    paths: Mapping[str, str]
+    open_now: Mapping[str, int]
+    since: Sequence[Mapping[str, int]]
+
+    def period(self, start: date, tally: Tally, span: int) -> PeriodFigures:
+        """The figures of ``tally``, a period ending where span ``span`` ends."""
+        owners = {owner: taken for owner, taken in tally.responses.items() if owner}
+        everyone: Counter[int] = Counter()
+        for taken in tally.responses.values():
+            everyone.update(taken)
+        responses = sorted(everyone.items())
+        handled = tally.counts["handled"]
+        open_at_end = self._open_at(span + 1)
+        past_due = tally.count("due_open") - tally.count("due_later")
+        counted = tally.count("sla_answered") + past_due
+        code_types: dict[str, Counter[str]] = defaultdict(Counter)
+        for key, n in tally.counts["code_type"].items():
+            code, kind = key.split(CODE_TYPE, 1)
+            code_types[self.paths.get(code, code)][kind] += n
         return PeriodFigures(
             start=start,
-            new=sum(day.new for day in days),
-            resolved=sum(day.resolved for day in days),
-            closed=sum(day.closed for day in days),
-            reopened=sum(day.reopened for day in days),
-            duplicates=sum(day.duplicates for day in days),
-            first_response_median_hours=_hours(percentile(responses, 0.5)),
-            first_response_p90_hours=_hours(percentile(responses, 0.9)),
-            sla_met_ratio=sum(day.sla_met for day in days) / counted if counted else None,
+            new=tally.count("new"),
+            resolved=tally.count("resolved"),
+            closed=tally.count("closed"),
+            reopened=tally.count("reopened"),
+            duplicates=tally.count("duplicates"),
+            first_response_median_hours=_hours(counted_percentile(responses, 0.5)),
+            first_response_p90_hours=_hours(counted_percentile(responses, 0.9)),
+            sla_met_ratio=tally.count("sla_met") / counted if counted else None,
             by_code=_sorted(
-                _add(
-                    {self.paths.get(code, code): n for code, n in day.codes.items()} for day in days
-                )
+                _add({self.paths.get(c, c): n} for c, n in tally.counts["code"].items())
             ),
-            by_type=_sorted(_add(day.types for day in days)),
-            by_channel=_sorted(_add(day.channels for day in days)),
+            by_type=_sorted(tally.counts["type"]),
+            by_channel=_sorted(tally.counts["channel"]),
             code_types={code: _sorted(types) for code, types in sorted(code_types.items())},
             by_owner={
                 owner: OwnerFigures(
                     open_at_end.get(owner, 0),
                     handled.get(owner, 0),
-                    _hours(percentile(sorted(owners[owner]), 0.5)) if owner in owners else None,
+                    _hours(counted_percentile(sorted(owners[owner].items()), 0.5))
+                    if owner in owners
+                    else None,
                 )
                 for owner in sorted({*open_at_end, *handled, *owners})
             },
-            csat=Csat(sum(day.good for day in days), sum(day.bad for day in days)),
+            csat=Csat(tally.count("good"), tally.count("bad")),
         )
 
-    def _open_at(self, end: date) -> dict[str, int]:
-        """Open per owner at ``end``'s local midnight."""
-        since = self.since.get(end, {})
+    def _open_at(self, span: int) -> dict[str, int]:
+        """Open per owner at the start of span ``span``."""
+        since = self.since[span]
         found = {}
         for owner in {*self.open_now, *since}:
             count = self.open_now.get(owner, 0) + since.get(owner, 0)
@@ -179,13 +239,12 @@ def _paths(connection: Connection) -> dict[str, str]:
 
 
 def _open_by_owner(connection: Connection) -> dict[str, int]:
+    """Open tickets by owner, counted on the queue's load index (its predicate as written,
+    the unowned left out here rather than by a condition that picks another index)."""
     t = tickets.c
-    query = (
-        select(t.owner, func.count())
-        .where(t.status.in_(OPEN), t.merged_into.is_(None), t.owner.is_not(None))
-        .group_by(t.owner)
-    )
-    return {row[0]: row[1] for row in sorted(connection.execute(query).all())}
+    query = select(t.owner, func.count()).where(text(QUEUED)).group_by(t.owner)
+    owned = sorted((owner, n) for owner, n in connection.execute(query) if owner is not None)
+    return dict(owned)
 
 
 def _status_now(connection: Connection) -> dict[str, int]:

@@ -402,11 +402,39 @@ report_days = Table(
     metadata,
     Column("timezone", String(64), primary_key=True),
     Column("day", String(10), primary_key=True),
-    Column("figures", Text, nullable=False),
     _at("computed_at"),
 )
-"""Each past local day's report figures (``store/report_days.py`` ``Day`` as JSON), kept
-ready by the poller's jobs so a year's report adds up days instead of reading tickets."""
+"""The past local days whose report figures are kept (``report_counts``,
+``report_responses``), kept ready by the poller's jobs so a year's report adds up kept
+counts in SQL instead of reading tickets."""
+
+report_counts = Table(
+    "report_counts",
+    metadata,
+    Column("timezone", String(64), primary_key=True),
+    Column("block", String(1), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("measure", String(16), primary_key=True),
+    Column("key", String(320), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+"""A kept block's counts (``store/report_days.py`` ``Day.counts``; ``block``: ``d`` the
+day, ``w`` the ISO week or ``m`` the month starting on ``day``, ``store/report_blocks.py``):
+one row per measure (``new``, ``channel``, ``handled``…) and key (a channel, a code id, an
+owner…; ``""`` for a plain count)."""
+
+report_responses = Table(
+    "report_responses",
+    metadata,
+    Column("timezone", String(64), primary_key=True),
+    Column("block", String(1), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("owner", String(320), primary_key=True),
+    Column("seconds", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+"""A kept block's first response times: how many tickets created in it by ``owner``
+(``""``: none) were first answered after exactly ``seconds``."""
 
 report_stale = Table(
     "report_stale",
