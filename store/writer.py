@@ -240,6 +240,7 @@ class Writer:
         self._handles: dict[str, int] = {}
         self._round_robin: str | None = None
         self._files: dict[int, tuple[Attachment, ...]] = {}
+        self._followers: dict[int, dict[str, str]] = {}
         self._owner_notices: dict[str, int] = {}
         self._folded: dict[str, list[tuple[QueueNotice, int]]] = {}
 
@@ -247,15 +248,32 @@ class Writer:
 
     @contextlib.contextmanager
     def attempt(self) -> Iterator[None]:
-        """A savepoint for one message; on failure its writes (its pending search documents
-        included) and every cache are dropped."""
+        """A savepoint for one message (or a whole batch); on failure its writes (its
+        pending search documents, folded notices and changed tickets included) and every
+        cache are dropped."""
         mark = self.documents.mark()
+        kept = (
+            set(self.touched),
+            set(self._opened),
+            dict(self._files),
+            dict(self._owner_notices),
+            {email: list(notices) for email, notices in self._folded.items()},
+            self._round_robin,
+        )
         try:
             with self.connection.begin_nested():
                 yield
         except BaseException:
             self.documents.truncate(mark)
             self.forget()
+            (
+                self.touched,
+                self._opened,
+                self._files,
+                self._owner_notices,
+                self._folded,
+                self._round_robin,
+            ) = kept
             raise
 
     def apply(self, decision: Decision, incoming: Incoming | None = None) -> int | None:
@@ -475,11 +493,13 @@ class Writer:
             **WAITING_CLEARED,
         }
         self._threads[ticket_id] = []
+        self._followers[ticket_id] = {}
         self._handles[effect.handle.tracking] = ticket_id
         self.connection.execute(
             PUT_CLAIM[self.connection.dialect.name],
             {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now},
         )
+        self.cache.unclaimed.discard(effect.fingerprint)
         self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
         for follower in effect.followers:
             self._add_follower(ticket_id, follower, effect.requester.email)
@@ -505,20 +525,28 @@ class Writer:
         return f"{priority.value}; first response due {due}"
 
     def _add_follower(self, ticket_id: int, follower: Address, actor: str) -> None:
-        key = (followers.c.ticket_id == ticket_id) & (followers.c.email == follower.email)
-        if self.connection.execute(select(followers.c.email).where(key)).first() is not None:
+        if follower.email in self._ticket_followers(ticket_id):
             return
+        name = follower.name[:200]
         self.connection.execute(
-            insert(followers).values(
-                ticket_id=ticket_id, email=follower.email, name=follower.name[:200]
-            )
+            insert(followers).values(ticket_id=ticket_id, email=follower.email, name=name)
         )
+        self._followers[ticket_id][follower.email] = name
         self._event(ticket_id, EventKind.FOLLOWER_ADDED, follower.email, actor)
 
     def _remove_follower(self, ticket_id: int, email: str, actor: str) -> None:
         key = (followers.c.ticket_id == ticket_id) & (followers.c.email == email)
         if self.connection.execute(delete(followers).where(key)).rowcount:
+            self._followers.pop(ticket_id, None)
             self._event(ticket_id, EventKind.FOLLOWER_REMOVED, email, actor)
+
+    def _ticket_followers(self, ticket_id: int) -> dict[str, str]:
+        """The ticket's followers by email as this transaction has them (read once)."""
+        known = self._followers.get(ticket_id)
+        if known is None:
+            rows = self.connection.execute(SELECT_FOLLOWERS, {"ticket_pk": ticket_id}).all()
+            known = self._followers[ticket_id] = {r.email: r.name for r in rows}
+        return known
 
     def _append(self, incoming: Incoming, ticket_id: int, public: bool, kind: EventKind) -> None:
         msg = incoming.msg
@@ -789,9 +817,7 @@ class Writer:
         mail = self.build_notice(notice, self._view(ticket_id), context)
         to_customer = notice.kind not in ENGINEER_NOTICES
         automatic = notice.kind not in ENGINEER_NOTICES | HUMAN_NOTICES
-        outbox_rows.queue(
-            self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
-        )
+        self._queue_mail(mail, ticket_id, notice.kind.value, automatic, self.now())
         self._insert_message(
             {
                 "ticket_id": ticket_id,
@@ -806,11 +832,26 @@ class Writer:
             }
         )
 
+    def _queue_mail(
+        self,
+        mail: OutgoingMessage,
+        ticket_id: int | None,
+        kind: str,
+        automatic: bool,
+        now: datetime,
+    ) -> None:
+        """Put a rendered mail in the outbox (counted against its recipient's hourly cap
+        when automatic)."""
+        outbox_rows.queue(self.connection, mail, ticket_id, kind, automatic, now)
+        known = self.cache.automatic.get(mail.recipients[0])
+        if automatic and known is not None:
+            known.append(now)
+
     def _view(self, ticket_id: int) -> TicketView:
         """The ticket as notices read it, followers included."""
-        rows = self.connection.execute(SELECT_FOLLOWERS, {"ticket_pk": ticket_id}).all()
+        known = sorted(self._ticket_followers(ticket_id).items())
         view = ticket_view(self.ticket_row(ticket_id))
-        return replace(view, followers=tuple(Address(r.email, r.name) for r in rows))
+        return replace(view, followers=tuple(Address(email, name) for email, name in known))
 
     def _context(
         self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None
@@ -883,6 +924,7 @@ class Writer:
         self._threads.clear()
         self._reasons.clear()
         self._handles.clear()
+        self._followers.clear()
         self.cache.clear()
 
     # --- reads inside the write transaction --------------------------------------------
@@ -1017,6 +1059,7 @@ class Writer:
         """Erase one person's data everywhere (``store.purge``); their tickets' status
         pages are published again."""
         report = purge.purge_requester(self.connection, email, placeholder)
+        self._followers.clear()
         self.touched |= report.tickets
         return report
 
@@ -1082,7 +1125,7 @@ class Writer:
         now = self.now()
         staff_auth.add_link(self.connection, digest, email, next_path, now)
         kind = NoticeKind.SIGN_IN_LINK.value
-        outbox_rows.queue(self.connection, mail, None, kind, True, now)
+        self._queue_mail(mail, None, kind, True, now)
 
     def spend_sign_in_link(self, digest: str) -> tuple[str, str] | str:
         """Use a link once: its engineer and next path, or why not (``LinkState``)."""
@@ -1144,5 +1187,5 @@ class Writer:
         if not digest_rows.record(self.connection, period, len(mails), now):
             return False
         for mail in mails:
-            outbox_rows.queue(self.connection, mail, None, DIGEST_KIND, True, now)
+            self._queue_mail(mail, None, DIGEST_KIND, True, now)
         return True
