@@ -234,10 +234,15 @@ class Writer:
         self._opened: set[int] = set()
         self.documents = PendingDocuments()
         self._events: list[dict[str, Any]] = []
+        self._processed: list[dict[str, Any]] = []
+        """The inbound rows' outcomes, written by ``finish`` in one statement."""
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
         self._handles: dict[str, int] = {}
+        self._owners: dict[str, str | None] = {}
+        """The owner each ticket the decision opens is assigned (written with its row)."""
+        self._preset: set[int] = set()
         self._round_robin: str | None = None
         self._files: dict[int, tuple[Attachment, ...]] = {}
         self._followers: dict[int, dict[str, str]] = {}
@@ -251,7 +256,7 @@ class Writer:
         """A savepoint for one message (or a whole batch); on failure its writes (its
         pending search documents, folded notices and changed tickets included) and every
         cache are dropped."""
-        mark = self.documents.mark()
+        mark, processed = self.documents.mark(), len(self._processed)
         kept = (
             set(self.touched),
             set(self._opened),
@@ -265,6 +270,7 @@ class Writer:
                 yield
         except BaseException:
             self.documents.truncate(mark)
+            del self._processed[processed:]
             self.forget()
             (
                 self.touched,
@@ -278,9 +284,15 @@ class Writer:
 
     def apply(self, decision: Decision, incoming: Incoming | None = None) -> int | None:
         """Write every effect; returns the id of the ticket the message ended up on. The
-        inbound row (if any) is marked done or held, with the decision's reasons."""
+        inbound row (if any) is marked done or held, with the decision's reasons, at
+        ``finish``."""
         ticket_id: int | None = None
         self._handles.clear()
+        self._owners = {
+            e.ticket.tracking: e.owner
+            for e in reversed(decision.effects)
+            if isinstance(e, AssignOwner) and isinstance(e.ticket, NewTicket)
+        }
         for effect in decision.effects:
             if isinstance(effect, QueueNotice) and not self.notify:
                 continue
@@ -288,14 +300,15 @@ class Writer:
         self._write_events()
         if incoming is not None:
             held = [e.reason for e in decision.effects if isinstance(e, Hold)]
-            queue.update_row(
-                self.connection,
-                incoming.inbound_id,
-                state=InboundState.HELD if held else InboundState.DONE,
-                disposition=decision.disposition.value,
-                ticket_id=ticket_id,
-                reason=(held[0] if held else "; ".join(map(str, decision.hits)))[:2000],
-                processed_at=self.now(),
+            self._processed.append(
+                {
+                    "inbound_pk": incoming.inbound_id,
+                    "state": InboundState.HELD if held else InboundState.DONE,
+                    "disposition": decision.disposition.value,
+                    "ticket_id": ticket_id,
+                    "reason": (held[0] if held else "; ".join(map(str, decision.hits)))[:2000],
+                    "processed_at": self.now(),
+                }
             )
         return ticket_id
 
@@ -466,7 +479,7 @@ class Writer:
             "requester_email": effect.requester.email,
             "requester_name": effect.requester.name[:200],
             "requester_domain": effect.requester.email.rpartition("@")[2].lower()[:255],
-            "owner": None,
+            "owner": self._owners.get(effect.handle.tracking),
             "language": effect.language,
             "fingerprint": effect.fingerprint,
             "created_at": now,
@@ -478,6 +491,8 @@ class Writer:
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
         self._opened.add(ticket_id)
+        if effect.handle.tracking in self._owners:
+            self._preset.add(ticket_id)
         self.documents.add(ticket_id, "subject", row["subject"])
         self._tickets[ticket_id] = {
             **row,
@@ -753,17 +768,22 @@ class Writer:
         """Set the owner, keep the load counters current and record an ``assigned`` event.
         A ``#take`` (``only_if_unowned``) changes nothing if someone owns it already."""
         row = self.ticket_row(ticket_id)
-        owner = effect.owner
-        if effect.only_if_unowned and row["owner"] not in (None, owner):
+        owner, preset = effect.owner, ticket_id in self._preset
+        previous = None if preset else row["owner"]
+        self._preset.discard(ticket_id)
+        if effect.only_if_unowned and previous not in (None, owner):
             return
         automatic = effect.actor is None
         if Status(row["status"]) in OPEN_STATUSES:
-            self._count(row["owner"], -1)
+            self._count(previous, -1)
             self._count(owner, +1)
         if automatic and owner:
             self._round_robin = owner
             self.cache.last_assigned, self.cache.last_loaded = owner, True
-        self._update(ticket_id, owner=owner)
+        if preset and row["owner"] == owner:
+            self.touched.add(ticket_id)
+        else:
+            self._update(ticket_id, owner=owner)
         summary = f"{owner or 'nobody'}: {effect.reason}"
         self._reasons[ticket_id] = summary
         actor = effect.actor or SYSTEM_ACTOR
@@ -909,6 +929,9 @@ class Writer:
             put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None
         self._write_events()
+        if self._processed:
+            self.connection.execute(queue.UPDATE_INBOUND, self._processed)
+            self._processed = []
         self.documents.flush(self.connection)
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)
@@ -924,6 +947,7 @@ class Writer:
         self._threads.clear()
         self._reasons.clear()
         self._handles.clear()
+        self._preset.clear()
         self._followers.clear()
         self.cache.clear()
 

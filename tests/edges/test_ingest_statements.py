@@ -14,7 +14,7 @@ from tests.edges.test_store import ingestor, raw
 from ticketd.store.schema import claims, events, tickets
 
 CLAIMS = 20
-BUDGET = 10
+BUDGET = 8
 """Statements per new claim, everything included (the batch's savepoint, raw mail, ticket,
 claim, events, message, notices, checkpoint, pages, search documents)."""
 
