@@ -64,6 +64,7 @@ class Result:
     sent: int | None = None
     ingest_seconds: float | None = None
     flush_seconds: float | None = None
+    cpu_seconds: float = 0.0
 
     def row(self) -> str:
         ok = "yes" if self.tickets == self.truth.claims else "NO"
@@ -75,14 +76,15 @@ class Result:
         flush = f"{self.flush_seconds:>7.1f}" if self.flush_seconds is not None else f"{'-':>7}"
         return (
             f"{self.messages:>8}  {self.path:<15} {self.seconds:>8.1f} "
-            f"{self.messages / self.seconds:>7.0f} {ingest} {flush} {self.peak_rss_mib:>8.1f} "
+            f"{self.messages / self.seconds:>7.0f} {ingest} {flush} "
+            f"{1000 * self.cpu_seconds / self.messages:>6.2f} {self.peak_rss_mib:>8.1f} "
             f"{self.tickets:>8} {self.truth.claims:>7} {dups:>13} {sent:>6}  {ok}"
         )
 
 
 HEADER = (
     f"{'messages':>8}  {'path':<15} {'seconds':>8} {'msgs/s':>7} {'ingest/s':>8} "
-    f"{'flush s':>7} {'RSS MiB':>8} "
+    f"{'flush s':>7} {'CPU ms':>6} {'RSS MiB':>8} "
     f"{'tickets':>8} {'claims':>7} {'dups/resends':>13} {'sent':>6}  ok"
 )
 CYCLE = re.compile(r"processed \d+ messages .*? in ([\d.]+)s; .* in ([\d.]+)s")
@@ -159,13 +161,14 @@ import os, sys
 pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as out:
-    out.write(str(usage.ru_maxrss))
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def timed(argv: list[str], log: Path) -> tuple[float, float]:
-    """Run ``argv`` to its end: wall seconds and its own peak RSS in MiB."""
+def timed(argv: list[str], log: Path) -> tuple[float, float, float]:
+    """Run ``argv`` to its end: wall seconds, its own peak RSS in MiB and the CPU seconds
+    (user + sys) of it and the children it waited for (the parse worker)."""
     peak = log.with_suffix(".peak")
     with log.open("ab") as out:
         fd = out.fileno()
@@ -178,7 +181,8 @@ def timed(argv: list[str], log: Path) -> tuple[float, float]:
     code = os.waitstatus_to_exitcode(status)
     if code:
         raise BenchError(f"{' '.join(argv[1:])} exited {code}; see {log}")
-    return seconds, int(peak.read_text()) / 1024  # ru_maxrss is in KiB on Linux
+    rss, cpu = peak.read_text().split()
+    return seconds, int(rss) / 1024, float(cpu)  # ru_maxrss is in KiB on Linux
 
 
 def measure(path: str, config: Path, command: list[str], truth: Truth) -> Result:
@@ -186,7 +190,7 @@ def measure(path: str, config: Path, command: list[str], truth: Truth) -> Result
     log = config.parent / "ticketd.log"
     run_checked(ticketd_argv(config, "check-config"), log)
     run_checked(ticketd_argv(config, "init"), log)
-    seconds, rss = timed(ticketd_argv(config, *command), log)
+    seconds, rss, cpu = timed(ticketd_argv(config, *command), log)
     phases = CYCLE.findall(log.read_text(errors="replace"))
     ingest, flush = (float(phases[-1][0]), float(phases[-1][1])) if phases else (None, None)
     tickets = json.loads(run_checked(ticketd_argv(config, "ticket", "list", "--json"), log))
@@ -201,6 +205,7 @@ def measure(path: str, config: Path, command: list[str], truth: Truth) -> Result
         truth,
         ingest_seconds=ingest,
         flush_seconds=flush,
+        cpu_seconds=cpu,
     )
 
 
@@ -236,11 +241,11 @@ FLOOR_BATCH = 250
 """UIDs per ``UID FETCH``, as ticketd's ``[mailbox].batch_size``."""
 
 
-def fetch_parse_floor(host: str, port: int, user: str, password: str) -> tuple[int, float]:
+def fetch_parse_floor(host: str, port: int, user: str, password: str) -> tuple[int, float, float]:
     """The floor ingest is held to: the stdlib alone fetching every message (``imaplib``,
     ``BODY.PEEK[]`` in batches) and parsing it with ``email.policy.default`` (From, Subject,
-    Message-ID and the text body read). Returns messages and seconds."""
-    started = time.perf_counter()
+    Message-ID and the text body read). Returns messages, seconds and CPU seconds."""
+    started, cpu = time.perf_counter(), time.process_time()
     count = 0
     client = imaplib.IMAP4(host, port)
     try:
@@ -262,7 +267,7 @@ def fetch_parse_floor(host: str, port: int, user: str, password: str) -> tuple[i
                 count += 1
     finally:
         client.logout()
-    return count, time.perf_counter() - started
+    return count, time.perf_counter() - started, time.process_time() - cpu
 
 
 def bench_import(n: int, base: Path, seed: int) -> Result:
@@ -285,8 +290,13 @@ def bench_imap(n: int, base: Path, seed: int) -> list[Result]:
         started = time.perf_counter()
         server.deliver_many(p.read_bytes() for p in sorted((corpus / "eml").iterdir()))
         print(f"  delivered {n} messages into Dovecot in {time.perf_counter() - started:.1f} s")
-        floor, seconds = fetch_parse_floor(server.host, server.port, server.user, server.password)
-        print(f"  fetch + parse floor (imaplib, policy.default): {floor / seconds:.0f} msgs/s")
+        floor, seconds, cpu = fetch_parse_floor(
+            server.host, server.port, server.user, server.password
+        )
+        print(
+            f"  fetch + parse floor (imaplib, policy.default): {floor / seconds:.0f} msgs/s, "
+            f"{1000 * cpu / floor:.2f} ms CPU a message"
+        )
         mailbox = {"host": server.host, "port": server.port, "security": "none",
                    "username": server.user, "password": server.password, "folder": "INBOX",
                    "idle": False, "start": "all"}  # fmt: skip
@@ -341,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         "\nseconds and msgs/s: the whole command, process start included. ingest/s: run --once's\n"
         "own timing of fetch, parse, dedup, routing and commit with acknowledgements queued;\n"
         "flush s: the delivery of the queued mail, timed separately (SMTP sink or Maildir).\n"
+        "CPU ms: user + sys of ticketd and its parse worker, per message.\n"
         "import only queues acknowledgements."
     )
     if failure or args.keep:

@@ -1,9 +1,11 @@
 """The runner: raw mail in, tickets out, each batch in one transaction.
 
 Every raw message is stored (compressed) in the same transaction as the tickets, events
-and outbox rows it produced and, for IMAP, the UID checkpoint. A message whose processing
-raises is rolled back to its savepoint and kept for retry; after three attempts it is
-quarantined, so it can never block the messages behind it.
+and outbox rows it produced and, for IMAP, the UID checkpoint. A batch is processed under
+one savepoint; when a message raises, the batch is rolled back to it and taken again one
+message at a time, each under a savepoint of its own: the failing one is rolled back and
+kept for retry, and after three attempts quarantined, so it can never block the messages
+behind it.
 
 A message can also take the whole process down (a crash, the OOM killer). So that it cannot
 do that forever: an IMAP batch is marked in flight in its own commit first, and a batch found
@@ -14,6 +16,7 @@ taken one at a time, until the one that keeps killing the process is quarantined
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -24,7 +27,8 @@ from datetime import datetime
 from ticketd.daemon.parse_worker import BatchParser
 from ticketd.mail.message import InboundMessage, RawMessage, Source
 from ticketd.mail.parse import ParseLimits, parse
-from ticketd.routing.effects import Disposition
+from ticketd.routing import limits
+from ticketd.routing.effects import Decision, Disposition
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
 from ticketd.store.db import StorageFault, Store
@@ -34,6 +38,14 @@ from ticketd.store.writer import Incoming, Writer
 log = logging.getLogger(__name__)
 
 PROCESS_BATCH = 200
+Work = tuple[Callable[[], Claimed], InboundMessage | None]
+"""A message to process: how it is taken (stored, or already claimed), and its parse if
+it was parsed ahead."""
+
+
+def _already(item: Claimed) -> Claimed:
+    """A claimed message is taken as it is."""
+    return item
 
 
 @dataclass
@@ -126,29 +138,36 @@ class Ingestor:
             fresh = self._fresh(writer, batch, report)
             parsed = self.parser.parse_all([raw.data for raw in fresh])
             pairs = self._unseen(writer, batch, zip(fresh, parsed, strict=True), report)
-            writer.lookup.learn_seen(msg.message_id for _, msg in pairs)
-            for raw, msg in pairs:
-                inbound_id = writer.store_raw(
-                    raw,
-                    mailbox=batch.mailbox,
-                    uidvalidity=batch.uidvalidity,
-                    processing=True,
-                    message_id=msg.message_id,
-                )
-                item = Claimed(
-                    inbound_id,
-                    raw.data,
-                    1,
-                    raw.envelope_to,
-                    released=False,
-                    source=raw.source,
-                    received_at=raw.received_at,
-                    authres_trusted=raw.authres_trusted,
-                )
-                outcome = self._process(writer, item, msg=msg)
-                report.count(outcome, item)
+            automatic_since = self.clock.now() - limits.WINDOW
+            writer.lookup.learn_batch([msg for _, msg in pairs], automatic_since)
+            work = [
+                (functools.partial(self._stored, writer, batch, raw, msg), msg)
+                for raw, msg in pairs
+            ]
+            self._process_all(writer, work, report)
             self._checkpoint(writer, batch, mark)
         return report
+
+    @staticmethod
+    def _stored(writer: Writer, batch: Batch, raw: RawMessage, msg: InboundMessage) -> Claimed:
+        """Store a fetched message, taken for processing by this run."""
+        inbound_id = writer.store_raw(
+            raw,
+            mailbox=batch.mailbox,
+            uidvalidity=batch.uidvalidity,
+            processing=True,
+            message_id=msg.message_id,
+        )
+        return Claimed(
+            inbound_id,
+            raw.data,
+            1,
+            raw.envelope_to,
+            released=False,
+            source=raw.source,
+            received_at=raw.received_at,
+            authres_trusted=raw.authres_trusted,
+        )
 
     def _fresh(self, writer: Writer, batch: Batch, report: IngestReport) -> list[RawMessage]:
         """The batch's messages not stored yet: not under their UID (a re-fetch after a lost
@@ -221,33 +240,38 @@ class Ingestor:
                 return report
             try:
                 with self.store.write(poller=True) as writer:
-                    for item in claimed:
-                        outcome = self._process(writer, item)
-                        report.count(outcome, item)
+                    work = [(functools.partial(_already, item), None) for item in claimed]
+                    self._process_all(writer, work, report)
             except StorageFault:
                 self._refund = tuple(item.inbound_id for item in claimed)
                 raise
         return report
 
-    def _process(self, writer: Writer, item: Claimed, *, msg: InboundMessage | None = None) -> str:
+    def _process_all(self, writer: Writer, work: Sequence[Work], report: IngestReport) -> None:
+        """Take and process ``work`` under one savepoint; if any message raises, the batch
+        is rolled back and taken again one message at a time, each processed under its own
+        savepoint, so only the failing one counts an attempt (retried, then quarantined)."""
+        if len(work) > 1:
+            try:
+                with writer.attempt():
+                    done = [(item := take(), self._apply(writer, item, msg)) for take, msg in work]
+            except StorageFault:
+                raise
+            except Exception as exc:
+                log.info("a batch of %d failed (%s); one message at a time", len(work), exc)
+            else:
+                for item, result in done:
+                    report.count(self._logged(writer, *result), item)
+                return
+        for take, msg in work:
+            item = take()
+            report.count(self._process(writer, item, msg), item)
+
+    def _process(self, writer: Writer, item: Claimed, msg: InboundMessage | None) -> str:
         inbound_id, attempts = item.inbound_id, item.attempts
         try:
             with writer.attempt():
-                if msg is None:
-                    msg = parse(item.data, limits=self.limits)
-                    writer.note_message_id(inbound_id, msg.message_id)
-                decision = route(
-                    msg,
-                    writer.lookup,
-                    self.ctx,
-                    self.clock,
-                    self.rng,
-                    released=item.released,
-                    envelope_to=item.envelope_to,
-                    arrived_at=item.arrived_at(msg),
-                    authres_trusted=item.authres_trusted,
-                )
-                ticket_id = writer.apply(decision, Incoming(inbound_id, msg, item.source.value))
+                result = self._apply(writer, item, msg)
         except StorageFault:
             raise
         except Exception as exc:
@@ -262,6 +286,33 @@ class Ingestor:
                 extra={"message_id": message_id},
             )
             return "failed"
+        return self._logged(writer, *result)
+
+    def _apply(
+        self, writer: Writer, item: Claimed, msg: InboundMessage | None
+    ) -> tuple[InboundMessage, Decision, int | None]:
+        """Parse (a queued message), route and apply one message."""
+        if msg is None:
+            msg = parse(item.data, limits=self.limits)
+            writer.note_message_id(item.inbound_id, msg.message_id)
+        decision = route(
+            msg,
+            writer.lookup,
+            self.ctx,
+            self.clock,
+            self.rng,
+            released=item.released,
+            envelope_to=item.envelope_to,
+            arrived_at=item.arrived_at(msg),
+            authres_trusted=item.authres_trusted,
+        )
+        ticket_id = writer.apply(decision, Incoming(item.inbound_id, msg, item.source.value))
+        return msg, decision, ticket_id
+
+    def _logged(
+        self, writer: Writer, msg: InboundMessage, decision: Decision, ticket_id: int | None
+    ) -> str:
+        """Log a committed message's outcome; returns its disposition."""
         number = writer.ticket_row(ticket_id)["tracking"] if ticket_id else None
         hits = [str(hit) for hit in decision.hits]
         log.info(

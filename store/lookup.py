@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, bindparam, func, select
 
-from ticketd.mail.message import Address
+from ticketd.mail.message import Address, InboundMessage
 from ticketd.routing.assign import Availability
 from ticketd.routing.codes import CodeTree
+from ticketd.routing.dedupe import claim_fingerprint
 from ticketd.routing.macros import Macro
 from ticketd.routing.model import (
     OPEN_STATUSES,
@@ -142,10 +143,18 @@ class BatchCache:
     last_loaded: bool = False
     seen: dict[str, bool] = field(default_factory=dict)
     availability: Mapping[str, Availability] | None = None
+    unclaimed: set[str] = field(default_factory=set)
+    """Claim fingerprints known to have no claim at all (the writer drops one it claims)."""
+    automatic: dict[str, list[datetime]] = field(default_factory=dict)
+    """When automatic mail went to each of a batch's senders since ``automatic_since``
+    (the writer adds what it queues)."""
+    automatic_since: datetime | None = None
 
     def clear(self) -> None:
         self.load, self.last_loaded, self.availability = None, False, None
         self.seen.clear()
+        self.unclaimed.clear()
+        self.automatic, self.automatic_since = {}, None
 
 
 class SqlLookup:
@@ -174,6 +183,38 @@ class SqlLookup:
             stored = set(self.connection.execute(query).scalars())
             seen.update((m, m in stored) for m in chunk)
 
+    def learn_batch(self, msgs: Sequence[InboundMessage], automatic_since: datetime) -> None:
+        """Ask once for a whole batch (before its messages are routed one by one) which
+        Message-IDs are stored, which claims were never made and when automatic mail went
+        to its senders since ``automatic_since`` (the start of the hourly cap's window)."""
+        cache = self.cache
+        self.learn_seen(msg.message_id for msg in msgs)
+        fingerprints = sorted({claim_fingerprint(msg) for msg in msgs})
+        cache.unclaimed.update(self._absent(claims.c.fingerprint, fingerprints))
+        senders = sorted({msg.from_addr.email for msg in msgs if msg.from_addr})
+        sent: dict[str, list[datetime]] = {sender: [] for sender in senders}
+        for at in range(0, len(senders), SEEN_CHUNK):
+            query = select(outbox.c.recipient, outbox.c.created_at).where(
+                outbox.c.recipient.in_(senders[at : at + SEEN_CHUNK]),
+                outbox.c.automatic.is_(True),
+                outbox.c.created_at >= automatic_since,
+            )
+            for recipient, created_at in self.connection.execute(query):
+                sent[recipient].append(created_at)
+        cache.automatic, cache.automatic_since = sent, automatic_since
+
+    def _absent(
+        self, column: ColumnElement[str], values: Sequence[str], *where: ColumnElement[bool]
+    ) -> set[str]:
+        """Which of ``values`` no row has in ``column`` (under ``where``), one query per
+        ``SEEN_CHUNK``."""
+        absent = set(values)
+        for at in range(0, len(values), SEEN_CHUNK):
+            chunk = values[at : at + SEEN_CHUNK]
+            query = select(column).where(column.in_(chunk), *where).distinct()
+            absent.difference_update(self.connection.execute(query).scalars())
+        return absent
+
     def ticket_by_message_ids(self, message_ids: Sequence[str]) -> TicketRef | None:
         ids = [m for m in message_ids if m][:50]
         if not ids:
@@ -193,6 +234,8 @@ class SqlLookup:
         return self._resolve(row) if row else None
 
     def recent_claim(self, fingerprint: str, since: datetime) -> TicketRef | None:
+        if fingerprint in self.cache.unclaimed:
+            return None
         params = {"fingerprint": fingerprint, "since": since}
         row = self.connection.execute(RECENT_CLAIM, params).mappings().first()
         return ticket_ref(row) if row else None
@@ -217,6 +260,14 @@ class SqlLookup:
         return cache.last_assigned
 
     def automatic_mails_since(self, recipient: str, since: datetime) -> int:
+        cache = self.cache
+        known = cache.automatic.get(recipient)
+        if (
+            known is not None
+            and cache.automatic_since is not None
+            and since >= cache.automatic_since
+        ):
+            return sum(1 for at in known if at >= since)
         params = {"recipient": recipient, "since": since}
         return int(self.connection.execute(AUTOMATIC_SINCE, params).scalar() or 0)
 

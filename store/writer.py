@@ -235,12 +235,18 @@ class Writer:
         self._opened: set[int] = set()
         self.documents = PendingDocuments()
         self._events: list[dict[str, Any]] = []
+        self._processed: list[dict[str, Any]] = []
+        """The inbound rows' outcomes, written by ``finish`` in one statement."""
         self._tickets: dict[int, dict[str, Any]] = {}
         self._threads: dict[int, list[tuple[str, bool]]] = {}
         self._reasons: dict[int, str] = {}
         self._handles: dict[str, int] = {}
+        self._owners: dict[str, str | None] = {}
+        """The owner each ticket the decision opens is assigned (written with its row)."""
+        self._preset: set[int] = set()
         self._round_robin: str | None = None
         self._files: dict[int, tuple[Attachment, ...]] = {}
+        self._followers: dict[int, dict[str, str]] = {}
         self._owner_notices: dict[str, int] = {}
         self._folded: dict[str, list[tuple[QueueNotice, int]]] = {}
 
@@ -248,22 +254,46 @@ class Writer:
 
     @contextlib.contextmanager
     def attempt(self) -> Iterator[None]:
-        """A savepoint for one message; on failure its writes (its pending search documents
-        included) and every cache are dropped."""
-        mark = self.documents.mark()
+        """A savepoint for one message (or a whole batch); on failure its writes (its
+        pending search documents, folded notices and changed tickets included) and every
+        cache are dropped."""
+        mark, processed = self.documents.mark(), len(self._processed)
+        kept = (
+            set(self.touched),
+            set(self._opened),
+            dict(self._files),
+            dict(self._owner_notices),
+            {email: list(notices) for email, notices in self._folded.items()},
+            self._round_robin,
+        )
         try:
             with self.connection.begin_nested():
                 yield
         except BaseException:
             self.documents.truncate(mark)
+            del self._processed[processed:]
             self.forget()
+            (
+                self.touched,
+                self._opened,
+                self._files,
+                self._owner_notices,
+                self._folded,
+                self._round_robin,
+            ) = kept
             raise
 
     def apply(self, decision: Decision, incoming: Incoming | None = None) -> int | None:
         """Write every effect; returns the id of the ticket the message ended up on. The
-        inbound row (if any) is marked done or held, with the decision's reasons."""
+        inbound row (if any) is marked done or held, with the decision's reasons, at
+        ``finish``."""
         ticket_id: int | None = None
         self._handles.clear()
+        self._owners = {
+            e.ticket.tracking: e.owner
+            for e in reversed(decision.effects)
+            if isinstance(e, AssignOwner) and isinstance(e.ticket, NewTicket)
+        }
         for effect in decision.effects:
             if isinstance(effect, QueueNotice) and not self.notify:
                 continue
@@ -271,14 +301,15 @@ class Writer:
         self._write_events()
         if incoming is not None:
             held = [e.reason for e in decision.effects if isinstance(e, Hold)]
-            queue.update_row(
-                self.connection,
-                incoming.inbound_id,
-                state=InboundState.HELD if held else InboundState.DONE,
-                disposition=decision.disposition.value,
-                ticket_id=ticket_id,
-                reason=(held[0] if held else "; ".join(map(str, decision.hits)))[:2000],
-                processed_at=self.now(),
+            self._processed.append(
+                {
+                    "inbound_pk": incoming.inbound_id,
+                    "state": InboundState.HELD if held else InboundState.DONE,
+                    "disposition": decision.disposition.value,
+                    "ticket_id": ticket_id,
+                    "reason": (held[0] if held else "; ".join(map(str, decision.hits)))[:2000],
+                    "processed_at": self.now(),
+                }
             )
         return ticket_id
 
@@ -449,7 +480,7 @@ class Writer:
             "requester_email": effect.requester.email,
             "requester_name": effect.requester.name[:200],
             "requester_domain": effect.requester.email.rpartition("@")[2].lower()[:255],
-            "owner": None,
+            "owner": self._owners.get(effect.handle.tracking),
             "language": effect.language,
             "fingerprint": effect.fingerprint,
             "created_at": now,
@@ -461,6 +492,8 @@ class Writer:
         result = self.connection.execute(INSERT_TICKET, row)
         ticket_id = new_id(result)
         self._opened.add(ticket_id)
+        if effect.handle.tracking in self._owners:
+            self._preset.add(ticket_id)
         self.documents.add(ticket_id, "subject", row["subject"])
         self._tickets[ticket_id] = {
             **row,
@@ -476,11 +509,13 @@ class Writer:
             **WAITING_CLEARED,
         }
         self._threads[ticket_id] = []
+        self._followers[ticket_id] = {}
         self._handles[effect.handle.tracking] = ticket_id
         self.connection.execute(
             PUT_CLAIM[self.connection.dialect.name],
             {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now},
         )
+        self.cache.unclaimed.discard(effect.fingerprint)
         self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
         for follower in effect.followers:
             self._add_follower(ticket_id, follower, effect.requester.email)
@@ -506,20 +541,28 @@ class Writer:
         return f"{priority.value}; first response due {due}"
 
     def _add_follower(self, ticket_id: int, follower: Address, actor: str) -> None:
-        key = (followers.c.ticket_id == ticket_id) & (followers.c.email == follower.email)
-        if self.connection.execute(select(followers.c.email).where(key)).first() is not None:
+        if follower.email in self._ticket_followers(ticket_id):
             return
+        name = follower.name[:200]
         self.connection.execute(
-            insert(followers).values(
-                ticket_id=ticket_id, email=follower.email, name=follower.name[:200]
-            )
+            insert(followers).values(ticket_id=ticket_id, email=follower.email, name=name)
         )
+        self._followers[ticket_id][follower.email] = name
         self._event(ticket_id, EventKind.FOLLOWER_ADDED, follower.email, actor)
 
     def _remove_follower(self, ticket_id: int, email: str, actor: str) -> None:
         key = (followers.c.ticket_id == ticket_id) & (followers.c.email == email)
         if self.connection.execute(delete(followers).where(key)).rowcount:
+            self._followers.pop(ticket_id, None)
             self._event(ticket_id, EventKind.FOLLOWER_REMOVED, email, actor)
+
+    def _ticket_followers(self, ticket_id: int) -> dict[str, str]:
+        """The ticket's followers by email as this transaction has them (read once)."""
+        known = self._followers.get(ticket_id)
+        if known is None:
+            rows = self.connection.execute(SELECT_FOLLOWERS, {"ticket_pk": ticket_id}).all()
+            known = self._followers[ticket_id] = {r.email: r.name for r in rows}
+        return known
 
     def _append(self, incoming: Incoming, ticket_id: int, public: bool, kind: EventKind) -> None:
         msg = incoming.msg
@@ -727,17 +770,22 @@ class Writer:
         """Set the owner, keep the load counters current and record an ``assigned`` event.
         A ``#take`` (``only_if_unowned``) changes nothing if someone owns it already."""
         row = self.ticket_row(ticket_id)
-        owner = effect.owner
-        if effect.only_if_unowned and row["owner"] not in (None, owner):
+        owner, preset = effect.owner, ticket_id in self._preset
+        previous = None if preset else row["owner"]
+        self._preset.discard(ticket_id)
+        if effect.only_if_unowned and previous not in (None, owner):
             return
         automatic = effect.actor is None
         if Status(row["status"]) in OPEN_STATUSES:
-            self._count(row["owner"], -1)
+            self._count(previous, -1)
             self._count(owner, +1)
         if automatic and owner:
             self._round_robin = owner
             self.cache.last_assigned, self.cache.last_loaded = owner, True
-        self._update(ticket_id, owner=owner)
+        if preset and row["owner"] == owner:
+            self.touched.add(ticket_id)
+        else:
+            self._update(ticket_id, owner=owner)
         summary = f"{owner or 'nobody'}: {effect.reason}"
         self._reasons[ticket_id] = summary
         actor = effect.actor or SYSTEM_ACTOR
@@ -791,9 +839,7 @@ class Writer:
         mail = self.build_notice(notice, self._view(ticket_id), context)
         to_customer = notice.kind not in ENGINEER_NOTICES
         automatic = notice.kind not in ENGINEER_NOTICES | HUMAN_NOTICES
-        outbox_rows.queue(
-            self.connection, mail, ticket_id, notice.kind.value, automatic, self.now()
-        )
+        self._queue_mail(mail, ticket_id, notice.kind.value, automatic, self.now())
         self._insert_message(
             {
                 "ticket_id": ticket_id,
@@ -808,11 +854,26 @@ class Writer:
             }
         )
 
+    def _queue_mail(
+        self,
+        mail: OutgoingMessage,
+        ticket_id: int | None,
+        kind: str,
+        automatic: bool,
+        now: datetime,
+    ) -> None:
+        """Put a rendered mail in the outbox (counted against its recipient's hourly cap
+        when automatic)."""
+        outbox_rows.queue(self.connection, mail, ticket_id, kind, automatic, now)
+        known = self.cache.automatic.get(mail.recipients[0])
+        if automatic and known is not None:
+            known.append(now)
+
     def _view(self, ticket_id: int) -> TicketView:
         """The ticket as notices read it, followers included."""
-        rows = self.connection.execute(SELECT_FOLLOWERS, {"ticket_pk": ticket_id}).all()
+        known = sorted(self._ticket_followers(ticket_id).items())
         view = ticket_view(self.ticket_row(ticket_id))
-        return replace(view, followers=tuple(Address(r.email, r.name) for r in rows))
+        return replace(view, followers=tuple(Address(email, name) for email, name in known))
 
     def _context(
         self, notice: QueueNotice, ticket_id: int, msg: InboundMessage | None
@@ -870,6 +931,9 @@ class Writer:
             put_value(self.connection, ROUND_ROBIN_KEY, self._round_robin)
             self._round_robin = None
         self._write_events()
+        if self._processed:
+            self.connection.execute(queue.UPDATE_INBOUND, self._processed)
+            self._processed = []
         self.documents.flush(self.connection)
         if self.publish is not None and self.touched:
             self.publish(self.connection, self.touched)
@@ -885,6 +949,8 @@ class Writer:
         self._threads.clear()
         self._reasons.clear()
         self._handles.clear()
+        self._preset.clear()
+        self._followers.clear()
         self.cache.clear()
 
     # --- reads inside the write transaction --------------------------------------------
@@ -1019,6 +1085,7 @@ class Writer:
         """Erase one person's data everywhere (``store.purge``); their tickets' status
         pages are published again."""
         report = purge.purge_requester(self.connection, email, placeholder)
+        self._followers.clear()
         self.touched |= report.tickets
         return report
 
@@ -1084,7 +1151,7 @@ class Writer:
         now = self.now()
         staff_auth.add_link(self.connection, digest, email, next_path, now)
         kind = NoticeKind.SIGN_IN_LINK.value
-        outbox_rows.queue(self.connection, mail, None, kind, True, now)
+        self._queue_mail(mail, None, kind, True, now)
 
     def spend_sign_in_link(self, digest: str) -> tuple[str, str] | str:
         """Use a link once: its engineer and next path, or why not (``LinkState``)."""
@@ -1146,5 +1213,5 @@ class Writer:
         if not digest_rows.record(self.connection, period, len(mails), now):
             return False
         for mail in mails:
-            outbox_rows.queue(self.connection, mail, None, DIGEST_KIND, True, now)
+            self._queue_mail(mail, None, DIGEST_KIND, True, now)
         return True
