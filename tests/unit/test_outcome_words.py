@@ -9,9 +9,9 @@ import re
 import pytest
 
 from ticketd.routing.commands import CommandName
+from ticketd.routing.event_notes import FIELDS, EventNote, NoteKind, note
 from ticketd.routing.help_words import help_text
 from ticketd.routing.macros import check_macro
-from ticketd.routing.event_notes import FIELDS, EventNote, NoteKind, note
 from ticketd.routing.model import EventKind
 from ticketd.routing.outcome_words import (
     ASSIGN_WORDS,
@@ -284,7 +284,8 @@ NOTES = [
     (
         EventKind.NOTICE_SUPPRESSED,
         note(NoteKind.SUPPRESSED_CAP, "acknowledgement", 5, "kim@acme.co.kr"),
-        "kim@acme.co.kr에게 접수 확인 메일을 보내지 않았습니다: 한 시간에 자동 메일 5통을 넘었습니다",
+        "kim@acme.co.kr에게 접수 확인 메일을 보내지 않았습니다: "
+        "한 시간에 자동 메일 5통을 넘었습니다",
     ),
     (
         EventKind.SLA_BREACHED,
