@@ -26,6 +26,7 @@ from ticketd.routing.effects import (
     SetType,
 )
 from ticketd.routing.model import Priority
+from ticketd.routing.particles import with_particle
 
 BOB = "bob@example.com"
 KIM = "김민수 <kim@acme.co.kr>"
@@ -84,7 +85,7 @@ def test_a_korean_page_says_every_event_of_ours_in_korean(d: Desk) -> None:
     for said in (
         "코드를 배송/파손으로 정했습니다", "코드를 지웠습니다", "과금 여부: 예",
         "45분을 기록했습니다", "유형: 버그", "우선순위: 높음",
-        f"{other}을 이 티켓으로 병합했습니다",
+        f"{with_particle(other, '를')} 이 티켓으로 병합했습니다",
     ):  # fmt: skip
         assert said in korean, said
     merged = events_text(d, other, "ko")
