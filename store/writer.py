@@ -85,7 +85,7 @@ from ticketd.routing.model import (
     TicketRef,
     TicketView,
 )
-from ticketd.routing.outcomes import StatusKind, StatusReason
+from ticketd.routing.outcomes import Reason, StatusKind, StatusReason
 from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.privacy import RetentionPolicy
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
@@ -1119,18 +1119,18 @@ class Writer:
         """False when no saved reply in use has that name."""
         return macro_rows.retire(self.connection, name, actor, self.now())
 
-    def add_code(self, path: str, label_ko: str, label_en: str, actor: str) -> str | None:
+    def add_code(self, path: str, label_ko: str, label_en: str, actor: str) -> Reason | None:
         """Create a classification code (the workspace's form); why not, or None."""
         return code_rows.add_labelled(self.connection, path, label_ko, label_en, actor, self.now())
 
     def relabel_code(self, code_id: int, label_ko: str, label_en: str) -> None:
         code_rows.relabel(self.connection, code_id, label_ko, label_en)
 
-    def move_code(self, code_id: int, parent_id: int | None) -> str | None:
+    def move_code(self, code_id: int, parent_id: int | None) -> Reason | None:
         """Move a code (its descendants follow); why not, or None."""
         return code_rows.move_checked(self.connection, code_id, parent_id)
 
-    def retire_code(self, code_id: int, retired: bool) -> str | None:
+    def retire_code(self, code_id: int, retired: bool) -> Reason | None:
         """Retire a code and its descendants, or put it in use again; why not, or None."""
         return code_rows.set_retired(self.connection, code_id, retired, self.now())
 
