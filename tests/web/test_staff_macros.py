@@ -225,3 +225,13 @@ def test_only_managers_set_someone_elses_availability(d: Desk) -> None:
     page = d.client.get("/staff/availability").text
     assert 'class="badge away"' not in page
     assert "bob@example.com" not in page  # agents see only their own
+
+
+def test_a_missing_saved_reply_is_said_in_the_viewers_language(d: Desk) -> None:
+    csrf = d.sign_in(MANAGER)
+    missing = d.client.get("/staff/macros/nothing/edit", params={"lang": "ko"})
+    assert missing.status_code == 404 and missing.text == "그런 저장된 답장이 없습니다."
+    retired = d.client.post("/staff/macros/nothing/retire", data={"csrf_token": csrf})
+    assert retired.status_code == 404 and retired.text == "그런 저장된 답장이 없습니다."
+    english = d.client.get("/staff/macros/nothing/edit", params={"lang": "en"})
+    assert english.status_code == 404 and english.text == "No such saved reply."

@@ -138,7 +138,7 @@ class MacroPages:
             return refused
         found = await self.find(request.path_params["name"])
         if found is None:
-            return Response("no such saved reply", 404)
+            return self.render.plain(request, "no_such_macro", 404)
         return self.form_page(request, viewer, found, editing=True)
 
     async def update(self, request: Request, viewer: Viewer) -> Response:
@@ -147,7 +147,7 @@ class MacroPages:
             return refused
         found = await self.find(request.path_params["name"])
         if found is None:
-            return Response("no such saved reply", 404)
+            return self.render.plain(request, "no_such_macro", 404)
         macro = _macro(await request.form(), found.name)
         problems = check_macro(macro.name, macro.text_ko, macro.text_en, macro.commands)
         return await self.saved(request, viewer, macro, problems, editing=True)
@@ -158,7 +158,7 @@ class MacroPages:
             return refused
         name = request.path_params["name"][:100]
         if not await run_in_threadpool(self.book.retire, name, viewer.user.email):
-            return Response("no such saved reply", 404)
+            return self.render.plain(request, "no_such_macro", 404)
         return RedirectResponse("/staff/macros", 303)
 
     async def find(self, name: str) -> Macro | None:
