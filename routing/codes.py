@@ -270,17 +270,17 @@ def plan_add(tree: CodeTree, text: str) -> NewCodes | Refusal:
     return NewCodes(parent.id if parent else None, parent.path if parent else "", parsed[done:])
 
 
-def check_move(tree: CodeTree, code: Code, parent: Code | None) -> str | None:
+def check_move(tree: CodeTree, code: Code, parent: Code | None) -> Reason | None:
     """Why ``code`` may not move under ``parent`` (None: at the root), or None."""
     if parent is not None and parent in tree.subtree(code):
-        return "a code cannot move under itself"
+        return Reason.of(OutcomeCode.CODE_UNDER_ITSELF)
     if (parent.depth if parent else 0) + tree.height(code) > MAX_DEPTH:
-        return f"a code has at most {MAX_DEPTH} levels"
+        return Reason.of(OutcomeCode.CODE_TOO_DEEP, count=str(MAX_DEPTH))
     if parent is not None and parent.retired:
-        return f"the code {parent.path} is retired"
+        return Reason.of(OutcomeCode.CODE_IS_RETIRED, path=parent.path)
     siblings = tree.children(parent.id if parent else None)
     if any(key(s.name) == key(code.name) and s.id != code.id and not s.retired for s in siblings):
-        return f"a code {code.name} exists there"
+        return Reason.of(OutcomeCode.CODE_NAME_TAKEN, name=code.name)
     return None
 
 

@@ -339,7 +339,8 @@ class QueueNotice:
 
 @dataclass(frozen=True, slots=True)
 class Suppressed:
-    """An automatic mail we chose not to send, and why (recorded, never silent)."""
+    """An automatic mail we chose not to send, and why (recorded, never silent): ``reason``
+    is the event's note (``routing.event_notes``)."""
 
     ticket: Target
     kind: NoticeKind

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ticketd.routing.effects import QueueNotice, Suppressed
+from ticketd.routing.event_notes import NoteKind, note
 from ticketd.routing.ports import Lookup
 
 WINDOW = timedelta(hours=1)
@@ -18,6 +19,6 @@ def within_hourly_cap(
     same recipient within the last hour."""
     recipient = notice.recipient.email
     if lookup.automatic_mails_since(recipient, now - WINDOW) >= limit:
-        reason = f"more than {limit} automatic mails in an hour"
+        reason = note(NoteKind.SUPPRESSED_CAP, notice.kind, limit, recipient)
         return Suppressed(notice.ticket, notice.kind, recipient, reason)
     return notice

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from ticketd.routing.labels import LANGUAGES, status_label
+from ticketd.routing.event_notes import EventNote, NoteKind
+from ticketd.routing.labels import LANGUAGES, priority_label, status_label
 from ticketd.routing.model import EventKind
 from ticketd.routing.outcomes import (
     AssignKind,
@@ -72,6 +73,10 @@ WORDS: dict[str, dict[OutcomeCode, str]] = {
         C.NO_SUCH_CODE: "no code '{text}'",
         C.NO_SUCH_CODE_NEAR: "no code '{text}'; closest: {candidates}",
         C.CODE_EXISTS: "the code {path} exists",
+        C.CODE_GONE: "no such code",
+        C.CODE_UNDER_ITSELF: "a code cannot move under itself",
+        C.CODE_NAME_TAKEN: "a code {name} exists there",
+        C.CODE_IN_USE: "a code {path} is in use",
         C.MACRO_BAD_NAME: "name: letters, digits, '-', '_' or '.', at most 64, no spaces",
         C.MACRO_NO_TEXT: "text: write the Korean or the English text (or both)",
         C.MACRO_TEXT_TOO_LONG: "text: at most {count} characters",
@@ -133,6 +138,10 @@ WORDS: dict[str, dict[OutcomeCode, str]] = {
         C.NO_SUCH_CODE: "코드 '{text}'|가 없습니다",
         C.NO_SUCH_CODE_NEAR: "코드 '{text}'|가 없습니다. 가장 가까운 코드: {candidates}",
         C.CODE_EXISTS: "코드 {path}|는 이미 있습니다",
+        C.CODE_GONE: "그런 코드가 없습니다",
+        C.CODE_UNDER_ITSELF: "코드를 자기 아래로 옮길 수 없습니다",
+        C.CODE_NAME_TAKEN: "그 자리에 이미 코드 {name}|가 있습니다",
+        C.CODE_IN_USE: "코드 {path}|가 이미 쓰이고 있습니다",
         C.MACRO_BAD_NAME: "이름: 글자, 숫자, '-', '_', '.'만 공백 없이 64자까지 쓸 수 있습니다",
         C.MACRO_NO_TEXT: "본문: 한국어나 영어 본문(또는 둘 다)을 쓰십시오",
         C.MACRO_TEXT_TOO_LONG: "본문: {count}자까지 쓸 수 있습니다",
@@ -180,6 +189,16 @@ TERMS: dict[str, dict[str, str]] = {
         "billable": "billable",
         "none": "none",
         "nobody": "nobody",
+        "yes": "yes",
+        "no": "no",
+        "first_response": "first response",
+        "next_response": "next reply",
+        "bug": "bug",
+        "feature": "feature request",
+        "question": "question",
+        "acknowledgement": "acknowledgement",
+        "status_link": "status link",
+        "notice": "automatic mail",
     },
     "ko": {
         "reply_text": "(답장 본문)",
@@ -190,6 +209,16 @@ TERMS: dict[str, dict[str, str]] = {
         "billable": "과금 여부",
         "none": "없음",
         "nobody": "담당 없음",
+        "yes": "예",
+        "no": "아니요",
+        "first_response": "첫 응답",
+        "next_response": "다음 답변",
+        "bug": "버그",
+        "feature": "기능 요청",
+        "question": "질문",
+        "acknowledgement": "접수 확인 메일",
+        "status_link": "진행 상황 링크 메일",
+        "notice": "자동 메일",
     },
 }
 """Our own words that arguments name (``what``) and the report's fixed parts."""
@@ -231,6 +260,65 @@ STATUS_WORDS: dict[str, dict[StatusKind, str]] = {
     },
 }
 """Why a ticket's status changed."""
+
+NOTE_WORDS: dict[str, dict[NoteKind, str]] = {
+    "en": {
+        NoteKind.RECEIVED: "received",
+        NoteKind.CODE: "code: {path}",
+        NoteKind.CODE_CLEARED: "code cleared",
+        NoteKind.CODE_SUGGESTED: "suggested code: {path}",
+        NoteKind.TIME: "{minutes} min",
+        NoteKind.BILLABLE: "billable: {answer}",
+        NoteKind.PRIORITY: "priority: {priority}",
+        NoteKind.PRIORITY_DUE: "priority: {priority}; first response due {due}",
+        NoteKind.TYPE: "type: {type}",
+        NoteKind.DUPLICATE_OF: "duplicate of {tracking}",
+        NoteKind.MERGED_FROM: "{tracking} merged into this ticket",
+        NoteKind.RESENT: "same sender, subject and body as {tracking} within 24 h",
+        NoteKind.SUPPRESSED_CAP: "{notice} to {recipient} not sent: "
+        "more than {limit} automatic mails in an hour",
+        NoteKind.SUPPRESSED_RELEASED: "{notice} to {recipient} not sent: released by an operator",
+        NoteKind.SUPPRESSED_HISTORY: "{notice} to {recipient} not sent: the mail arrived "
+        "{age} h before it was processed (more than {max} h: history)",
+        NoteKind.DELIVERY_FAILED: "delivery failed: {error}",
+        NoteKind.BOUNCE: "delivery report: {action} {status} {recipients}",
+        NoteKind.SLA_DUE: "{clock} due within {hours} h",
+        NoteKind.SLA_MISSED: "no {clock} within {hours} h",
+        NoteKind.WAITING_REMINDED: "customer reminded after {days} days waiting",
+        NoteKind.HELD: "{count} new message(s) since the notice answered; nothing applied",
+    },
+    "ko": {
+        NoteKind.RECEIVED: "접수했습니다",
+        NoteKind.CODE: "코드를 {path|로} 정했습니다",
+        NoteKind.CODE_CLEARED: "코드를 지웠습니다",
+        NoteKind.CODE_SUGGESTED: "코드 {path|를} 제안합니다",
+        NoteKind.TIME: "{minutes}분을 기록했습니다",
+        NoteKind.BILLABLE: "과금 여부: {answer}",
+        NoteKind.PRIORITY: "우선순위: {priority}",
+        NoteKind.PRIORITY_DUE: "우선순위: {priority}. 첫 응답 기한은 {due}입니다",
+        NoteKind.TYPE: "유형: {type}",
+        NoteKind.DUPLICATE_OF: "{tracking}의 중복 티켓입니다",
+        NoteKind.MERGED_FROM: "{tracking|를} 이 티켓으로 병합했습니다",
+        NoteKind.RESENT: "24시간 안에 {tracking}와 같은 보낸 사람, 제목, 본문으로 다시 왔습니다",
+        NoteKind.SUPPRESSED_CAP: "{recipient}에게 {notice|를} 보내지 않았습니다: "
+        "한 시간에 자동 메일 {limit}통을 넘었습니다",
+        NoteKind.SUPPRESSED_RELEASED: "{recipient}에게 {notice|를} 보내지 않았습니다: "
+        "운영자가 풀어 준 메일입니다",
+        NoteKind.SUPPRESSED_HISTORY: "{recipient}에게 {notice|를} 보내지 않았습니다: "
+        "메일이 처리되기 {age}시간 전에 왔습니다({max}시간이 넘은 지난 메일)",
+        NoteKind.DELIVERY_FAILED: "발송 실패: {error}",
+        NoteKind.BOUNCE: "반송 보고: {action} {status} {recipients}",
+        NoteKind.SLA_DUE: "{clock} 기한이 {hours}시간 안에 다가옵니다",
+        NoteKind.SLA_MISSED: "{hours}시간 안에 {clock|이} 없었습니다",
+        NoteKind.WAITING_REMINDED: "{days}일 동안 답을 기다린 고객에게 다시 알렸습니다",
+        NoteKind.HELD: "알림 뒤에 새 메시지 {count}통이 있어 아무것도 적용하지 않았습니다",
+    },
+}
+"""What an event's summary says (``routing.event_notes``)."""
+
+_OUR_VALUES = frozenset({"answer", "clock", "type"})
+"""The arguments whose values are our own words, said in the reader's language."""
+
 
 _FIELD = re.compile(r"(')?\{(\w+)(?:\|(\w+))?\}(')?(?:\|(\w+))?")
 """``{name}``, ``{name|이}``, ``'{name}'`` or ``'{name}'|이``."""
@@ -331,9 +419,26 @@ def status_summary(summary: str, language: str) -> str:
     return f"{status_label(before, language)} → {status_label(after, language)}: {said}"
 
 
+def note_words(note: EventNote, language: str) -> str:
+    """An event's note in ``language``: our own words translated, the rest as given."""
+    language = _language(language)
+    args = note.args
+    for name in _OUR_VALUES & args.keys():
+        args[name] = TERMS[language].get(args[name], args[name])
+    if "priority" in args:
+        args["priority"] = priority_label(args["priority"], language)
+    if "notice" in args:
+        terms = TERMS[language]
+        args["notice"] = terms.get(args["notice"], terms["notice"])
+    return _fill(NOTE_WORDS[language][note.kind], args, language)
+
+
 def event_summary(kind: str, summary: str, language: str) -> str:
-    """An event's summary as the reader reads it (``assigned``, ``status_changed`` and
-    ``command_rejected`` events' said in ``language``; others as recorded)."""
+    """An event's summary as the reader reads it (our own notes, assignment, status and
+    rejection reasons said in ``language``; older free text as recorded)."""
+    note = EventNote.parse(kind, summary)
+    if note is not None:
+        return note_words(note, language)
     if kind == EventKind.ASSIGNED:
         return assigned_summary(summary, language)
     if kind == EventKind.STATUS_CHANGED:

@@ -41,6 +41,7 @@ from ticketd.routing.effects import (
     Suppressed,
 )
 from ticketd.routing.engineer import plan_commands, rejected
+from ticketd.routing.event_notes import NoteKind, note
 from ticketd.routing.limits import within_hourly_cap
 from ticketd.routing.links import status_link
 from ticketd.routing.model import (
@@ -263,9 +264,10 @@ def record_bounce(facts: Facts) -> Decision:
     if facts.ticket is None:
         reason = "delivery report for an unknown message"
         return Decision(Disposition.HOLD, facts.automatic, (Hold(reason),))
-    summary = f"{report.action or 'failed'} {report.status} {', '.join(report.recipients)}"
+    recipients = ", ".join(report.recipients)
+    summary = note(NoteKind.BOUNCE, report.action or "failed", report.status, recipients)
     hits = (*facts.automatic, *facts.thread_hit)
-    return Decision(Disposition.BOUNCE, hits, (RecordBounce(facts.ticket, summary.strip()),))
+    return Decision(Disposition.BOUNCE, hits, (RecordBounce(facts.ticket, summary),))
 
 
 # --- automatic ------------------------------------------------------------------------
@@ -351,7 +353,7 @@ def _news_since_notice(facts: Facts, engineer: EngineerInfo, ticket: TicketRef) 
 def _hold_reply(
     ticket: TicketRef, engineer: EngineerInfo, text: str, news: tuple[str, ...]
 ) -> tuple[Effect, ...]:
-    summary = f"{len(news)} new message(s) since the notice answered; nothing applied"
+    summary = note(NoteKind.HELD, len(news))
     return (
         AppendMessage(ticket, public=False, kind=EventKind.ENGINEER_MAIL),
         HoldReply(ticket, text, engineer.email, summary),
@@ -424,7 +426,8 @@ def record_resend(facts: Facts) -> Decision:
     assert ticket is not None
     reason = f"same sender, subject and body as {ticket.tracking} within 24 h"
     hit = Hit("resent-claim", reason)
-    return Decision(Disposition.DUPLICATE, (hit,), (RecordDuplicate(ticket, str(hit)),))
+    recorded = RecordDuplicate(ticket, note(NoteKind.RESENT, ticket.tracking))
+    return Decision(Disposition.DUPLICATE, (hit,), (recorded,))
 
 
 # --- new-claim ------------------------------------------------------------------------
@@ -482,15 +485,15 @@ def _acknowledgement(facts: Facts, new: NewTicket, language: str) -> QueueNotice
     assert msg.from_addr is not None
     ack = QueueNotice(NoticeKind.ACKNOWLEDGEMENT, msg.from_addr, new, language)
     if facts.released:
-        return Suppressed(new, ack.kind, msg.from_addr.email, "released by an operator")
+        released = note(NoteKind.SUPPRESSED_RELEASED, ack.kind, msg.from_addr.email)
+        return Suppressed(new, ack.kind, msg.from_addr.email, released)
     arrived = facts.arrived_at
     max_age = timedelta(hours=ctx.acknowledge_max_age_hours)
     if arrived is not None and now - arrived > max_age:
         age = (now - arrived).total_seconds() / 3600
-        reason = (
-            f"the mail arrived {age:.0f} h before it was processed "
-            f"(more than {ctx.acknowledge_max_age_hours:g} h: history)"
-        )
+        most = f"{ctx.acknowledge_max_age_hours:g}"
+        recipient = msg.from_addr.email
+        reason = note(NoteKind.SUPPRESSED_HISTORY, ack.kind, f"{age:.0f}", most, recipient)
         return Suppressed(new, ack.kind, msg.from_addr.email, reason)
     return within_hourly_cap(ack, facts.lookup, ctx.autoreply_limit_per_hour, now)
 

@@ -18,6 +18,7 @@ from ticketd.routing.effects import (
     NoticeKind,
     QueueNotice,
 )
+from ticketd.routing.event_notes import NoteKind, note
 from ticketd.routing.model import (
     OPEN_STATUSES,
     EngineerInfo,
@@ -110,11 +111,10 @@ def _clock_decision(
         return None
     owner = next((e for e in settings.engineers if e.email == ticket.owner), None)
     ref = ticket.ref
-    promise = PROMISES[clock]
     remind, breach = NOTICES[clock]
     effects: list[Effect]
     if step == SlaStep.REMIND:
-        effects = [MarkReminded(ref, f"{promise} due within {hours:g} h", clock)]
+        effects = [MarkReminded(ref, note(NoteKind.SLA_DUE, clock, f"{hours:g}"), clock)]
         if owner is not None:
             effects.append(QueueNotice(remind, _address(owner), ref))
         return Decision(
@@ -123,7 +123,7 @@ def _clock_decision(
     told = {e.email: e for e in settings.engineers if e.role == Role.MANAGER}
     if owner is not None:
         told[owner.email] = owner
-    effects = [MarkBreached(ref, f"no {promise} within {hours:g} h", clock)]
+    effects = [MarkBreached(ref, note(NoteKind.SLA_MISSED, clock, f"{hours:g}"), clock)]
     effects += [QueueNotice(breach, _address(told[email]), ref) for email in sorted(told)]
     return Decision(Disposition.SCHEDULED, (Hit("sla-breach", ticket.tracking),), tuple(effects))
 

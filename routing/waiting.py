@@ -17,6 +17,7 @@ from ticketd.routing.effects import (
     NoticeKind,
     QueueNotice,
 )
+from ticketd.routing.event_notes import NoteKind, note
 from ticketd.routing.model import Hit, Status, TicketView
 from ticketd.routing.outcomes import StatusKind, StatusReason
 from ticketd.routing.page_time import SCHEDULE_ACTOR
@@ -62,7 +63,7 @@ def waiting(ticket: TicketView, now: datetime, settings: ScheduleSettings) -> De
         days = settings.waiting_reminder_days
         close = settings.waiting_close_days
         effects = (
-            MarkWaitingReminded(ref, f"customer reminded after {days:g} days waiting"),
+            MarkWaitingReminded(ref, note(NoteKind.WAITING_REMINDED, f"{days:g}")),
             QueueNotice(
                 NoticeKind.WAITING_REMINDER,
                 ticket.requester,

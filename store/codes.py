@@ -18,6 +18,7 @@ from ticketd.routing.codes import (
     moved_path,
     plan_add,
 )
+from ticketd.routing.outcomes import OutcomeCode, Reason
 from ticketd.store.schema import codes, tickets
 
 if TYPE_CHECKING:
@@ -105,13 +106,13 @@ def move(connection: Connection, code: Code, parent: Code | None, known: CodeTre
 
 def add_labelled(
     connection: Connection, path: str, label_ko: str, label_en: str, actor: str, now: datetime
-) -> str | None:
+) -> Reason | None:
     """Create the code at ``path`` (and missing ancestors) with the deepest node's labels
     (empty: its name); a retired code at that path is put in use again. Why not, or None."""
     known = tree(connection)
     planned = plan_add(known, path)
     if isinstance(planned, Refusal):
-        return str(planned)
+        return planned.why
     retired = known.by_path(planned.path, live=False)
     if retired is not None:
         restore(connection, retired, known)
@@ -123,26 +124,28 @@ def add_labelled(
     return None
 
 
-def move_checked(connection: Connection, code_id: int, parent_id: int | None) -> str | None:
+def move_checked(connection: Connection, code_id: int, parent_id: int | None) -> Reason | None:
     """Move a code under another (None: to the root); why not, or None."""
     known = tree(connection)
     code, parent = known.by_id(code_id), known.by_id(parent_id)
     if code is None or (parent_id is not None and parent is None):
-        return "no such code"
+        return Reason.of(OutcomeCode.CODE_GONE)
     problem = check_move(known, code, parent)
     if problem is None:
         move(connection, code, parent, known)
     return problem
 
 
-def set_retired(connection: Connection, code_id: int, retired: bool, now: datetime) -> str | None:
+def set_retired(
+    connection: Connection, code_id: int, retired: bool, now: datetime
+) -> Reason | None:
     """Retire a code (and its descendants) or put it in use again; why not, or None."""
     known = tree(connection)
     code = known.by_id(code_id)
     if code is None:
-        return "no such code"
+        return Reason.of(OutcomeCode.CODE_GONE)
     if not retired and known.by_path(code.path) not in (None, code):
-        return f"a code {code.path} is in use"
+        return Reason.of(OutcomeCode.CODE_IN_USE, path=code.path)
     if retired:
         retire(connection, code, known, now)
     else:
@@ -174,7 +177,7 @@ class SqlCodes:
         with self.store.engine.connect() as connection:
             return ticket_counts(connection)
 
-    def add(self, path: str, label_ko: str, label_en: str, actor: str) -> str | None:
+    def add(self, path: str, label_ko: str, label_en: str, actor: str) -> Reason | None:
         with self.store.write() as writer:
             return writer.add_code(path, label_ko, label_en, actor)
 
@@ -182,10 +185,10 @@ class SqlCodes:
         with self.store.write() as writer:
             writer.relabel_code(code_id, label_ko, label_en)
 
-    def move(self, code_id: int, parent_id: int | None) -> str | None:
+    def move(self, code_id: int, parent_id: int | None) -> Reason | None:
         with self.store.write() as writer:
             return writer.move_code(code_id, parent_id)
 
-    def retire(self, code_id: int, retired: bool) -> str | None:
+    def retire(self, code_id: int, retired: bool) -> Reason | None:
         with self.store.write() as writer:
             return writer.retire_code(code_id, retired)

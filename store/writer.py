@@ -73,6 +73,7 @@ from ticketd.routing.effects import (
     Suppressed,
     Target,
 )
+from ticketd.routing.event_notes import NoteKind, note
 from ticketd.routing.macros import Macro
 from ticketd.routing.model import (
     OPEN_STATUSES,
@@ -84,7 +85,7 @@ from ticketd.routing.model import (
     TicketRef,
     TicketView,
 )
-from ticketd.routing.outcomes import StatusKind, StatusReason
+from ticketd.routing.outcomes import Reason, StatusKind, StatusReason
 from ticketd.routing.page_time import SCHEDULE_ACTOR
 from ticketd.routing.privacy import RetentionPolicy
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
@@ -376,18 +377,19 @@ class Writer:
                 return ticket.id
             case SetType(ticket=ticket, type=kind, actor=actor):
                 self._update(ticket.id, type=kind)
-                self._event(ticket.id, EventKind.TYPE_CHANGED, kind, actor, value=kind)
+                summary = note(NoteKind.TYPE, kind)
+                self._event(ticket.id, EventKind.TYPE_CHANGED, summary, actor, value=kind)
                 return ticket.id
             case SetCode(ticket=target, path=path, actor=actor):
                 ticket_id = self._id(target)
                 code_id = code_rows.live_id(self.connection, path) if path else None
                 self._update(ticket_id, code_id=code_id)
-                summary = f"code: {path or 'none'}"
+                summary = note(NoteKind.CODE, path) if path else note(NoteKind.CODE_CLEARED)
                 self._event(ticket_id, EventKind.CODE_CHANGED, summary, actor, value=path or None)
                 return ticket_id
             case SuggestCode(ticket=target, path=path):
                 ticket_id = self._id(target)
-                summary = f"suggested code: {path}"
+                summary = note(NoteKind.CODE_SUGGESTED, path)
                 self._event(ticket_id, EventKind.CODE_SUGGESTED, summary, RULE_ACTOR, value=path)
                 return ticket_id
             case AddCodes(codes=new, actor=actor):
@@ -401,14 +403,13 @@ class Writer:
                 return None
             case AddTime(ticket=ticket, minutes=minutes, actor=actor):
                 self._update(ticket.id, minutes_worked=tickets.c.minutes_worked + minutes)
-                self._event(ticket.id, EventKind.TIME_LOGGED, f"{minutes} min", actor)
+                self._event(ticket.id, EventKind.TIME_LOGGED, note(NoteKind.TIME, minutes), actor)
                 return ticket.id
             case SetBillable(ticket=ticket, billable=billable, actor=actor):
                 word = "yes" if billable else "no"
                 self._update(ticket.id, billable=billable)
-                self._event(
-                    ticket.id, EventKind.BILLABLE_CHANGED, f"billable: {word}", actor, value=word
-                )
+                summary = note(NoteKind.BILLABLE, word)
+                self._event(ticket.id, EventKind.BILLABLE_CHANGED, summary, actor, value=word)
                 return ticket.id
             case AddNote(ticket=ticket, text=text, actor=actor):
                 ref = self._store_text(ticket.id, text, actor, "note", public=False)
@@ -462,10 +463,9 @@ class Writer:
                 ticket_id = self._id(effect.ticket)
                 self._queue_notice(effect, ticket_id, incoming.msg if incoming else None)
                 return ticket_id
-            case Suppressed(ticket=target, kind=kind, recipient=recipient, reason=reason):
+            case Suppressed(ticket=target, reason=reason):
                 ticket_id = self._id(target)
-                summary = f"{kind.value} to {recipient} not sent: {reason}"
-                self._event(ticket_id, EventKind.NOTICE_SUPPRESSED, summary, SYSTEM_ACTOR)
+                self._event(ticket_id, EventKind.NOTICE_SUPPRESSED, reason, SYSTEM_ACTOR)
                 return ticket_id
         raise AssertionError(f"unknown effect {effect!r}")
 
@@ -516,7 +516,8 @@ class Writer:
             {"fingerprint": effect.fingerprint, "ticket_id": ticket_id, "at": now},
         )
         self.cache.unclaimed.discard(effect.fingerprint)
-        self._event(ticket_id, EventKind.CREATED, "received", effect.requester.email, public=True)
+        received = note(NoteKind.RECEIVED)
+        self._event(ticket_id, EventKind.CREATED, received, effect.requester.email, public=True)
         for follower in effect.followers:
             self._add_follower(ticket_id, follower, effect.requester.email)
         return ticket_id
@@ -534,11 +535,11 @@ class Writer:
         row = self.ticket_row(ticket_id)
         if row["first_response_at"] is not None:
             self._update(ticket_id, priority=priority.value)
-            return priority.value
+            return note(NoteKind.PRIORITY, priority.value)
         clock = self._first_response_clock(row["created_at"], priority)
         self._update(ticket_id, priority=priority.value, **clock)
         due = self.sla.calendar.describe(clock["first_response_due_at"])
-        return f"{priority.value}; first response due {due}"
+        return note(NoteKind.PRIORITY_DUE, priority.value, due)
 
     def _add_follower(self, ticket_id: int, follower: Address, actor: str) -> None:
         if follower.email in self._ticket_followers(ticket_id):
@@ -680,10 +681,10 @@ class Writer:
         merged = str(StatusReason(StatusKind.MERGED_INTO, target_tracking))
         self._change_status(ticket_id, Status.CLOSED, merged, actor)
         self._update(ticket_id, merged_into=target_id)
-        summary = f"duplicate of {target_tracking}"
+        summary = note(NoteKind.DUPLICATE_OF, target_tracking)
         self._event(ticket_id, EventKind.MERGED, summary, actor, public=True)
         self._update(target_id, duplicate_count=tickets.c.duplicate_count + 1)
-        self._event(target_id, EventKind.DUPLICATE, f"{tracking} merged into this ticket", actor)
+        self._event(target_id, EventKind.DUPLICATE, note(NoteKind.MERGED_FROM, tracking), actor)
 
     def _record_duplicate(self, incoming: Incoming, ticket_id: int, reason: str) -> None:
         ref = self._store_message(incoming, ticket_id, public=False)
@@ -1139,7 +1140,8 @@ class Writer:
         """Given up on (5xx): marked failed and recorded on its ticket."""
         outbox_rows.mark_failed(self.connection, item.id, error)
         if item.ticket_id is not None:
-            self._event(item.ticket_id, EventKind.DELIVERY_FAILED, error, SYSTEM_ACTOR)
+            failed = note(NoteKind.DELIVERY_FAILED, error)
+            self._event(item.ticket_id, EventKind.DELIVERY_FAILED, failed, SYSTEM_ACTOR)
             self._write_events()
 
     # --- the staff workspace's sign-in and API tokens ----------------------------------
@@ -1184,18 +1186,18 @@ class Writer:
         """False when no saved reply in use has that name."""
         return macro_rows.retire(self.connection, name, actor, self.now())
 
-    def add_code(self, path: str, label_ko: str, label_en: str, actor: str) -> str | None:
+    def add_code(self, path: str, label_ko: str, label_en: str, actor: str) -> Reason | None:
         """Create a classification code (the workspace's form); why not, or None."""
         return code_rows.add_labelled(self.connection, path, label_ko, label_en, actor, self.now())
 
     def relabel_code(self, code_id: int, label_ko: str, label_en: str) -> None:
         code_rows.relabel(self.connection, code_id, label_ko, label_en)
 
-    def move_code(self, code_id: int, parent_id: int | None) -> str | None:
+    def move_code(self, code_id: int, parent_id: int | None) -> Reason | None:
         """Move a code (its descendants follow); why not, or None."""
         return code_rows.move_checked(self.connection, code_id, parent_id)
 
-    def retire_code(self, code_id: int, retired: bool) -> str | None:
+    def retire_code(self, code_id: int, retired: bool) -> Reason | None:
         """Retire a code and its descendants, or put it in use again; why not, or None."""
         return code_rows.set_retired(self.connection, code_id, retired, self.now())
 

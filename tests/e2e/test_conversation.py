@@ -290,7 +290,7 @@ def test_history_opens_tickets_without_acknowledgements(desk: Desk) -> None:
     assert len(desk.sent_to("new@acme.co.kr")) == 1
     old_ticket = next(t for t in tickets if t["requester"] == KIM)
     [why] = [e for e in desk.events(old_ticket["tracking"]) if e["type"] == "suppressed"]
-    assert "before it was processed" in str(why["summary"])
+    assert "메일이 처리되기" in str(why["summary"])
 
 
 def test_a_flood_of_claims_folds_the_owner_notices(

@@ -173,4 +173,5 @@ def test_utf8_address_is_recorded_undeliverable_when_the_relay_lacks_smtputf8(
     assert notice.rcpt_tos == (ticket["owner"],)
     shown = ws.cli_json(capsys, "ticket", "show", ticket["tracking"])
     [failure] = [e for e in shown["events"] if e["type"] == "delivery_failed"]
+    assert failure["summary"].startswith("발송 실패: ")
     assert "relay does not support SMTPUTF8" in failure["summary"]

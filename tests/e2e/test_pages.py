@@ -174,4 +174,4 @@ def test_link_resends_stop_at_the_hourly_cap_and_each_refusal_is_recorded(
     events = ws.cli_json(capsys, "ticket", "show", number)["events"]
     suppressed = [e for e in events if e["type"] == "suppressed"]
     assert len(suppressed) == 2
-    assert all("more than 5 automatic mails in an hour" in e["summary"] for e in suppressed)
+    assert all("한 시간에 자동 메일 5통을 넘었습니다" in e["summary"] for e in suppressed)

@@ -160,7 +160,7 @@ def test_a_priority_change_counts_again_from_creation_and_is_recorded(desk: Desk
         summary = connection.execute(
             select(events.c.summary).where(events.c.type == "priority_changed")
         ).scalar_one()
-    assert summary == "urgent; first response due 2027-01-11 12:00 KST"
+    assert summary == "priority_due:urgent:2027-01-11 12:00 KST"
     assert desk.jobs(kst(2027, 1, 11, 11)).reminders == 1
     assert desk.jobs(kst(2027, 1, 11, 12)).breaches == 1
 

@@ -19,6 +19,7 @@ from ticketd.routing.codes import (
     within_one,
 )
 from ticketd.routing.effects import AddCodes, RetireCode, SetCode
+from ticketd.routing.outcome_words import reason_words
 from ticketd.routing.outcomes import OutcomeCode, Reason
 
 ALICE, BOB = TEAM  # an agent, a manager
@@ -148,10 +149,14 @@ def test_moves_keep_three_levels_and_never_go_under_themselves() -> None:
     shipping, damage, account = known.by_id(1), known.by_id(2), known.by_id(8)
     assert shipping and damage and account
     assert check_move(known, damage, account) is None
-    assert "at most 3" in str(check_move(known, shipping, account))
-    assert "under itself" in str(check_move(known, shipping, damage))
+    assert check_move(known, shipping, account) == Reason.of(OutcomeCode.CODE_TOO_DEEP, count="3")
+    assert check_move(known, shipping, damage) == Reason.of(OutcomeCode.CODE_UNDER_ITSELF)
     refund = known.by_id(7)
-    assert refund and "exists there" in str(check_move(known, refund, damage))
+    assert refund and check_move(known, refund, damage) == Reason.of(
+        OutcomeCode.CODE_NAME_TAKEN, name=refund.name
+    )
+    said = reason_words(Reason.of(OutcomeCode.CODE_NAME_TAKEN, name="환불요청"), "ko")
+    assert said == "그 자리에 이미 코드 환불요청이 있습니다"
 
 
 def test_code_commands_set_clear_and_manage() -> None:

@@ -9,10 +9,13 @@ import re
 import pytest
 
 from ticketd.routing.commands import CommandName
+from ticketd.routing.event_notes import FIELDS, EventNote, NoteKind, note
 from ticketd.routing.help_words import help_text
 from ticketd.routing.macros import check_macro
+from ticketd.routing.model import EventKind
 from ticketd.routing.outcome_words import (
     ASSIGN_WORDS,
+    NOTE_WORDS,
     STATUS_WORDS,
     WORDS,
     assign_words,
@@ -75,7 +78,18 @@ def test_every_status_reason_has_words_in_both_languages(kind: StatusKind) -> No
     assert english and korean and fields(english) == fields(korean)
 
 
-KOREAN = [*WORDS["ko"].values(), *ASSIGN_WORDS["ko"].values(), *STATUS_WORDS["ko"].values()]
+@pytest.mark.parametrize("kind", list(NoteKind))
+def test_every_event_note_has_words_in_both_languages_from_its_fields(kind: NoteKind) -> None:
+    english, korean = NOTE_WORDS["en"][kind], NOTE_WORDS["ko"][kind]
+    assert english and korean and fields(english) == fields(korean) == set(FIELDS[kind])
+
+
+KOREAN = [
+    *WORDS["ko"].values(),
+    *ASSIGN_WORDS["ko"].values(),
+    *STATUS_WORDS["ko"].values(),
+    *NOTE_WORDS["ko"].values(),
+]
 
 
 @pytest.mark.parametrize("words", KOREAN, ids=lambda w: w[:20])
@@ -251,3 +265,57 @@ def test_a_saved_reply_form_says_what_is_wrong_in_either_language() -> None:
     assert [problem_words(p, "ko") for p in problems][3] == (
         "명령 '#macro loop': 저장된 답장에는 쓸 수 없는 명령입니다"
     )
+
+
+NOTES = [
+    (EventKind.CODE_CHANGED, note(NoteKind.CODE, "배송/파손"), "코드를 배송/파손으로 정했습니다"),
+    (EventKind.CODE_CHANGED, note(NoteKind.CODE_CLEARED), "코드를 지웠습니다"),
+    (EventKind.TIME_LOGGED, note(NoteKind.TIME, 45), "45분을 기록했습니다"),
+    (EventKind.BILLABLE_CHANGED, note(NoteKind.BILLABLE, "no"), "과금 여부: 아니요"),
+    (EventKind.TYPE_CHANGED, note(NoteKind.TYPE, "bug"), "유형: 버그"),
+    (EventKind.PRIORITY_CHANGED, note(NoteKind.PRIORITY, "urgent"), "우선순위: 긴급"),
+    (EventKind.MERGED, note(NoteKind.DUPLICATE_OF, "SUP-7"), "SUP-7의 중복 티켓입니다"),
+    (EventKind.DUPLICATE, note(NoteKind.MERGED_FROM, "SUP-8"), "SUP-8을 이 티켓으로 병합했습니다"),
+    (
+        EventKind.DELIVERY_FAILED,
+        note(NoteKind.DELIVERY_FAILED, "550 5.1.1 <kim@acme.co.kr>: no such user"),
+        "발송 실패: 550 5.1.1 <kim@acme.co.kr>: no such user",
+    ),
+    (
+        EventKind.NOTICE_SUPPRESSED,
+        note(NoteKind.SUPPRESSED_CAP, "acknowledgement", 5, "kim@acme.co.kr"),
+        "kim@acme.co.kr에게 접수 확인 메일을 보내지 않았습니다: "
+        "한 시간에 자동 메일 5통을 넘었습니다",
+    ),
+    (
+        EventKind.SLA_BREACHED,
+        note(NoteKind.SLA_MISSED, "first_response", 4),
+        "4시간 안에 첫 응답이 없었습니다",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "stored", "korean"), NOTES, ids=lambda v: str(v)[:24])
+def test_event_notes_are_stored_in_a_stable_form_and_read_in_either_language(
+    kind: EventKind, stored: str, korean: str
+) -> None:
+    note_read = EventNote.parse(kind, stored)
+    assert note_read is not None and str(note_read) == stored
+    assert event_summary(kind, stored, "ko") == korean
+    assert not re.search(r"[가-힣]", event_summary(kind, stored, "en").replace("배송/파손", ""))
+
+
+def test_old_event_text_and_words_of_others_stay_as_written() -> None:
+    for kind, old in [
+        (EventKind.CODE_CHANGED, "code: 배송/파손"),
+        (EventKind.BILLABLE_CHANGED, "billable: yes"),
+        (EventKind.TIME_LOGGED, "45 min"),
+        (EventKind.MERGED, "duplicate of SUP-7"),
+        (EventKind.DUPLICATE, "SUP-8 merged into this ticket"),
+        (EventKind.DELIVERY_FAILED, "550 5.1.1 no such user"),
+        (EventKind.CSAT, "time:45"),
+        (EventKind.NOTE, "billable:yes"),
+    ]:
+        assert event_summary(kind, old, "ko") == old
+    assert event_summary(EventKind.TIME_LOGGED, "time:45", "en") == "45 min"
+    assert note(NoteKind.BOUNCE, "failed", "5:1", "a@b:c") == "bounce:failed:5/1:a@b:c"

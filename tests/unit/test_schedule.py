@@ -115,7 +115,7 @@ def test_link_resend_is_capped_and_the_suppression_recorded() -> None:
     capped = resend_link(TICKET, "kim@acme.co.kr", FakeLookup(automatic_sent=5), 5, at(0))
     [suppressed] = capped.effects
     assert isinstance(suppressed, Suppressed) and suppressed.ticket == TICKET.ref
-    assert "more than 5 automatic mails in an hour" in suppressed.reason
+    assert suppressed.reason == "suppressed_cap:status_link:5:kim@acme.co.kr"
 
 
 def test_link_resend_to_another_address_changes_nothing() -> None:

@@ -210,3 +210,26 @@ def test_the_list_api_filters_by_a_code_and_its_subtree(d: Desk) -> None:
     assert first in queue and second not in queue and 'value="배송/파손"' in queue
     everything = d.client.get("/staff/api/tickets?tab=open").json()["tickets"]
     assert {t["tracking"]: t["code"] for t in everything}[second] == "배송/지연"
+
+
+def test_the_codes_page_says_what_is_wrong_in_the_viewers_language(d: Desk) -> None:
+    csrf = d.sign_in(MANAGER)
+    codes_page(d)  # the viewer chose Korean
+    assert add(d, csrf, "배송/파손") == 303
+    again = d.client.post("/staff/codes/add", data={"csrf_token": csrf, "path": "배송/파손"})
+    assert again.status_code == 400 and "코드 배송/파손은 이미 있습니다" in again.text
+    shipping = code_id(d, "배송")
+    damage = code_id(d, "배송/파손")
+    itself = d.client.post(
+        f"/staff/codes/{shipping}/move", data={"csrf_token": csrf, "parent": str(damage)}
+    )
+    assert itself.status_code == 400 and "코드를 자기 아래로 옮길 수 없습니다" in itself.text
+    gone = d.client.post("/staff/codes/999999/move", data={"csrf_token": csrf, "parent": ""})
+    assert gone.status_code == 400 and "그런 코드가 없습니다" in gone.text
+    d.client.get("/staff/codes?lang=en")
+    again = d.client.post("/staff/codes/add", data={"csrf_token": csrf, "path": "배송/파손"})
+    assert again.status_code == 400 and "the code 배송/파손 exists" in again.text
+    d.client.get("/staff/codes?lang=ko")
+    d.sign_in(AGENT)
+    refused = d.client.get("/staff/codes")
+    assert refused.status_code == 403 and "분류 코드는 관리자만 바꿀 수 있습니다" in refused.text

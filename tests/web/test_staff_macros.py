@@ -108,7 +108,7 @@ def test_agents_see_saved_replies_but_may_not_change_them(d: Desk) -> None:
     csrf = d.sign_in(AGENT)
     assert "#macro solved" in d.client.get("/staff/macros").text
     refused = d.client.get("/staff/macros/new")
-    assert refused.status_code == 403 and "only managers" in refused.text
+    assert refused.status_code == 403 and "저장된 답장은 관리자만 바꿀 수 있습니다" in refused.text
     edited = {**SOLVED, "text_ko": "바뀐 본문"}
     assert post(d, "/staff/macros/new", csrf, **{**SOLVED, "name": "mine"}) == 403
     assert post(d, "/staff/macros/solved/edit", csrf, **edited) == 403
@@ -218,10 +218,20 @@ def test_only_managers_set_someone_elses_availability(d: Desk) -> None:
     refused = d.client.post(
         "/staff/availability", data={"csrf_token": csrf, "email": MANAGER, "state": "away"}
     )
-    assert refused.status_code == 403 and "only managers" in refused.text
+    assert refused.status_code == 403 and "근무 상태는 관리자만 정할 수 있습니다" in refused.text
     assert post(d, "/staff/availability", "wrong", state="away") == 403
     assert new_claim(d, "one")[1] == AGENT
     assert new_claim(d, "two")[1] == MANAGER
     page = d.client.get("/staff/availability").text
     assert 'class="badge away"' not in page
     assert "bob@example.com" not in page  # agents see only their own
+
+
+def test_a_missing_saved_reply_is_said_in_the_viewers_language(d: Desk) -> None:
+    csrf = d.sign_in(MANAGER)
+    missing = d.client.get("/staff/macros/nothing/edit", params={"lang": "ko"})
+    assert missing.status_code == 404 and missing.text == "그런 저장된 답장이 없습니다."
+    retired = d.client.post("/staff/macros/nothing/retire", data={"csrf_token": csrf})
+    assert retired.status_code == 404 and retired.text == "그런 저장된 답장이 없습니다."
+    english = d.client.get("/staff/macros/nothing/edit", params={"lang": "en"})
+    assert english.status_code == 404 and english.text == "No such saved reply."

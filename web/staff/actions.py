@@ -197,7 +197,7 @@ class ActionEndpoints:
         page = f"/staff/t/{tracking}"
         match result.state:
             case ActionState.UNKNOWN:
-                return Response("no such ticket", 404, headers=NO_STORE)
+                return self.render.plain(request, "no_such_ticket", 404)
             case ActionState.CONFLICT:
                 ticket = await run_in_threadpool(self.reader.ticket, tracking, self.now())
                 events = [e for e in ticket.events if e.id > version] if ticket else []

@@ -101,9 +101,7 @@ class AvailabilityPages:
         form = await request.form()
         email = str(form.get("email", "") or viewer.user.email).strip().lower()[:320]
         if email != viewer.user.email and viewer.user.role != Role.MANAGER:
-            return denied(
-                self.render, request, viewer, "only managers set another engineer's availability"
-            )
+            return denied(self.render, request, viewer, "availability_managers_only")
         if all(e.email != email for e in self.engineers()):
             return await self.show(request, viewer, "not_an_engineer", 400)
         state = self.state(str(form.get("state", "")), str(form.get("until", "")).strip())

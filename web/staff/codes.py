@@ -15,6 +15,8 @@ from starlette.routing import BaseRoute, Route
 
 from ticketd.routing.codes import MAX_SEGMENT, Code, CodeTree
 from ticketd.routing.model import Role
+from ticketd.routing.outcome_words import reason_words
+from ticketd.routing.outcomes import OutcomeCode, Reason
 from ticketd.web.staff.auth import StaffAuth, Viewer
 from ticketd.web.staff.macros import denied
 from ticketd.web.staff.render import StaffRenderer
@@ -32,16 +34,16 @@ class CodeBook(Protocol):
     def counts(self) -> Mapping[int, int]:
         """Tickets per code id."""
 
-    def add(self, path: str, label_ko: str, label_en: str, actor: str) -> str | None:
+    def add(self, path: str, label_ko: str, label_en: str, actor: str) -> Reason | None:
         """Create the code (and missing ancestors); why not, or None."""
 
     def relabel(self, code_id: int, label_ko: str, label_en: str) -> None:
         """Change a code's Korean and English labels."""
 
-    def move(self, code_id: int, parent_id: int | None) -> str | None:
+    def move(self, code_id: int, parent_id: int | None) -> Reason | None:
         """Move a code under another (None: the root); why not, or None."""
 
-    def retire(self, code_id: int, retired: bool) -> str | None:
+    def retire(self, code_id: int, retired: bool) -> Reason | None:
         """Retire a code and its descendants, or put it in use again; why not, or None."""
 
 
@@ -72,10 +74,10 @@ class CodePages:
         """403 for anyone but a manager."""
         if viewer.user.role == Role.MANAGER:
             return None
-        return denied(self.render, request, viewer, "only managers change classification codes")
+        return denied(self.render, request, viewer, "codes_managers_only")
 
     async def listing(
-        self, request: Request, viewer: Viewer, problem: str | None = None
+        self, request: Request, viewer: Viewer, problem: Reason | None = None
     ) -> Response:
         refused = self.refused(request, viewer)
         if refused:
@@ -91,11 +93,11 @@ class CodePages:
             codes=tree.codes,
             parents=[c for c in tree.live() if c.depth < 3],
             counts=counts,
-            problem=problem,
+            problem=reason_words(problem, self.render.language(request)) if problem else None,
             max_segment=MAX_SEGMENT,
         )
 
-    async def done(self, request: Request, viewer: Viewer, problem: str | None) -> Response:
+    async def done(self, request: Request, viewer: Viewer, problem: Reason | None) -> Response:
         """Back to the page, or the page again with the problem."""
         if problem:
             return await self.listing(request, viewer, problem)
@@ -118,7 +120,8 @@ class CodePages:
         form = await request.form()
         code = await self.code(request)
         if code is None:
-            return Response("no such code", 404)
+            said = reason_words(Reason.of(OutcomeCode.CODE_GONE), self.render.language(request))
+            return Response(said, 404)
         label_ko = _text(form.get("label_ko"), MAX_LABEL) or code.name
         label_en = _text(form.get("label_en"), MAX_LABEL) or code.name
         await run_in_threadpool(self.book.relabel, code.id, label_ko, label_en)

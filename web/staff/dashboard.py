@@ -139,8 +139,7 @@ class DashboardPages:
         async def guarded(request: Request, viewer: Viewer) -> Response:
             if viewer.user.role == Role.MANAGER:
                 return await handler(request, viewer)
-            reason = STAFF_STRINGS[self.render.language(request)]["dash_managers_only"]
-            return denied(self.render, request, viewer, reason)
+            return denied(self.render, request, viewer, "dash_managers_only")
 
         return guarded
 

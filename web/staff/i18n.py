@@ -6,6 +6,11 @@ from ticketd.web.staff.dashboard_strings import DASHBOARD_STRINGS
 
 STAFF_STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        "no_such_ticket": "No such ticket.",
+        "no_such_macro": "No such saved reply.",
+        "codes_managers_only": "Only managers change classification codes.",
+        "macros_managers_only": "Only managers change saved replies.",
+        "availability_managers_only": "Only managers set another engineer's availability.",
         "workspace": "Workspace",
         "language": "한국어",
         "sign_in": "Sign in",
@@ -127,6 +132,11 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         **DASHBOARD_STRINGS["en"],
     },
     "ko": {
+        "no_such_ticket": "없는 문의입니다.",
+        "no_such_macro": "그런 저장된 답장이 없습니다.",
+        "codes_managers_only": "분류 코드는 관리자만 바꿀 수 있습니다.",
+        "macros_managers_only": "저장된 답장은 관리자만 바꿀 수 있습니다.",
+        "availability_managers_only": "다른 엔지니어의 근무 상태는 관리자만 정할 수 있습니다.",
         "workspace": "업무 화면",
         "language": "English",
         "sign_in": "로그인",

@@ -25,6 +25,7 @@ from ticketd.routing.model import Role
 from ticketd.routing.outcome_words import problem_words
 from ticketd.routing.outcomes import Outcome, OutcomeCode
 from ticketd.web.staff.auth import StaffAuth, Viewer
+from ticketd.web.staff.i18n import STAFF_STRINGS
 from ticketd.web.staff.render import StaffRenderer
 
 FIELDS = ("name", "text_ko", "text_en", "commands")
@@ -47,8 +48,10 @@ class MacroBook(Protocol):
 
 
 def denied(render: StaffRenderer, request: Request, viewer: Viewer, reason: str) -> Response:
-    """403 with the reason, on a page of the workspace."""
-    return render.page(request, "denied.html", viewer, 403, section="", reason=reason)
+    """403 with the reason (a key of ``STAFF_STRINGS``), on a page of the workspace in the
+    viewer's language."""
+    said = STAFF_STRINGS[render.language(request)][reason]
+    return render.page(request, "denied.html", viewer, 403, section="", reason=said)
 
 
 def _macro(form: FormData, name: str | None = None) -> Macro:
@@ -81,7 +84,7 @@ class MacroPages:
         """403 for anyone but a manager."""
         if viewer.user.role == Role.MANAGER:
             return None
-        return denied(self.render, request, viewer, "only managers change saved replies")
+        return denied(self.render, request, viewer, "macros_managers_only")
 
     def form_page(
         self,
@@ -135,7 +138,7 @@ class MacroPages:
             return refused
         found = await self.find(request.path_params["name"])
         if found is None:
-            return Response("no such saved reply", 404)
+            return self.render.plain(request, "no_such_macro", 404)
         return self.form_page(request, viewer, found, editing=True)
 
     async def update(self, request: Request, viewer: Viewer) -> Response:
@@ -144,7 +147,7 @@ class MacroPages:
             return refused
         found = await self.find(request.path_params["name"])
         if found is None:
-            return Response("no such saved reply", 404)
+            return self.render.plain(request, "no_such_macro", 404)
         macro = _macro(await request.form(), found.name)
         problems = check_macro(macro.name, macro.text_ko, macro.text_en, macro.commands)
         return await self.saved(request, viewer, macro, problems, editing=True)
@@ -155,7 +158,7 @@ class MacroPages:
             return refused
         name = request.path_params["name"][:100]
         if not await run_in_threadpool(self.book.retire, name, viewer.user.email):
-            return Response("no such saved reply", 404)
+            return self.render.plain(request, "no_such_macro", 404)
         return RedirectResponse("/staff/macros", 303)
 
     async def find(self, name: str) -> Macro | None:

@@ -45,6 +45,10 @@ class StaffRenderer:
                 return choice
         return self.settings.language
 
+    def plain(self, request: Request, key: str, status: int) -> Response:
+        """A short plain-text answer (a key of ``STAFF_STRINGS``) in the viewer's language."""
+        return Response(STAFF_STRINGS[self.language(request)][key], status, headers=NO_STORE)
+
     def page(
         self,
         request: Request,
