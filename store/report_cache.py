@@ -2,9 +2,9 @@
 ``report_counts`` their counts, ``report_responses`` their response times), marked stale
 by the writer whenever a ticket it touches may change one (``mark_stale``), brought up to
 date by the poller's jobs (``refresh``, through the writer). Reports add up the kept rows
-of their periods in SQL (``kept_counts``, ``kept_responses``; by day, and summed by week
-and month: ``store/report_blocks.py``) and gather the rest (today,
-stale and never-kept days) live, so a cache that lags is slower, never wrong."""
+of their periods' largest kept blocks (``kept_counts``, ``kept_responses``; by day, and
+summed by week and month: ``store/report_blocks.py``) and gather the rest (today, stale
+and never-kept days) live, so a cache that lags is slower, never wrong."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 (``web/staff/ports.py`` ``ReportReader``) and the digest.
 
 A report adds up local days (``store/report_days.py`` says what each day counts): the days
-the cache keeps (``store/report_cache.py``, summed per period in SQL) and, gathered live,
+the cache keeps (``store/report_cache.py``, read as their largest kept blocks) and, gathered live,
 the rest (today, and days changed since they were kept). Periods are those days grouped
 into days, Monday weeks or months; so a ticket resolved on two days of one week counts
 twice in that week's ``resolved`` (two resolutions). Per period, beyond the sums of its days:
@@ -113,7 +113,7 @@ class SqlReports:
 def _tallies(
     connection: Connection, timezone: str, edges: Sequence[date], now: datetime
 ) -> tuple[list[Tally], Tally]:
-    """One tally per span of days between ``edges`` (the kept days summed in SQL, the
+    """One tally per span of days between ``edges`` (the kept days read by block, the
     others gathered live), and the tally of the spans but the first and the last."""
     last = edges[-1] - timedelta(days=1)
     kept = cached(connection, timezone, edges[0], last)
