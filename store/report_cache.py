@@ -2,22 +2,24 @@
 ``report_counts`` their counts, ``report_responses`` their response times), marked stale
 by the writer whenever a ticket it touches may change one (``mark_stale``), brought up to
 date by the poller's jobs (``refresh``, through the writer). Reports add up the kept rows
-of their periods in SQL (``kept_counts``, ``kept_responses``; by day, and summed by week
-and month: ``store/report_blocks.py``) and gather the rest (today,
-stale and never-kept days) live, so a cache that lags is slower, never wrong."""
+of their periods' largest kept blocks (``kept_counts``, ``kept_responses``; by day, and
+summed by week and month: ``store/report_blocks.py``) and gather the rest (today, stale
+and never-kept days) live, so a cache that lags is slower, never wrong."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Row,
+    Select,
     Table,
     and_,
     delete,
@@ -31,7 +33,7 @@ from sqlalchemy import (
 )
 
 from ticketd.store.report_blocks import DAY, containing, end_of, whole
-from ticketd.store.report_days import COUNTED, Day, due_key, gather
+from ticketd.store.report_days import Day, due_key, gather
 from ticketd.store.schema import (
     events,
     report_counts,
@@ -93,34 +95,49 @@ def cached(connection: Connection, timezone: str, start: date, end: date) -> set
 
 def kept_counts(
     connection: Connection, timezone: str, blocks: Collection[tuple[str, str]], now: datetime
-) -> Sequence[Row[str, str, str, str, int]]:
+) -> Iterator[tuple[str, str, str, dict[str, int]]]:
     """The counts of kept ``blocks`` ((block, ISO start) pairs) as (block, start, measure,
-    key, n), and per block, as measure ``due_later``, its unanswered tickets due at
-    ``now`` or later (each due time read on the index)."""
+    key → n), and per block, as measure ``due_later``, its unanswered tickets due at
+    ``now`` or later (each due time read on the index). A block's measure may come in
+    more than one piece: add them up."""
     c = report_counts.c
     queries = []
     for chosen in _chosen(report_counts, timezone, blocks):
         queries.append(
-            select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure.in_(COUNTED))
+            select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure != "due_at")
         )
         queries.append(
             select(c.block, c.day, literal("due_later"), literal(""), func.sum(c.n))
             .where(chosen, c.measure == "due_at", c.key >= due_key(now))
             .group_by(c.block, c.day)
         )
-    return connection.execute(union_all(*queries)).all() if queries else []
+    return _pieces(connection, queries)
 
 
 def kept_responses(
     connection: Connection, timezone: str, blocks: Collection[tuple[str, str]]
-) -> Sequence[Row[str, str, str, int, int]]:
-    """The response times of kept ``blocks`` as (block, start, owner, seconds, n)."""
+) -> Iterator[tuple[str, str, str, dict[int, int]]]:
+    """The response times of kept ``blocks`` as (block, start, owner, seconds → how
+    many), in pieces as ``kept_counts``."""
     c = report_responses.c
-    queries = [
-        select(c.block, c.day, c.owner, c.seconds, c.n).where(chosen)
-        for chosen in _chosen(report_responses, timezone, blocks)
-    ]
-    return connection.execute(union_all(*queries)).all() if queries else []
+    return _pieces(
+        connection,
+        [
+            select(c.block, c.day, c.owner, c.seconds, c.n).where(chosen)
+            for chosen in _chosen(report_responses, timezone, blocks)
+        ],
+    )
+
+
+def _pieces(connection: Connection, queries: Sequence[Select[Any]]) -> Iterator[Any]:
+    """The (block, start, a, b, n) rows of ``queries`` as (block, start, a, b → n), one
+    piece per run of rows of one (block, start, a): the rows come in index order, so a
+    block's measure is usually one piece, built in one go."""
+    if not queries:
+        return
+    rows = connection.execute(union_all(*queries)).all()
+    for (kind, start, name), run in groupby(rows, itemgetter(0, 1, 2)):
+        yield kind, start, name, {row[3]: row[4] for row in run}
 
 
 def _chosen(

@@ -134,8 +134,6 @@ SCALARS = (
 """The plain counts of a day, by their ``Day`` field and measure name."""
 
 KEYED = ("channel", "code", "type", "handled", "owner_created", "owner_done", "code_type")
-COUNTED = (*SCALARS, "due_open", *KEYED)
-"""Every measure but the due times (``due_at``), which only their count past a time uses."""
 
 CODE_TYPE = "\x1f"
 

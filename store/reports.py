@@ -2,7 +2,7 @@
 (``web/staff/ports.py`` ``ReportReader``) and the digest.
 
 A report adds up local days (``store/report_days.py`` says what each day counts): the days
-the cache keeps (``store/report_cache.py``, summed per period in SQL) and, gathered live,
+the cache keeps (``store/report_cache.py``, read as their largest kept blocks) and, gathered live,
 the rest (today, and days changed since they were kept). Periods are those days grouped
 into days, Monday weeks or months; so a ticket resolved on two days of one week counts
 twice in that week's ``resolved`` (two resolutions). Per period, beyond the sums of its days:
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -113,7 +113,7 @@ class SqlReports:
 def _tallies(
     connection: Connection, timezone: str, edges: Sequence[date], now: datetime
 ) -> tuple[list[Tally], Tally]:
-    """One tally per span of days between ``edges`` (the kept days summed in SQL, the
+    """One tally per span of days between ``edges`` (the kept days read by block, the
     others gathered live), and the tally of the spans but the first and the last."""
     last = edges[-1] - timedelta(days=1)
     kept = cached(connection, timezone, edges[0], last)
@@ -121,22 +121,22 @@ def _tallies(
     live = [day for day in days_between(max(first, edges[0]), last) if day not in kept]
     spans = {
         (kind, start.isoformat()): span
-        for span, (start, end) in enumerate(pairwise(edges))
-        for kind, start in cover(start, end, kept, first)
+        for span, (begin, end) in enumerate(pairwise(edges))
+        for kind, start in cover(begin, end, kept, first)
     }
     tallies = [Tally() for _ in edges[1:]]
     whole = Tally()
     inner = range(1, len(tallies) - 1)
-    for kind, start, measure, key, n in kept_counts(connection, timezone, spans, now):
+    for kind, start, measure, counts in kept_counts(connection, timezone, spans, now):
         span = spans[kind, start]
-        tallies[span].counts[measure][key] += n
+        tallies[span].counts[measure].update(counts)
         if span in inner:
-            whole.counts[measure][key] += n
-    for kind, start, owner, seconds, n in kept_responses(connection, timezone, spans):
+            whole.counts[measure].update(counts)
+    for kind, start, owner, taken in kept_responses(connection, timezone, spans):
         span = spans[kind, start]
-        tallies[span].responses[owner][seconds] += n
+        tallies[span].responses[owner].update(taken)
         if span in inner:
-            whole.responses[owner][seconds] += n
+            whole.responses[owner].update(taken)
     for day, figures in gather(connection, live, timezone).items():
         span = bisect_right(edges, day) - 1
         tallies[span].add_day(figures, now)
@@ -190,9 +190,7 @@ class Figures:
             first_response_median_hours=_hours(counted_percentile(responses, 0.5)),
             first_response_p90_hours=_hours(counted_percentile(responses, 0.9)),
             sla_met_ratio=tally.count("sla_met") / counted if counted else None,
-            by_code=_sorted(
-                _add({self.paths.get(c, c): n} for c, n in tally.counts["code"].items())
-            ),
+            by_code=_sorted(self._by_path(tally.counts["code"])),
             by_type=_sorted(tally.counts["type"]),
             by_channel=_sorted(tally.counts["channel"]),
             code_types={code: _sorted(types) for code, types in sorted(code_types.items())},
@@ -209,6 +207,13 @@ class Figures:
             csat=Csat(tally.count("good"), tally.count("bad")),
         )
 
+    def _by_path(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """Counts by code id as counts by code path."""
+        total: dict[str, int] = defaultdict(int)
+        for code, n in counts.items():
+            total[self.paths.get(code, code)] += n
+        return total
+
     def _open_at(self, span: int) -> dict[str, int]:
         """Open per owner at the start of span ``span``."""
         since = self.since[span]
@@ -222,14 +227,6 @@ class Figures:
 
 def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else seconds / 3600
-
-
-def _add(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = defaultdict(int)
-    for each in counts:
-        for key, n in each.items():
-            total[key] += n
-    return total
 
 
 def _paths(connection: Connection) -> dict[str, str]:

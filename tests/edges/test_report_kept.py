@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+import pytest
+from sqlalchemy import Connection, Engine, event, insert, select
 
 from tests.edges.test_reports import ALICE, NOW, WEEKS, at, fill
 from ticketd.routing.effects import AssignOwner, Decision, Disposition
@@ -15,6 +16,7 @@ from ticketd.routing.report_format import report_json
 from ticketd.routing.reports import Granularity, ReportRequest
 from ticketd.store.db import Store
 from ticketd.store.lookup import ticket_ref
+from ticketd.store.report_days import gather
 from ticketd.store.reports import SqlReports
 from ticketd.store.schema import events, tickets
 
@@ -77,3 +79,24 @@ def test_a_later_rating_of_the_same_resolution_replaces_the_earlier_one(
     keep(lane_engine, NOW)
     week_2 = report_json(SqlReports(lane_engine).report(WEEKS, NOW))["periods"][1]
     assert week_2["csat"] == {"good": 1, "bad": 1}
+
+
+def test_todays_created_tickets_are_read_from_an_index_alone(lane_engine: Engine) -> None:
+    """What a day's figures read of the tickets created on it (today's, gathered live at
+    every dashboard view) is covered by one index: no ticket row is visited."""
+    if lane_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    fill(lane_engine)
+    plans: list[str] = []
+
+    def explain(connection: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM tickets" in statement and "created_at >=" in statement:
+            rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", args[0])
+            plans.append(" ".join(row[3] for row in rows))
+
+    event.listen(lane_engine, "before_cursor_execute", explain)
+    with lane_engine.connect() as connection:
+        gather(connection, [date(2027, 1, 5)], ZONE)
+    event.remove(lane_engine, "before_cursor_execute", explain)
+    assert plans
+    assert all("COVERING INDEX ix_tickets_created_report" in plan for plan in plans), plans
