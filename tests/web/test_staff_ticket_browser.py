@@ -40,6 +40,15 @@ def served(tmp_path: Path) -> Iterator[tuple[Desk, str]]:
         thread.join(10)
 
 
+NAV_LINES = """
+return [...document.querySelectorAll('.nav a')].map(a => {
+  const range = document.createRange();
+  range.selectNodeContents(a);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+});
+"""
+
+
 def test_the_ticket_page_on_a_phone_and_a_desktop(served: tuple[Desk, str], browser) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
 
@@ -57,6 +66,7 @@ def test_the_ticket_page_on_a_phone_and_a_desktop(served: tuple[Desk, str], brow
     side = browser.find_element(By.CSS_SELECTOR, ".side").rect
     timeline = browser.find_element(By.CSS_SELECTOR, ".timeline").rect
     assert side["y"] > timeline["y"] and side["x"] == timeline["x"]
+    assert set(browser.execute_script(NAV_LINES)) == {1}  # each menu item whole, never "검 / 색"
     assert browser.save_screenshot(str(ARTIFACTS / "staff-ticket-ko-phone.png"))
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
