@@ -10,8 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -98,6 +96,9 @@ def migrate(engine: Engine) -> None:
     head = head_revision()
     if head is not None and current_revision(engine) == head:
         return
+    # Alembic (with Mako and Pygments) takes half a second to load: only an upgrade needs it.
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
 
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))

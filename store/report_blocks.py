@@ -41,12 +41,19 @@ def cover(
     start: date, end: date, kept: Collection[date], first: date
 ) -> Iterator[tuple[str, date]]:
     """The blocks of kept days from ``start`` to ``end`` (not included), largest first:
-    a whole kept month, else a whole kept week, else a kept day (``whole``); days not kept
-    are left out (they are gathered live)."""
+    a whole kept month, else a whole kept week that does not reach into the next month
+    when that month can be read whole, else a kept day (``whole``); days not kept are
+    left out (they are gathered live)."""
+
+    def fits(kind: str, day: date) -> bool:
+        return end_of(kind, day) <= end and whole(kind, day, kept, first)
+
     day = start
     while day < end:
-        for kind, fits in ((MONTH, day.day == 1), (WEEK, day.weekday() == 0), (DAY, True)):
-            if fits and end_of(kind, day) <= end and whole(kind, day, kept, first):
+        month = day if day.day == 1 else end_of(MONTH, day.replace(day=1))
+        limit = month if day < month and fits(MONTH, month) else end
+        for kind, aligned in ((MONTH, day == month), (WEEK, day.weekday() == 0), (DAY, True)):
+            if aligned and end_of(kind, day) <= limit and fits(kind, day):
                 yield kind, day
                 day = end_of(kind, day)
                 break

@@ -6,8 +6,8 @@ run of consecutive days is read at once: every row is bucketed by a binary CASE 
 days' bounds, so a year of tickets is aggregated by the database, never looped over in
 Python. Per day:
 
-- ``new``, ``channels``, ``codes`` (by code id), ``types``, ``code_types``: tickets created
-  on it (merged ones included);
+- ``new``, ``channels``, ``types``, ``code_types`` (by code id, then type): tickets created
+  on it (merged ones included); a code's count is the sum of its types;
 - ``responses``: seconds from creation to the first public reply (wall clock) of the
   tickets created on it and answered, by owner (``""``: none);
 - ``sla_answered`` / ``sla_met``: of those answered with a due time, how many, and how
@@ -67,7 +67,6 @@ class Day:
 
     new: int = 0
     channels: dict[str, int] = field(default_factory=_counts)
-    codes: dict[str, int] = field(default_factory=_counts)
     types: dict[str, int] = field(default_factory=_counts)
     code_types: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_counts))
     responses: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -98,7 +97,6 @@ class Day:
             (*KEYED[:-1], "due_at"),
             (
                 self.channels,
-                self.codes,
                 self.types,
                 self.handled,
                 self.owner_created,
@@ -133,7 +131,7 @@ SCALARS = (
 )
 """The plain counts of a day, by their ``Day`` field and measure name."""
 
-KEYED = ("channel", "code", "type", "handled", "owner_created", "owner_done", "code_type")
+KEYED = ("channel", "type", "handled", "owner_created", "owner_done", "code_type")
 
 CODE_TYPE = "\x1f"
 
@@ -208,41 +206,42 @@ def hours(
 
 
 def _created(connection: Connection, edges: Sequence[datetime], found: list[Day]) -> None:
+    """Tickets created each day: counted, then grouped by each key on its own (one
+    grouping by all of them gives a group for nearly every ticket)."""
     t = tickets.c
     day = bucket(t.created_at, edges)
+    on_days = within(t.created_at, edges)
     due = t.first_response_due_at.is_not(None)
     answered = t.first_response_late.is_not(None)
-    met = sla_met()
-    query = (
+    totals = (
         select(
             day.label("day"),
-            t.channel,
-            t.code_id,
-            t.type,
-            t.owner,
             func.count().label("n"),
             func.sum(case((answered, 1), else_=0)).label("answered"),
-            func.sum(case((met, 1), else_=0)).label("met"),
+            func.sum(case((sla_met(), 1), else_=0)).label("met"),
         )
-        .where(within(t.created_at, edges))
-        .group_by(day, t.channel, t.code_id, t.type, t.owner)
+        .where(on_days)
+        .group_by(day)
     )
-    for row in connection.execute(query):
+    for row in connection.execute(totals):
         figures = found[row.day]
         figures.new += row.n
         figures.sla_answered += int(row.answered or 0)
         figures.sla_met += int(row.met or 0)
-        if row.channel:
-            figures.channels[row.channel] += row.n
-        if row.type:
-            figures.types[row.type] += row.n
-        if row.code_id is not None:
-            figures.codes[str(row.code_id)] += row.n
-            figures.code_types[str(row.code_id)][row.type or ""] += row.n
-        if row.owner:
-            figures.owner_created[row.owner] += row.n
+    for column, name in ((t.channel, "channels"), (t.type, "types"), (t.owner, "owner_created")):
+        keyed = select(day.label("day"), column.label("key"), func.count().label("n"))
+        for row in connection.execute(keyed.where(on_days).group_by(day, column)):
+            if row.key:
+                getattr(found[row.day], name)[row.key] += row.n
+    coded = (
+        select(day.label("day"), t.code_id, t.type, func.count().label("n"))
+        .where(on_days, t.code_id.is_not(None))
+        .group_by(day, t.code_id, t.type)
+    )
+    for row in connection.execute(coded):
+        found[row.day].code_types[str(row.code_id)][row.type or ""] += row.n
     unanswered = select(day.label("day"), t.first_response_due_at).where(
-        within(t.created_at, edges), due, t.first_response_at.is_(None)
+        on_days, due, t.first_response_at.is_(None)
     )
     for row in connection.execute(unanswered):
         found[row.day].due_open.append(due_key(row.first_response_due_at))

@@ -177,9 +177,12 @@ class Figures:
         past_due = tally.count("due_open") - tally.count("due_later")
         counted = tally.count("sla_answered") + past_due
         code_types: dict[str, Counter[str]] = defaultdict(Counter)
+        by_code: Counter[str] = Counter()
         for key, n in tally.counts["code_type"].items():
             code, kind = key.split(CODE_TYPE, 1)
-            code_types[self.paths.get(code, code)][kind] += n
+            path = self.paths.get(code, code)
+            code_types[path][kind] += n
+            by_code[path] += n
         return PeriodFigures(
             start=start,
             new=tally.count("new"),
@@ -190,7 +193,7 @@ class Figures:
             first_response_median_hours=_hours(counted_percentile(responses, 0.5)),
             first_response_p90_hours=_hours(counted_percentile(responses, 0.9)),
             sla_met_ratio=tally.count("sla_met") / counted if counted else None,
-            by_code=_sorted(self._by_path(tally.counts["code"])),
+            by_code=_sorted(by_code),
             by_type=_sorted(tally.counts["type"]),
             by_channel=_sorted(tally.counts["channel"]),
             code_types={code: _sorted(types) for code, types in sorted(code_types.items())},
@@ -206,13 +209,6 @@ class Figures:
             },
             csat=Csat(tally.count("good"), tally.count("bad")),
         )
-
-    def _by_path(self, counts: Mapping[str, int]) -> dict[str, int]:
-        """Counts by code id as counts by code path."""
-        total: dict[str, int] = defaultdict(int)
-        for code, n in counts.items():
-            total[self.paths.get(code, code)] += n
-        return total
 
     def _open_at(self, span: int) -> dict[str, int]:
         """Open per owner at the start of span ``span``."""
