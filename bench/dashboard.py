@@ -1,23 +1,26 @@
-"""The dashboard's figures on a big inbox: ``SqlReports.report`` (what every dashboard view,
-its downloads and ``ticketd report`` read) for a year by week, a year by month and 30 days
-by day, on SQLite and on PostgreSQL (a throwaway cluster).
+"""The dashboard on a big inbox, on SQLite and on PostgreSQL (a throwaway cluster), for a
+year by week, a year by month, 30 days by day and 90 days by week: ``SqlReports.report``
+(what every dashboard view, its downloads and ``ticketd report`` read), then the whole
+``/staff/dashboard`` page and its CSV download through the web app.
 
 Run: ``python -m bench.dashboard [--tickets N] [--db sqlite|postgres|both]``. The inbox is
 ``bench.workspace``'s (200,000 tickets over two years, about 1,000,000 messages), given
 what reports read besides: a three-level code tree on 80 % of the tickets, types, channels,
 the new status on every status change, reopenings, duplicates and satisfaction ratings.
 Each is timed once with no day kept (a first ``ticketd report`` before the daemon's jobs
-ran) and then, after the days are kept (the jobs' refresh, timed), 25 times: the target,
-median < 300 ms, is for the kept case, the dashboard's usual one.
+ran) and then, after the days are kept (the jobs' refresh, timed), 25 times, as are the
+pages: the target, median < 300 ms, is for the kept case, the dashboard's usual one.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 
 from bench.workspace import NOW, populate, timed
 from tests.fixtures.postgres import start_postgres
+from tests.web.staff_support import desk
 from ticketd.routing.reports import Granularity, ReportRequest
 from ticketd.store.db import Store, make_engine, migrate
 from ticketd.store.report_cache import REFRESH_DAYS
@@ -152,18 +156,54 @@ def analyze(engine: Engine) -> None:
             connection.execute(text("ANALYZE"))
 
 
-def views(reports: SqlReports) -> Iterator[tuple[str, Callable[[], object]]]:
+ASKS = (
+    ("a year by week", 364, Granularity.WEEK),
+    ("a year by month", 364, Granularity.MONTH),
+    ("30 days by day", 29, Granularity.DAY),
+    ("90 days by week", 89, Granularity.WEEK),
+)
+"""Each view: its name, how many days before today it starts, and its periods."""
+
+
+def requests() -> Iterator[tuple[str, ReportRequest]]:
     today = NOW.astimezone(ZoneInfo(ZONE)).date()
-    year = today - timedelta(days=364)
-    asks = (
-        ("a year by week", year, Granularity.WEEK),
-        ("a year by month", year, Granularity.MONTH),
-        ("30 days by day", today - timedelta(days=29), Granularity.DAY),
-        ("90 days by week", today - timedelta(days=89), Granularity.WEEK),
-    )
-    for name, start, by in asks:
-        request = ReportRequest(start, today, by, ZONE)
+    for name, back, by in ASKS:
+        yield name, ReportRequest(today - timedelta(days=back), today, by, ZONE)
+
+
+def views(reports: SqlReports) -> Iterator[tuple[str, Callable[[], object]]]:
+    for name, request in requests():
         yield name, lambda r=request: reports.report(r, NOW)
+
+
+@contextmanager
+def pages(url: str) -> Iterator[Iterator[tuple[str, Callable[[], object]]]]:
+    """Each view as a manager's browser gets it: the whole ``/staff/dashboard`` page (the
+    report, its cards and charts, the template) and its CSV download, through the web app
+    (a signed-in session in a test client; the figures read from ``url``)."""
+    engine = make_engine(url, read_only=True)
+    with tempfile.TemporaryDirectory() as root, desk(Path(root), reports=SqlReports(engine)) as d:
+        d.clock.at = NOW
+        d.sign_in("bob@example.com")  # the desk's manager
+        gc.freeze()  # as ticketd run does once started (daemon/service.py)
+
+        def get(path: str, request: ReportRequest) -> Callable[[], object]:
+            query = {"from": request.start, "to": request.end, "by": request.by.value}
+
+            def call() -> object:
+                answer = d.client.get(path, params=query)
+                assert answer.status_code == 200, answer.text[:300]
+                return answer
+
+            return call
+
+        def each() -> Iterator[tuple[str, Callable[[], object]]]:
+            for name, request in requests():
+                yield f"{name}, page", get("/staff/dashboard", request)
+                yield f"{name}, csv", get("/staff/dashboard.csv", request)
+
+        yield each()
+    engine.dispose()
 
 
 def run(name: str, url: str, count: int) -> list[tuple[str, str, float, float]]:
@@ -185,8 +225,11 @@ def run(name: str, url: str, count: int) -> list[tuple[str, str, float, float]]:
             kept += chunk
     print(f"  {kept} days kept in {time.perf_counter() - begun:.1f} s")
     writing.dispose()
+    gc.freeze()  # as ticketd run does once started (daemon/service.py)
     results += [(name, view, *timed(call)) for view, call in views(reports)]
     engine.dispose()
+    with pages(url) as each:
+        results += [(name, view, *timed(call)) for view, call in each]
     for _, view, median, p95 in results:
         print(f"  {view}: median {median:.1f} ms, p95 {p95:.1f} ms")
     return results

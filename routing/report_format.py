@@ -31,7 +31,7 @@ COUNTS = ("by_code", "by_type", "by_channel")
 
 def report_json(report: Report) -> dict[str, Any]:
     """The report's JSON object: the range, its periods, and (beyond it) the range's
-    total, the previous range and the state now."""
+    total with its codes split by ticket type, the previous range and the state now."""
     request = report.request
     return {
         "from": request.start.isoformat(),
@@ -39,7 +39,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "by": request.by.value,
         "timezone": request.timezone,
         "periods": [period_json(period) for period in report.periods],
-        "total": period_json(report.total),
+        "total": period_json(report.total) | {"code_types": _code_types(report.total)},
         "previous": period_json(report.previous),
         "status_now": dict(report.status_now),
         "open_by_owner": dict(report.open_by_owner),
@@ -53,7 +53,6 @@ def period_json(period: PeriodFigures) -> dict[str, Any]:
         found[name] = _number(getattr(period, name), digits)
     for name in COUNTS:
         found[name] = dict(getattr(period, name))
-    found["code_types"] = {code: dict(types) for code, types in period.code_types.items()}
     found["by_owner"] = {
         email: {
             "open": owner.open,
@@ -68,8 +67,20 @@ def period_json(period: PeriodFigures) -> dict[str, Any]:
 
 def report_csv(report: Report) -> str:
     """The same figures, one row per period and measure (``period,measure,key,value``),
-    with a byte-order mark."""
-    return spreadsheet_csv([CSV_COLUMNS, *(row for p in report.periods for row in _rows(p))])
+    then the range's codes by ticket type (period ``total``, key ``CODE|TYPE``), with a
+    byte-order mark."""
+    periods = (row for period in report.periods for row in _rows(period))
+    return spreadsheet_csv([CSV_COLUMNS, *periods, *_code_type_rows(report.total)])
+
+
+def _code_types(period: PeriodFigures) -> dict[str, dict[str, int]]:
+    return {code: dict(types) for code, types in period.code_types.items()}
+
+
+def _code_type_rows(period: PeriodFigures) -> Iterator[tuple[str, str, str, str]]:
+    for code, types in period.code_types.items():
+        for kind, count in types.items():
+            yield "total", "code_types", f"{code}|{kind}", str(count)
 
 
 def spreadsheet_csv(rows: Iterable[Sequence[object]]) -> str:
@@ -98,9 +109,6 @@ def _rows(period: PeriodFigures) -> Iterator[tuple[str, str, str, str]]:
     for name in COUNTS:
         for key, count in getattr(period, name).items():
             yield start, name, key, str(count)
-    for code, types in period.code_types.items():
-        for kind, count in types.items():
-            yield start, "code_types", f"{code}|{kind}", str(count)
     for email, owner in period.by_owner.items():
         yield start, "by_owner.open", email, str(owner.open)
         yield start, "by_owner.handled", email, str(owner.handled)

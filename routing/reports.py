@@ -56,7 +56,8 @@ class Csat:
 class PeriodFigures:
     """Every figure of one period (or of a whole range). ``by_code`` names each ticket's
     own code path (retired codes included); tickets without a code or type are left out
-    of ``by_code`` and ``by_type``. ``code_types`` splits each code by ticket type."""
+    of ``by_code`` and ``by_type``. ``code_types`` splits each code by ticket type, for a
+    report's whole range only (empty for its periods and the range before it)."""
 
     start: date
     new: int = 0

@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     tuple_,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 )
 
 from ticketd.store.report_blocks import DAY, containing, end_of, whole
-from ticketd.store.report_days import Day, due_key, gather
+from ticketd.store.report_days import CODE_TYPE_MEASURE, Day, due_key, gather
 from ticketd.store.schema import (
     events,
     report_counts,
@@ -99,12 +100,14 @@ def kept_counts(
     """The counts of kept ``blocks`` ((block, ISO start) pairs) as (block, start, measure,
     key → n), and per block, as measure ``due_later``, its unanswered tickets due at
     ``now`` or later (each due time read on the index). A block's measure may come in
-    more than one piece: add them up."""
+    more than one piece: add them up. Code types are left out: ``kept_code_types``."""
     c = report_counts.c
     queries = []
     for chosen in _chosen(report_counts, timezone, blocks):
         queries.append(
-            select(c.block, c.day, c.measure, c.key, c.n).where(chosen, c.measure != "due_at")
+            select(c.block, c.day, c.measure, c.key, c.n).where(
+                chosen, c.measure.not_in(("due_at", CODE_TYPE_MEASURE))
+            )
         )
         queries.append(
             select(c.block, c.day, literal("due_later"), literal(""), func.sum(c.n))
@@ -112,6 +115,21 @@ def kept_counts(
             .group_by(c.block, c.day)
         )
     return _pieces(connection, queries)
+
+
+def kept_code_types(
+    connection: Connection, timezone: str, blocks: Collection[tuple[str, str]]
+) -> Iterator[tuple[str, int]]:
+    """The code types of kept ``blocks`` summed by the database: (``code_key``, n)."""
+    if not blocks:
+        return
+    c = report_counts.c
+    chosen = or_(*_chosen(report_counts, timezone, blocks))
+    query = (
+        select(c.key, func.sum(c.n)).where(chosen, c.measure == CODE_TYPE_MEASURE).group_by(c.key)
+    )
+    for counted, n in connection.execute(query):
+        yield counted, int(n)
 
 
 def kept_responses(

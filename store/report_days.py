@@ -6,8 +6,8 @@ run of consecutive days is read at once: every row is bucketed by a binary CASE 
 days' bounds, so a year of tickets is aggregated by the database, never looped over in
 Python. Per day:
 
-- ``new``, ``channels``, ``types``, ``code_types`` (by code id, then type): tickets created
-  on it (merged ones included); a code's count is the sum of its types;
+- ``new``, ``channels``, ``codes`` (by code id), ``types``, ``code_types``: tickets created
+  on it (merged ones included);
 - ``responses``: seconds from creation to the first public reply (wall clock) of the
   tickets created on it and answered, by owner (``""``: none);
 - ``sla_answered`` / ``sla_met``: of those answered with a due time, how many, and how
@@ -67,6 +67,7 @@ class Day:
 
     new: int = 0
     channels: dict[str, int] = field(default_factory=_counts)
+    codes: dict[str, int] = field(default_factory=_counts)
     types: dict[str, int] = field(default_factory=_counts)
     code_types: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(_counts))
     responses: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -97,6 +98,7 @@ class Day:
             (*KEYED[:-1], "due_at"),
             (
                 self.channels,
+                self.codes,
                 self.types,
                 self.handled,
                 self.owner_created,
@@ -109,7 +111,7 @@ class Day:
                 yield measure, key, n
         for code, types in self.code_types.items():
             for kind, n in types.items():
-                yield "code_type", code_key(code, kind), n
+                yield CODE_TYPE_MEASURE, code_key(code, kind), n
 
     def response_counts(self) -> Iterator[tuple[str, int, int]]:
         """The response times as (owner, seconds, how many)."""
@@ -131,7 +133,8 @@ SCALARS = (
 )
 """The plain counts of a day, by their ``Day`` field and measure name."""
 
-KEYED = ("channel", "type", "handled", "owner_created", "owner_done", "code_type")
+CODE_TYPE_MEASURE = "code_type"
+KEYED = ("channel", "code", "type", "handled", "owner_created", "owner_done", CODE_TYPE_MEASURE)
 
 CODE_TYPE = "\x1f"
 
@@ -239,7 +242,9 @@ def _created(connection: Connection, edges: Sequence[datetime], found: list[Day]
         .group_by(day, t.code_id, t.type)
     )
     for row in connection.execute(coded):
-        found[row.day].code_types[str(row.code_id)][row.type or ""] += row.n
+        figures = found[row.day]
+        figures.codes[str(row.code_id)] += row.n
+        figures.code_types[str(row.code_id)][row.type or ""] += row.n
     unanswered = select(day.label("day"), t.first_response_due_at).where(
         on_days, due, t.first_response_at.is_(None)
     )

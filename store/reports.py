@@ -47,10 +47,11 @@ from ticketd.store.report_cache import (
     cached,
     days_between,
     first_day,
+    kept_code_types,
     kept_counts,
     kept_responses,
 )
-from ticketd.store.report_days import CODE_TYPE, Day, due_key, gather
+from ticketd.store.report_days import CODE_TYPE, CODE_TYPE_MEASURE, Day, due_key, gather
 from ticketd.store.schema import QUEUED, codes, tickets
 
 
@@ -103,7 +104,7 @@ class SqlReports:
                 figures.period(start, tally, span)
                 for span, (start, tally) in enumerate(zip(starts, periods, strict=True), 1)
             ),
-            total=figures.period(request.start, whole, len(periods)),
+            total=figures.period(request.start, whole, len(periods), types=True),
             previous=figures.period(before, tallies[0], 0),
             status_now=status_now,
             open_by_owner=open_now,
@@ -114,7 +115,8 @@ def _tallies(
     connection: Connection, timezone: str, edges: Sequence[date], now: datetime
 ) -> tuple[list[Tally], Tally]:
     """One tally per span of days between ``edges`` (the kept days read by block, the
-    others gathered live), and the tally of the spans but the first and the last."""
+    others gathered live), and the tally of the spans but the first and the last, the only
+    one with code types (the range's kept ones summed by the database)."""
     last = edges[-1] - timedelta(days=1)
     kept = cached(connection, timezone, edges[0], last)
     first = first_day(connection, timezone) or edges[-1]
@@ -137,6 +139,9 @@ def _tallies(
         tallies[span].responses[owner].update(taken)
         if span in inner:
             whole.responses[owner].update(taken)
+    blocks = [(kind, start.isoformat()) for kind, start in cover(edges[1], edges[-2], kept, first)]
+    for key, n in kept_code_types(connection, timezone, blocks):
+        whole.counts[CODE_TYPE_MEASURE][key] += n
     for day, figures in gather(connection, live, timezone).items():
         span = bisect_right(edges, day) - 1
         tallies[span].add_day(figures, now)
@@ -165,8 +170,9 @@ class Figures:
     open_now: Mapping[str, int]
     since: Sequence[Mapping[str, int]]
 
-    def period(self, start: date, tally: Tally, span: int) -> PeriodFigures:
-        """The figures of ``tally``, a period ending where span ``span`` ends."""
+    def period(self, start: date, tally: Tally, span: int, types: bool = False) -> PeriodFigures:
+        """The figures of ``tally``, a period ending where span ``span`` ends (with its
+        code types split by ticket type when ``types``)."""
         owners = {owner: taken for owner, taken in tally.responses.items() if owner}
         everyone: Counter[int] = Counter()
         for taken in tally.responses.values():
@@ -177,12 +183,9 @@ class Figures:
         past_due = tally.count("due_open") - tally.count("due_later")
         counted = tally.count("sla_answered") + past_due
         code_types: dict[str, Counter[str]] = defaultdict(Counter)
-        by_code: Counter[str] = Counter()
-        for key, n in tally.counts["code_type"].items():
+        for key, n in tally.counts[CODE_TYPE_MEASURE].items() if types else ():
             code, kind = key.split(CODE_TYPE, 1)
-            path = self.paths.get(code, code)
-            code_types[path][kind] += n
-            by_code[path] += n
+            code_types[self.paths.get(code, code)][kind] += n
         return PeriodFigures(
             start=start,
             new=tally.count("new"),
@@ -193,7 +196,7 @@ class Figures:
             first_response_median_hours=_hours(counted_percentile(responses, 0.5)),
             first_response_p90_hours=_hours(counted_percentile(responses, 0.9)),
             sla_met_ratio=tally.count("sla_met") / counted if counted else None,
-            by_code=_sorted(by_code),
+            by_code=_sorted(self._by_path(tally.counts["code"])),
             by_type=_sorted(tally.counts["type"]),
             by_channel=_sorted(tally.counts["channel"]),
             code_types={code: _sorted(types) for code, types in sorted(code_types.items())},
@@ -209,6 +212,13 @@ class Figures:
             },
             csat=Csat(tally.count("good"), tally.count("bad")),
         )
+
+    def _by_path(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """Counts by code id as counts by code path."""
+        total: dict[str, int] = defaultdict(int)
+        for code, n in counts.items():
+            total[self.paths.get(code, code)] += n
+        return total
 
     def _open_at(self, span: int) -> dict[str, int]:
         """Open per owner at the start of span ``span``."""

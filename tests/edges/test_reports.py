@@ -85,7 +85,6 @@ WEEK_1 = {
     "by_code": {"배송": 1, "배송/파손": 1},
     "by_type": {"bug": 1, "question": 1},
     "by_channel": {"imap": 1, "smtp": 1},
-    "code_types": {"배송": {"question": 1}, "배송/파손": {"bug": 1}},
     "by_owner": {
         ALICE: {"open": 0, "handled": 2, "first_response_median_hours": 2.0},
         BOB: {"open": 1, "handled": 0, "first_response_median_hours": 4.0},
@@ -105,7 +104,6 @@ WEEK_2 = {
     "by_code": {},
     "by_type": {"bug": 1},
     "by_channel": {"imap": 1, "import": 1, "smtp": 1},
-    "code_types": {},
     "by_owner": {
         ALICE: {"open": 1, "handled": 1, "first_response_median_hours": 10.0},
         BOB: {"open": 2, "handled": 0, "first_response_median_hours": 1.0},
@@ -166,6 +164,7 @@ def test_every_figure_of_two_weeks_as_counted_by_hand(engine: Engine) -> None:
     assert (total["first_response_median_hours"], total["first_response_p90_hours"]) == (3.0, 8.2)
     assert total["sla_met_ratio"] == 0.6
     assert total["csat"] == {"good": 1, "bad": 1}
+    assert total["code_types"] == {"배송": {"question": 1}, "배송/파손": {"bug": 1}}
     previous = found["previous"]
     assert (previous["start"], previous["new"], previous["sla_met_ratio"]) == ("2026-12-21", 1, 0.0)
     assert previous["first_response_median_hours"] is None
@@ -201,6 +200,8 @@ def test_csv_holds_the_same_numbers_as_json(engine: Engine) -> None:
             assert rows[start, "by_owner.open", email] == str(owner["open"])
             assert rows[start, "by_owner.handled", email] == str(owner["handled"])
     assert rows["2027-01-04", "by_code", "배송/파손"] == "1"
+    assert rows["total", "code_types", "배송/파손|bug"] == "1"
+    assert rows["total", "code_types", "배송|question"] == "1"
 
 
 def test_ticketd_report_prints_the_figures(tmp_path: Path) -> None:
