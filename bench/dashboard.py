@@ -224,6 +224,7 @@ def run(name: str, url: str, count: int) -> list[tuple[str, str, float, float]]:
             chunk = writer.refresh_reports(ZONE)
             kept += chunk
     print(f"  {kept} days kept in {time.perf_counter() - begun:.1f} s")
+    analyze(writing)  # the kept rows' statistics, as autovacuum or the poller soon has them
     writing.dispose()
     gc.freeze()  # as ticketd run does once started (daemon/service.py)
     results += [(name, view, *timed(call)) for view, call in views(reports)]
