@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ticketd import __version__
+from ticketd.daemon import collector
 from ticketd.daemon.binding import ListenError
 from ticketd.daemon.cli_options import Parser, log_level, share_global_options
 from ticketd.daemon.config import Config, ConfigError, describe_problems, load_config
@@ -286,6 +287,7 @@ def _run(args: argparse.Namespace) -> int:
     config = _load(args, daemon=True)
     _warn(config_warnings(config))
     components = build(config)
+    collector.tune()
     try:
         if args.once:
             return _run_once(components)
@@ -316,6 +318,7 @@ def _run_once(components: Components) -> int:
 def _import(args: argparse.Namespace) -> int:
     config = _load(args)
     components = build(config, notify=not args.no_notify)
+    collector.tune()
     try:
         source = MailFile(args.path)
     except NotAMailbox as exc:

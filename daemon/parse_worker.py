@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from ticketd.daemon import collector
 from ticketd.daemon.orphans import follow_parent
 from ticketd.mail.message import InboundMessage
 from ticketd.mail.parse import ParseLimits, parse
@@ -58,7 +59,7 @@ class BatchParser:
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=context,
-                initializer=follow_parent,
+                initializer=start_worker,
                 initargs=(os.getpid(),),
             )
         return self._pool
@@ -68,3 +69,9 @@ class BatchParser:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_worker(parent: int) -> None:
+    """In a new worker: end with ``parent`` and collect cycles as the parent does."""
+    follow_parent(parent)
+    collector.tune()
