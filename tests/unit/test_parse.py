@@ -262,7 +262,7 @@ def test_tens_of_thousands_of_cc_addresses_are_cut_and_cheap(extra: str) -> None
 def test_forty_thousand_from_headers_are_cheap_and_no_sender() -> None:
     froms = "".join(f"From: f{i % 2}@x.test\n" for i in range(40_000))
     spent, msg = _cpu_parse(froms.encode() + claim())
-    assert spent < 1.0
+    assert spent < 2.0  # the CPU budget of one message (0.3–0.7 s here, 1.1 s in a busy CI)
     assert msg.from_addr is None
 
 
