@@ -287,9 +287,9 @@ def _run(args: argparse.Namespace) -> int:
     config = _load(args, daemon=True)
     _warn(config_warnings(config))
     components = build(config)
-    collector.tune()
     try:
         if args.once:
+            collector.tune()
             return _run_once(components)
         from ticketd.daemon.service import run_forever
 

@@ -12,7 +12,6 @@ in hand is finished and committed before the process exits.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 import threading
@@ -22,7 +21,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticketd.daemon import once, server_stack
+from ticketd.daemon import collector, once, server_stack
 from ticketd.daemon.binding import bound_socket
 from ticketd.daemon.config import Config
 from ticketd.daemon.delivery import RelayState
@@ -193,7 +192,7 @@ class Daemon:
         scheduler.start()
         for thread in threads:
             thread.start()
-        gc.freeze()  # start-up objects live for good: keep them out of every GC pass
+        collector.tune()  # once every start-up object exists
         log.info("ticketd running: %s", listening(self.components.config, servers))
         notifier = Notifier()
         notifier.send("READY=1", f"STATUS=serving {config.web.listen}")

@@ -1,4 +1,4 @@
-"""``ticketd import`` and ``ticketd run`` collect cycles less often once built
+"""``ticketd import`` and ``ticketd run`` collect cycles less often once started
 (``daemon/collector.py``): the start-up objects frozen, the youngest generation collected
 every ``YOUNG`` allocations instead of Python's 700."""
 
