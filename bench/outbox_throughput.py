@@ -69,7 +69,7 @@ def main() -> int:
         )
         started = time.perf_counter()
         clock = SystemClock()
-        report = flush_outbox(Store(engine, clock.now), transport, clock)
+        report = flush_outbox(Store(engine, clock.now), transport, clock, claimer="bench")
         seconds = time.perf_counter() - started
         transport.close()
         sink.stop()

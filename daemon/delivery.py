@@ -32,6 +32,14 @@ class FlushReport:
     sent_queued_at: list[datetime] = field(default_factory=list)
     """When each mail sent had been queued."""
 
+    def add(self, later: FlushReport) -> None:
+        """Count the mail of a ``later`` flush too; the relay is as it found it."""
+        self.sent += later.sent
+        self.retried += later.retried
+        self.failed += later.failed
+        self.relay_down = later.relay_down
+        self.sent_queued_at += later.sent_queued_at
+
 
 @dataclass
 class RelayState:
@@ -72,33 +80,53 @@ def flush_outbox(
     """Send every due mail (every pending one with ``ignore_schedule``), oldest first, each
     at most once, unless ``relay`` says it is down and not yet due for a probe. Mail is
     claimed for ``claimer`` in small batches (another flusher skips it) and each mail is
-    marked right after its transport call returns, so a crash in between can resend at
-    most that one mail, with the same Message-ID; a batch's untried rest is given back."""
+    marked (on SQLite: noted in the sent journal) right after its transport call returns,
+    so a crash in between can resend at most that one mail, with the same Message-ID; a
+    batch's untried rest is given back."""
     relay = relay or RelayState()
     report = FlushReport()
     if not relay.may_try(clock.now()):
         report.relay_down = relay.last_error
         return report
+    try:
+        _flush(store, transport, clock, claimer, relay, ignore_schedule, stop, report)
+    finally:
+        if store.journal is not None and store.journal.read().sent:
+            with store.write() as writer:
+                writer.fold_sent()
+    return report
+
+
+def _flush(
+    store: Store,
+    transport: Transport,
+    clock: Clock,
+    claimer: str,
+    relay: RelayState,
+    ignore_schedule: bool,
+    stop: Callable[[], bool],
+    report: FlushReport,
+) -> None:
     after = 0
     while not stop():
         with store.write(poller=True) as writer:
             batch = writer.claim_mail(claimer, after=after, ignore_schedule=ignore_schedule)
         if not batch:
-            return report
+            return
         tried = 0
         try:
             for item in batch:
                 if stop():
-                    return report
+                    return
                 tried += 1
                 if not _deliver(store, transport, clock, relay, item, report):
-                    return report
+                    return
                 after = item.id
         finally:
             if tried < len(batch):
                 with store.write() as writer:
                     writer.mail_unclaimed(batch[tried:])
-    return report
+    return
 
 
 def _deliver(
@@ -124,13 +152,14 @@ def _deliver(
             writer.mail_deferred(item, f"relay unreachable: {result.unreachable}", backoff=False)
         return False
     relay.answered()
+    if result is not None and result.ok:
+        _sent(store, clock, item)
+        report.sent += 1
+        if item.queued_at is not None:
+            report.sent_queued_at.append(item.queued_at)
+        return True
     with store.write() as writer:
-        if result is not None and result.ok:
-            writer.mail_sent(item)
-            report.sent += 1
-            if item.queued_at is not None:
-                report.sent_queued_at.append(item.queued_at)
-        elif result is not None and result.failed_permanently and not result.retry:
+        if result is not None and result.failed_permanently and not result.retry:
             writer.mail_failed(item, _reasons(result.permanent))
             report.failed += 1
         else:
@@ -145,6 +174,22 @@ def _deliver(
             )
             report.retried += 1
     return True
+
+
+def _sent(store: Store, clock: Clock, item: QueuedMail) -> None:
+    """Record that the relay accepted ``item``: noted in the journal on SQLite (folded
+    into the outbox by the next claim, see ``store.sent_journal``), else marked at once."""
+    journal = store.journal
+    if journal is not None:
+        try:
+            journal.note(item.id, item.mail.message_id, clock.now())
+            return
+        except OSError as exc:
+            log.warning(
+                "sent journal %s not written (%s); marking in the database", journal.path, exc
+            )
+    with store.write() as writer:
+        writer.mail_sent(item)
 
 
 def _reasons(by_recipient: dict[str, str]) -> str:

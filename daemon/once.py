@@ -3,8 +3,11 @@ process the queue, run due jobs, flush the outbox."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ticketd.daemon.delivery import FlushReport, RelayState, flush_outbox
@@ -18,7 +21,11 @@ from ticketd.mail.imap import Checkpoint, FetchedBatch, MailboxWatcher
 from ticketd.mail.message import RawMessage, Source
 from ticketd.store.reader import Position
 
+log = logging.getLogger(__name__)
+
 Stop = Callable[[], bool]
+ALONGSIDE_PAUSE = 0.2
+"""Seconds between two flushes beside the ingest when one found nothing due."""
 
 
 def never() -> bool:
@@ -155,24 +162,56 @@ def process_and_flush(
     return report
 
 
+@contextmanager
+def delivering_alongside(components: Components) -> Iterator[FlushReport]:
+    """While the block ingests, send the mail its committed batches queued, from a thread
+    of its own (the relay's answers and SQLite's own work overlap the next batches; see
+    ``store.sent_journal`` for how SQLite's single writer is not waited for). Stops at a
+    relay that is down or a failing flush: the cycle's final flush tries again."""
+    report = FlushReport()
+    done = threading.Event()
+
+    def deliver() -> None:
+        relay = RelayState(components.config.outbound.retry_seconds)
+        try:
+            while not done.is_set():
+                flushed = flush(components, relay=relay)
+                report.add(flushed)
+                if flushed.relay_down:
+                    return
+                done.wait(ALONGSIDE_PAUSE)
+        except Exception:
+            log.exception("delivery alongside the ingest stopped; the final flush goes on")
+
+    thread = threading.Thread(target=deliver, name="delivery", daemon=True)
+    thread.start()
+    try:
+        yield report
+    finally:
+        done.set()
+        thread.join()
+
+
 def run_once(components: Components) -> CycleSummary:
-    """One full cycle: fetch and process all new mail, run due jobs, and attempt every
-    pending mail whatever its retry schedule."""
+    """One full cycle: fetch and process all new mail (sending its mail alongside), run
+    due jobs, and attempt every pending mail whatever its retry schedule."""
     summary = CycleSummary()
     started = time.perf_counter()
-    if components.mailbox is not None:
-        watcher = MailboxWatcher(
-            components.imap_settings(), batch_size=components.mailbox.batch_size
-        )
-        try:
-            summary.ingested.add(fetch_mailbox(components, watcher))
-        finally:
-            watcher.close()
-    summary.ingested.add(components.ingestor.process_pending())
+    with delivering_alongside(components) as alongside:
+        if components.mailbox is not None:
+            watcher = MailboxWatcher(
+                components.imap_settings(), batch_size=components.mailbox.batch_size
+            )
+            try:
+                summary.ingested.add(fetch_mailbox(components, watcher))
+            finally:
+                watcher.close()
+        summary.ingested.add(components.ingestor.process_pending())
     summary.ingest_seconds = time.perf_counter() - started
     summary.jobs = jobs(components)
     summary.digests = digest(components)
     started = time.perf_counter()
-    summary.flushed = flush(components, ignore_schedule=True)
+    alongside.add(flush(components, ignore_schedule=True))
     summary.flush_seconds = time.perf_counter() - started
+    summary.flushed = alongside
     return summary

@@ -2,10 +2,11 @@
 
 Parsing is pure and the largest single cost of ingest; batches of at least
 ``MIN_PARALLEL`` messages are parsed by a spawned worker while the caller stores and
-routes the messages already parsed. Results come back in order. If the worker dies, the
-rest of the batch is parsed in-process: slower, never lost. If ticketd dies (even by
-SIGKILL), the worker follows within a second: it asks the kernel for a signal when its
-parent dies (Linux) and watches its parent's pid besides (elsewhere).
+routes the messages already parsed. The worker also packs each raw message into its stored
+form (digest and compression, ``store.raw_form``). Results come back in order. If
+the worker dies, the rest of the batch is parsed in-process: slower, never lost. If ticketd
+dies (even by SIGKILL), the worker follows within a second: it asks the kernel for a signal
+when its parent dies (Linux) and watches its parent's pid besides (elsewhere).
 """
 
 from __future__ import annotations
@@ -17,16 +18,31 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 from ticketd.daemon import collector
 from ticketd.daemon.orphans import follow_parent
 from ticketd.mail.message import InboundMessage
 from ticketd.mail.parse import ParseLimits, parse
+from ticketd.store.raw_form import PackedRaw, pack_raw
 
 log = logging.getLogger(__name__)
 
 MIN_PARALLEL = 32
 CHUNK = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One raw message made ready for the writer: its parse and its stored form."""
+
+    message: InboundMessage
+    packed: PackedRaw
+
+
+def prepare(data: bytes, limits: ParseLimits) -> Prepared:
+    """Parse and pack ``data`` (pure: runs in the worker or in-process alike)."""
+    return Prepared(parse(data, limits=limits), pack_raw(data))
 
 
 class BatchParser:
@@ -37,9 +53,9 @@ class BatchParser:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    def parse_all(self, datas: Sequence[bytes]) -> Iterator[InboundMessage]:
-        """Parsed messages, in the order of ``datas``."""
-        one = functools.partial(parse, limits=self.limits)
+    def parse_all(self, datas: Sequence[bytes]) -> Iterator[Prepared]:
+        """Parsed and packed messages, in the order of ``datas``."""
+        one = functools.partial(prepare, limits=self.limits)
         if self.workers < 1 or len(datas) < MIN_PARALLEL:
             yield from map(one, datas)
             return

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ticketd.daemon.parse_worker import BatchParser
+from ticketd.daemon.parse_worker import BatchParser, Prepared
 from ticketd.mail.message import InboundMessage, RawMessage, Source
 from ticketd.mail.parse import ParseLimits, parse
 from ticketd.routing import limits
@@ -32,6 +32,7 @@ from ticketd.routing.effects import Decision, Disposition
 from ticketd.routing.pipeline import RoutingContext, route
 from ticketd.routing.ports import Clock, Rng
 from ticketd.store.db import StorageFault, Store
+from ticketd.store.raw_form import digest
 from ticketd.store.reader import Claimed, Position
 from ticketd.store.writer import Incoming, Writer
 
@@ -139,24 +140,25 @@ class Ingestor:
             parsed = self.parser.parse_all([raw.data for raw in fresh])
             pairs = self._unseen(writer, batch, zip(fresh, parsed, strict=True), report)
             automatic_since = self.clock.now() - limits.WINDOW
-            writer.lookup.learn_batch([msg for _, msg in pairs], automatic_since)
+            writer.lookup.learn_batch([ready.message for _, ready in pairs], automatic_since)
             work = [
-                (functools.partial(self._stored, writer, batch, raw, msg), msg)
-                for raw, msg in pairs
+                (functools.partial(self._stored, writer, batch, raw, ready), ready.message)
+                for raw, ready in pairs
             ]
             self._process_all(writer, work, report)
             self._checkpoint(writer, batch, mark)
         return report
 
     @staticmethod
-    def _stored(writer: Writer, batch: Batch, raw: RawMessage, msg: InboundMessage) -> Claimed:
+    def _stored(writer: Writer, batch: Batch, raw: RawMessage, ready: Prepared) -> Claimed:
         """Store a fetched message, taken for processing by this run."""
         inbound_id = writer.store_raw(
             raw,
             mailbox=batch.mailbox,
             uidvalidity=batch.uidvalidity,
             processing=True,
-            message_id=msg.message_id,
+            message_id=ready.message.message_id,
+            packed=ready.packed,
         )
         return Claimed(
             inbound_id,
@@ -176,7 +178,7 @@ class Ingestor:
         stored = writer.stored_uids(batch.mailbox, batch.uidvalidity, uids)
         fresh = [raw for raw in batch.raws if raw.uid not in stored]
         if fresh and batch.mailbox is not None and batch.uidvalidity is not None:
-            digests = [hashlib.sha256(raw.data).hexdigest() for raw in fresh]
+            digests = [digest(raw.data) for raw in fresh]
             seen = writer.stored_under_other_uidvalidity(
                 batch.mailbox, batch.uidvalidity, "raw_sha256", digests
             )
@@ -189,19 +191,19 @@ class Ingestor:
         self,
         writer: Writer,
         batch: Batch,
-        parsed: Iterable[tuple[RawMessage, InboundMessage]],
+        parsed: Iterable[tuple[RawMessage, Prepared]],
         report: IngestReport,
-    ) -> list[tuple[RawMessage, InboundMessage]]:
+    ) -> list[tuple[RawMessage, Prepared]]:
         """The parsed messages whose Message-ID the mailbox did not store under another
         UIDVALIDITY (the same mail, its bytes changed by a migration of the folder)."""
         pairs = list(parsed)
         if not pairs or batch.mailbox is None or batch.uidvalidity is None:
             return pairs
-        ids = {msg.message_id for _, msg in pairs if not msg.message_id_synthesized}
+        ids = {r.message.message_id for _, r in pairs if not r.message.message_id_synthesized}
         seen = writer.stored_under_other_uidvalidity(
             batch.mailbox, batch.uidvalidity, "message_id", ids
         )
-        kept = [(raw, msg) for raw, msg in pairs if msg.message_id not in seen]
+        kept = [(raw, ready) for raw, ready in pairs if ready.message.message_id not in seen]
         if len(kept) < len(pairs):
             report.counts["already-stored"] += len(pairs) - len(kept)
         return kept
@@ -313,6 +315,8 @@ class Ingestor:
         self, writer: Writer, msg: InboundMessage, decision: Decision, ticket_id: int | None
     ) -> str:
         """Log a committed message's outcome; returns its disposition."""
+        if not log.isEnabledFor(logging.INFO):
+            return decision.disposition.value
         number = writer.ticket_row(ticket_id)["tracking"] if ticket_id else None
         hits = [str(hit) for hit in decision.hits]
         log.info(

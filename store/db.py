@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ticketd.routing.sla import DEFAULT_SLA, SlaPolicy
 from ticketd.store.reader import Reader
+from ticketd.store.sent_journal import SentJournal
 from ticketd.store.writer import BuildNotice, Publish, Writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -55,6 +56,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
         "foreign_keys=ON",
         "synchronous=NORMAL",
         "busy_timeout=30000",
+        "cache_size=-32768",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
@@ -171,6 +173,8 @@ class Store:
         self.notify = notify
         self.publish = publish
         self.sla = sla
+        self.journal = SentJournal.beside(engine)
+        """Where the flush notes mail the relay accepted (SQLite only)."""
         self.write_failure: str | None = None
         self.term: Callable[[], int | None] | None = None
         """The term this process polls for (None: not elected); set by the election, it
@@ -186,7 +190,8 @@ class Store:
         database refuses is remembered for ``write_problem``."""
         try:
             with self.engine.begin() as connection:
-                yield from self._writing(connection, poller)
+                writer = yield from self._writing(connection, poller)
+            self._committed(writer)
         except OperationalError as exc:
             self.write_failure = f"{self.now().isoformat()}: {exc.orig or exc}"
             raise
@@ -195,9 +200,10 @@ class Store:
     def write_on(self, connection: Connection) -> Iterator[Writer]:
         """One transaction on a connection the caller holds (the election's own)."""
         with connection.begin():
-            yield from self._writing(connection, False)
+            writer = yield from self._writing(connection, False)
+        self._committed(writer)
 
-    def _writing(self, connection: Connection, poller: bool) -> Iterator[Writer]:
+    def _writing(self, connection: Connection, poller: bool) -> Generator[Writer, None, Writer]:
         writer = Writer(
             connection,
             self.now,
@@ -205,11 +211,18 @@ class Store:
             notify=self.notify,
             publish=self.publish,
             sla=self.sla(),
+            journal=self.journal,
         )
         if poller and self.term is not None:
             writer.fence(self.term())
         yield writer
         writer.finish()
+        return writer
+
+    def _committed(self, writer: Writer) -> None:
+        """After a commit: the journal's notes it folded are done with."""
+        if self.journal is not None and writer.journal_folded:
+            self.journal.discard(writer.journal_folded)
 
     def write_problem(self) -> str | None:
         """The last refused write, unless a small write now commits (then None)."""

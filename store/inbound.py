@@ -6,9 +6,7 @@ Only ``store.writer.Writer`` calls the writing functions here; reads are free.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,13 +16,15 @@ from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, sele
 
 from ticketd.mail.message import InboundMessage, RawMessage, Source
 from ticketd.routing.model import REVIEWABLE, InboundState
+from ticketd.store.fast_insert import FastInsert
 from ticketd.store.lookup import SqlLookup
+from ticketd.store.raw_form import PackedRaw, digest, pack_raw, unpack_raw
 from ticketd.store.schema import inbound, mailbox_state
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-INSERT_INBOUND = insert(inbound)
+INSERT_INBOUND = FastInsert(inbound)
 UPDATE_INBOUND = update(inbound).where(inbound.c.id == bindparam("inbound_pk"))
 CLAIMABLE = select(
     inbound.c.id,
@@ -74,20 +74,24 @@ def store_raw(
     uidvalidity: int | None,
     attempts: int,
     message_id: str = "",
+    packed: PackedRaw | None = None,
 ) -> int:
-    """Keep ``raw`` (queued when ``attempts`` is 0, else in processing); returns its id."""
-    digest = hashlib.sha256(raw.data).hexdigest()
-    copy_of = lookup.raw_seen(digest) if not message_id or lookup.message_seen(message_id) else None
-    result = connection.execute(
-        INSERT_INBOUND,
+    """Keep ``raw`` (queued when ``attempts`` is 0, else in processing); returns its id.
+    ``packed`` is ``pack_raw(raw.data)`` when the caller has it already."""
+    sha256 = packed.sha256 if packed is not None else digest(raw.data)
+    copy_of = lookup.raw_seen(sha256) if not message_id or lookup.message_seen(message_id) else None
+    if copy_of is None and packed is None:
+        packed = pack_raw(raw.data)
+    return INSERT_INBOUND.one(
+        connection,
         {
             "source": raw.source.value,
             "mailbox": mailbox,
             "uidvalidity": uidvalidity,
             "uid": raw.uid,
             "message_id": message_id[:998],
-            "raw_sha256": digest,
-            "raw": None if copy_of else zlib.compress(raw.data, 1),
+            "raw_sha256": sha256,
+            "raw": None if packed is None or copy_of else packed.data,
             "copy_of": copy_of,
             "size": len(raw.data),
             "envelope_from": raw.envelope_from,
@@ -98,7 +102,6 @@ def store_raw(
             "attempts": attempts,
         },
     )
-    return new_id(result)
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -226,7 +229,7 @@ def load_raw(connection: Connection, inbound_id: int) -> bytes:
     ).one()
     if row.raw is None and row.copy_of is not None:
         return load_raw(connection, row.copy_of)
-    return zlib.decompress(row.raw) if row.raw is not None else b""
+    return unpack_raw(row.raw) if row.raw is not None else b""
 
 
 def reviewable(connection: Connection, inbound_id: int) -> bool:

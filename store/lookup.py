@@ -49,6 +49,13 @@ SEEN_CHUNK = 500
 """Message-IDs per query of ``SqlLookup.learn_seen``."""
 MESSAGE_SEEN = select(messages.c.id).where(messages.c.message_id == bindparam("mid")).limit(1)
 BY_TRACKING = select(*_REF_COLUMNS).where(tickets.c.tracking == bindparam("tracking"))
+BY_MESSAGE_IDS = (
+    select(*_REF_COLUMNS)
+    .join(messages, messages.c.ticket_id == tickets.c.id)
+    .where(messages.c.message_id.in_(bindparam("ids", expanding=True)))
+    .order_by(messages.c.id.desc())
+    .limit(1)
+)
 RECENT_CLAIM = (
     select(*_REF_COLUMNS)
     .join(claims, claims.c.ticket_id == tickets.c.id)
@@ -219,14 +226,7 @@ class SqlLookup:
         ids = [m for m in message_ids if m][:50]
         if not ids:
             return None
-        query = (
-            select(*_REF_COLUMNS)
-            .join(messages, messages.c.ticket_id == tickets.c.id)
-            .where(messages.c.message_id.in_(ids))
-            .order_by(messages.c.id.desc())
-            .limit(1)
-        )
-        row = self.connection.execute(query).mappings().first()
+        row = self.connection.execute(BY_MESSAGE_IDS, {"ids": ids}).mappings().first()
         return self._resolve(row) if row else None
 
     def ticket_by_tracking(self, tracking: str) -> TicketRef | None:

@@ -10,26 +10,38 @@ case."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 
 from ticketd.mail.message import OutgoingMessage
 from ticketd.routing.model import OutboxState
+from ticketd.store.fast_insert import FastInsert
 from ticketd.store.schema import outbox
+from ticketd.store.sent_journal import Sent
 
 MAX_BACKOFF = timedelta(hours=1)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 """A claimed mail not marked after this long was abandoned by a dead flusher."""
-INSERT = insert(outbox)
+INSERT = FastInsert(outbox)
 MARK_SENT = (
     update(outbox)
     .where(outbox.c.id == bindparam("mail_id"))
     .values(state=OutboxState.SENT, sent_at=bindparam("now"), attempts=outbox.c.attempts + 1)
 )
 """Built once: the flush marks every mail right after its transport call."""
+FOLD_SENT = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("mail_id"),
+        outbox.c.message_id == bindparam("noted_id"),
+        outbox.c.state == OutboxState.SENDING,
+    )
+    .values(state=OutboxState.SENT, sent_at=bindparam("now"), attempts=outbox.c.attempts + 1)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +62,8 @@ def queue(
     now: datetime,
 ) -> None:
     """Add a fully rendered mail to the outbox (inside the caller's transaction)."""
-    connection.execute(
-        INSERT,
+    INSERT.one(
+        connection,
         {
             "message_id": mail.message_id,
             "ticket_id": ticket_id,
@@ -140,6 +152,16 @@ def release_claims(connection: Connection, keep: str) -> None:
 
 def mark_sent(connection: Connection, mail_id: int, now: datetime) -> None:
     connection.execute(MARK_SENT, {"mail_id": mail_id, "now": now})
+
+
+def fold_sent(connection: Connection, sent: Sequence[Sent]) -> None:
+    """Mark sent the mail the journal noted (see ``store.sent_journal``): only rows still
+    ``sending`` under the noted Message-ID."""
+    if sent:
+        connection.execute(
+            FOLD_SENT,
+            [{"mail_id": s.mail_id, "noted_id": s.message_id, "now": s.at} for s in sent],
+        )
 
 
 def mark_retry(connection: Connection, item: QueuedMail, error: str, now: datetime) -> None:

@@ -13,7 +13,6 @@ they were a follower, their messages and their follower row go the same way.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from sqlalchemy import Connection, delete, func, literal, or_, select, update
 from ticketd.routing.model import OutboxState
 from ticketd.routing.privacy import REMOVED_SUBJECT
 from ticketd.store import search
+from ticketd.store.raw_form import unpack_raw
 from ticketd.store.schema import (
     attachments,
     blobs,
@@ -175,7 +175,7 @@ def _raw_mail(
             inbound.c.ticket_id.is_(None), inbound.c.raw.is_not(None)
         )
     )
-    linked |= {int(row.id) for row in held if needle in zlib.decompress(row.raw).lower()}
+    linked |= {int(row.id) for row in held if needle in unpack_raw(row.raw).lower()}
     erased = update(inbound).where(inbound.c.id.in_(linked))
     connection.execute(erased.values(raw=None, envelope_from=None, envelope_to=None, reason=""))
     return len(linked)

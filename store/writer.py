@@ -106,10 +106,11 @@ from ticketd.store import (
 )
 from ticketd.store import macros as macro_rows
 from ticketd.store import outbox as outbox_rows
+from ticketd.store.fast_insert import FastInsert
 from ticketd.store.fees import fee_ticket
-from ticketd.store.inbound import new_id
 from ticketd.store.keyvalue import drop_value, get_value, put_value
 from ticketd.store.lookup import ROUND_ROBIN_KEY, BatchCache, SqlLookup, ticket_view
+from ticketd.store.raw_form import PackedRaw
 from ticketd.store.schema import (
     attachments,
     blobs,
@@ -120,12 +121,14 @@ from ticketd.store.schema import (
     tickets,
 )
 from ticketd.store.search_pending import PendingDocuments
+from ticketd.store.sent_journal import SentJournal
 
 SYSTEM_ACTOR = "ticketd"
-INSERT_EVENT = insert(events)
-INSERT_MESSAGE = insert(messages)
-INSERT_TICKET = insert(tickets)
-INSERT_ATTACHMENT = insert(attachments)
+INSERT_EVENT = FastInsert(events)
+INSERT_MESSAGE = FastInsert(messages)
+INSERT_TICKET = FastInsert(tickets)
+INSERT_ATTACHMENT = FastInsert(attachments)
+INSERT_BLOB = FastInsert(blobs)
 
 
 def _put_claim(dialect_insert: Callable[[Table], Any]) -> Any:
@@ -223,8 +226,13 @@ class Writer:
         notify: bool = True,
         publish: Publish | None = None,
         sla: SlaPolicy = DEFAULT_SLA,
+        journal: SentJournal | None = None,
     ) -> None:
         self.connection = connection
+        self.journal = journal
+        self.journal_folded = 0
+        """Where the journal's notes folded by this transaction end (discarded after
+        commit)."""
         self.now = now
         self.build_notice = build_notice
         self.notify = notify
@@ -489,8 +497,7 @@ class Writer:
             **self._first_response_clock(now, effect.priority),
             "channel": channel,
         }
-        result = self.connection.execute(INSERT_TICKET, row)
-        ticket_id = new_id(result)
+        ticket_id = INSERT_TICKET.one(self.connection, row)
         self._opened.add(ticket_id)
         if effect.handle.tracking in self._owners:
             self._preset.add(ticket_id)
@@ -618,8 +625,7 @@ class Writer:
         )
 
     def _insert_message(self, values: dict[str, Any]) -> int:
-        result = self.connection.execute(INSERT_MESSAGE, values)
-        message_ref = new_id(result)
+        message_ref = INSERT_MESSAGE.one(self.connection, values)
         ticket_id = values["ticket_id"]
         kind: search.Kind = "note" if values["direction"] == "note" else "message"
         self.documents.add(ticket_id, kind, values["body"], message_ref)
@@ -718,13 +724,13 @@ class Writer:
             known = select(func.length(blobs.c.data)).where(blobs.c.sha256 == attachment.sha256)
             stored = self.connection.execute(known).first()
             if stored is None:
-                self.connection.execute(
-                    insert(blobs).values(sha256=attachment.sha256, data=attachment.data)
+                INSERT_BLOB.one(
+                    self.connection, {"sha256": attachment.sha256, "data": attachment.data}
                 )
             elif stored[0] == 0 and attachment.data:
                 retention.refill(self.connection, attachment.sha256, attachment.data)
-            self.connection.execute(
-                INSERT_ATTACHMENT,
+            INSERT_ATTACHMENT.one(
+                self.connection,
                 {
                     "ticket_id": ticket_id,
                     "message_ref": message_ref,
@@ -764,7 +770,7 @@ class Writer:
     def _write_events(self) -> None:
         """Insert the events appended since the last call, in order, in one statement."""
         if self._events:
-            self.connection.execute(INSERT_EVENT, self._events)
+            INSERT_EVENT.many(self.connection, self._events)
             self._events = []
 
     def _assign(self, ticket_id: int, effect: AssignOwner) -> None:
@@ -1009,11 +1015,13 @@ class Writer:
         uidvalidity: int | None = None,
         processing: bool = False,
         message_id: str = "",
+        packed: PackedRaw | None = None,
     ) -> int:
-        """Keep a raw message: queued, or (``processing``) taken by this run right away."""
+        """Keep a raw message: queued, or (``processing``) taken by this run right away
+        (``packed``: its stored form, when computed already)."""
         attempts = 1 if processing else 0
         return queue.store_raw(
-            self.connection, self.lookup, raw, mailbox, uidvalidity, attempts, message_id
+            self.connection, self.lookup, raw, mailbox, uidvalidity, attempts, message_id, packed
         )
 
     def note_message_id(self, inbound_id: int, message_id: str) -> None:
@@ -1105,6 +1113,7 @@ class Writer:
         """A new poller was elected: its term (held by ``holder``, ``host:pid``); the mail
         earlier pollers had claimed is theirs to send now."""
         term = leadership.begin_term(self.connection, holder, self.now())
+        self.fold_sent()
         outbox_rows.release_claims(self.connection, holder)  # after the term row's lock
         return term
 
@@ -1113,7 +1122,9 @@ class Writer:
     def claim_mail(
         self, claimer: str, *, after: int = 0, ignore_schedule: bool = False
     ) -> list[outbox_rows.QueuedMail]:
-        """Take the next due mail for ``claimer`` to send (see ``store.outbox.claim_due``)."""
+        """Take the next due mail for ``claimer`` to send (see ``store.outbox.claim_due``),
+        after folding what the journal noted sent."""
+        self.fold_sent()
         return outbox_rows.claim_due(
             self.connection, self.now(), claimer, after=after, ignore_schedule=ignore_schedule
         )
@@ -1125,6 +1136,15 @@ class Writer:
 
     def mail_sent(self, item: outbox_rows.QueuedMail) -> None:
         outbox_rows.mark_sent(self.connection, item.id, self.now())
+
+    def fold_sent(self) -> None:
+        """Mark sent the mail the journal noted since the last fold (SQLite; see
+        ``store.sent_journal``); the notes are discarded once this transaction commits."""
+        if self.journal is None:
+            return
+        noted = self.journal.read()
+        outbox_rows.fold_sent(self.connection, noted.sent)
+        self.journal_folded = noted.end
 
     def mail_deferred(
         self, item: outbox_rows.QueuedMail, error: str, *, backoff: bool = True

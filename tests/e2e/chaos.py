@@ -108,7 +108,8 @@ class FetchStall:
 
 
 def _pump(source: socket.socket, target: socket.socket, forward: Callable[[bytes], None]) -> None:
-    """Hand what ``source`` sends to ``forward`` until either side closes, then close both."""
+    """Hand what ``source`` sends to ``forward`` until either side closes, then close both
+    (here, not only in ``cut``: a connection that ends on its own is closed too)."""
     try:
         while data := source.recv(65536):
             forward(data)
@@ -118,6 +119,7 @@ def _pump(source: socket.socket, target: socket.socket, forward: Callable[[bytes
         for sock in (source, target):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 def until(
