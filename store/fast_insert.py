@@ -50,11 +50,21 @@ class FastInsert:
         self._plans: dict[tuple[str, ...], _Plan] = {}
 
     def one(self, connection: Connection, row: Mapping[str, Any]) -> int:
-        """Insert ``row``; returns its primary key."""
+        """Insert ``row`` into a table keyed by an integer ``id``; returns its id."""
         if not direct(connection):
             key = connection.execute(self.statement, dict(row)).inserted_primary_key
             assert key is not None
             return int(key[0])
+        return self._direct(connection, row)
+
+    def add(self, connection: Connection, row: Mapping[str, Any]) -> None:
+        """Insert ``row`` (whatever the table's key)."""
+        if direct(connection):
+            self._direct(connection, row)
+        else:
+            connection.execute(self.statement, dict(row))
+
+    def _direct(self, connection: Connection, row: Mapping[str, Any]) -> int:
         plan = self._plan(connection.dialect, tuple(row))
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:

@@ -62,7 +62,7 @@ def queue(
     now: datetime,
 ) -> None:
     """Add a fully rendered mail to the outbox (inside the caller's transaction)."""
-    INSERT.one(
+    INSERT.add(
         connection,
         {
             "message_id": mail.message_id,

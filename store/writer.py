@@ -724,12 +724,12 @@ class Writer:
             known = select(func.length(blobs.c.data)).where(blobs.c.sha256 == attachment.sha256)
             stored = self.connection.execute(known).first()
             if stored is None:
-                INSERT_BLOB.one(
+                INSERT_BLOB.add(
                     self.connection, {"sha256": attachment.sha256, "data": attachment.data}
                 )
             elif stored[0] == 0 and attachment.data:
                 retention.refill(self.connection, attachment.sha256, attachment.data)
-            INSERT_ATTACHMENT.one(
+            INSERT_ATTACHMENT.add(
                 self.connection,
                 {
                     "ticket_id": ticket_id,

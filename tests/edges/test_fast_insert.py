@@ -15,12 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from ticketd.routing.model import Status
 from ticketd.store.db import StorageFault
 from ticketd.store.fast_insert import FastInsert, direct
-from ticketd.store.schema import events, tickets
-
-pytestmark = pytest.mark.sqlite_only
+from ticketd.store.schema import blobs, events, tickets
 
 TICKETS = FastInsert(tickets)
 EVENTS = FastInsert(events)
+BLOBS = FastInsert(blobs)
 AT = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -66,6 +65,7 @@ def stored(engine: Engine, tracking: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("id", "tracking")}
 
 
+@pytest.mark.sqlite_only
 def test_a_row_is_stored_as_sqlalchemy_stores_it(lane_engine: Engine) -> None:
     with lane_engine.begin() as connection:
         assert direct(connection)
@@ -83,6 +83,7 @@ def test_a_row_is_stored_as_sqlalchemy_stores_it(lane_engine: Engine) -> None:
     assert read.created_at == AT and read.requester_name == "김민지"
 
 
+@pytest.mark.sqlite_only
 def test_rows_of_different_columns_are_all_inserted_in_order(lane_engine: Engine) -> None:
     with lane_engine.begin() as connection:
         ticket_id = TICKETS.one(connection, ticket("SUP-EVENTS"))
@@ -97,6 +98,7 @@ def test_rows_of_different_columns_are_all_inserted_in_order(lane_engine: Engine
         assert [tuple(r) for r in found] == [("created", ""), ("note", "a"), ("status", "")]
 
 
+@pytest.mark.sqlite_only
 def test_a_rolled_back_savepoint_takes_its_driver_inserts_along(lane_engine: Engine) -> None:
     with lane_engine.begin() as connection:
         kept = TICKETS.one(connection, ticket("SUP-KEPT"))
@@ -107,6 +109,7 @@ def test_a_rolled_back_savepoint_takes_its_driver_inserts_along(lane_engine: Eng
         assert connection.execute(select(tickets.c.id)).scalars().all() == [kept]
 
 
+@pytest.mark.sqlite_only
 def test_a_refused_write_on_the_driver_is_a_storage_fault(lane_engine: Engine) -> None:
     with lane_engine.begin() as connection:
         TICKETS.one(connection, ticket("SUP-TAKEN"))
@@ -122,3 +125,12 @@ def test_a_refused_write_on_the_driver_is_a_storage_fault(lane_engine: Engine) -
             connection.exec_driver_sql("PRAGMA query_only = OFF")
             connection.commit()
         assert connection.execute(select(func.count()).select_from(tickets)).scalar() == 1
+
+
+def test_a_row_keyed_by_its_digest_is_added_on_either_database(lane_engine: Engine) -> None:
+    digest = "ab" * 32
+    with lane_engine.begin() as connection:
+        BLOBS.add(connection, {"sha256": digest, "data": b"%PDF-1"})
+    with lane_engine.connect() as connection:
+        stored = connection.execute(select(blobs.c.data).where(blobs.c.sha256 == digest))
+        assert stored.scalar_one() == b"%PDF-1"
