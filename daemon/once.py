@@ -152,10 +152,13 @@ def flush(
     return report
 
 
-def process_queue(components: Components, stop: Stop = never) -> IngestReport:
-    """Process the queued mail (the SMTP listener's, retries, released messages)."""
+def process_and_flush(
+    components: Components, stop: Stop = never, relay: RelayState | None = None
+) -> IngestReport:
+    """Process the queue, then send what is due (while ``relay`` is down: at its probes)."""
     report = components.ingestor.process_pending(stop=stop)
     _observe_opened(components, report)
+    flush(components, stop, relay=relay)
     return report
 
 

@@ -67,13 +67,9 @@ class Daemon:
         return self.stop.is_set() or not self.leadership.elected.is_set()
 
     def process(self) -> None:
-        """Process queued mail (one batch writer at a time: this or the mailbox's), then
-        send what is due (while the relay is down: at its probes) beside the mailbox's
-        next batches: the flush does not wait for SQLite's single writer to mark each
-        mail (``store.sent_journal``)."""
+        """Process queued mail and flush the outbox (serialised: one runner at a time)."""
         with self.lock:
-            once.process_queue(self.components, self.halted)
-        once.flush(self.components, self.halted, relay=self.relay)
+            once.process_and_flush(self.components, self.halted, self.relay)
 
     def safely(self, name: str, job: Callable[[], object]) -> None:
         """The per-job catch-all: a failing job is logged and retried on its next run."""
