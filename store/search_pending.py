@@ -1,10 +1,11 @@
 """Search documents kept for the end of the writer's transaction.
 
 Inserted one by one, each document costs its own statement and, on SQLite, an FTS5 flush of
-the trigram index at the release of every message's savepoint (about half of the insert's
-time). ``PendingDocuments`` keeps them until ``flush`` writes them all with one
-``executemany`` in the same transaction (so they still commit with their texts); a message
-whose savepoint rolls back drops its own with ``truncate``.
+the trigram index at the release of every message's savepoint. ``PendingDocuments`` keeps
+them until ``flush`` writes them all with one ``executemany`` each for the documents and
+their FTS5 rows (``store.search.insert_documents``), in the same transaction, so they still
+commit with their texts; a message whose savepoint rolls back drops its own with
+``truncate``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ticketd.store.schema import search_documents, tickets
-from ticketd.store.search import INSERT_DOCUMENT, TICKET_SPAN, Kind, document_id, fold
+from ticketd.store.search import TICKET_SPAN, Kind, document_id, fold, insert_documents
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ class PendingDocuments:
                     "message_ref": message_ref,
                 }
             )
-        if documents:
-            connection.execute(INSERT_DOCUMENT, documents)
+        insert_documents(connection, documents)
 
 
 def _next_numbers(connection: Connection, ticket_ids: Iterable[int]) -> dict[int, int]:
