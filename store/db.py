@@ -56,7 +56,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
         "foreign_keys=ON",
         "synchronous=NORMAL",
         "busy_timeout=30000",
-        "cache_size=-32768",
+        "cache_size=-16384",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

@@ -305,3 +305,18 @@ def test_a_failed_message_leaves_no_document_and_spares_the_others(lane_engine: 
         kept = connection.execute(select(search_documents.c.id, search_documents.c.ticket_id))
         numbers = sorted(doc_id - ticket_id * TICKET_SPAN for doc_id, ticket_id in kept)
     assert numbers == [0, 0, 1, 1]
+
+
+@pytest.mark.sqlite_only
+def test_a_batch_adds_its_texts_to_the_index_in_one_piece(lane_engine: Engine) -> None:
+    """FTS5 writes out its pending texts as a segment whenever it is flushed; a batch's
+    texts go in together: 1 row of the index here, where a trigger flushing every text
+    alone wrote 10 (and ingest slowed with the size of the index)."""
+    mails = [claim(f"배송 문의 {n}", f"주문번호 {n:04d} 상품이 아직 안 왔어요") for n in range(20)]
+    with lane_engine.connect() as connection:
+        before = connection.execute(text("SELECT count(*) FROM search_fts_data")).scalar_one()
+    ingestor(lane_engine).ingest([raw(m, uid=i) for i, m in enumerate(mails, 1)])
+    with lane_engine.connect() as connection:
+        after = connection.execute(text("SELECT count(*) FROM search_fts_data")).scalar_one()
+    assert after - before <= 4, after - before
+    assert len(subjects(lane_engine, "상품이")) == 20
