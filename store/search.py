@@ -81,10 +81,12 @@ _FTS_DDL = (
     f"INSERT INTO {FTS}({FTS}, rowid, text) VALUES ('delete', old.id, old.text); "
     f"INSERT INTO {FTS}(rowid, text) VALUES (new.id, new.text); END",
 )
-"""New documents are indexed by ``insert_documents``, not by a trigger: FTS5 writes out its
-pending terms at every statement savepoint, which a trigger's statement is, so a document
-inserted through a trigger became a segment of its own, merged again and again (measured
-at 36,000 messages: 30 ms a document, 90 % of ingest, against 0.02 ms inserted directly)."""
+"""New documents are indexed by ``insert_documents``, not by a trigger, and in rowid order.
+FTS5 writes out its pending terms as a new segment at every statement savepoint (which a
+trigger's statement is) and before every rowid lower than the last one written (a reply to
+an older ticket), and segments are merged again and again as the index grows. Measured on
+a 36,000-message database: 400 documents took 12.4 s through the trigger, 8.5 s inserted
+directly in arrival order, 14 ms in rowid order."""
 INSERT_FTS = f"INSERT INTO {FTS}(rowid, text) VALUES (?, ?)"
 _FTS_DROP = (
     "DROP TRIGGER IF EXISTS search_documents_ai",
@@ -221,13 +223,13 @@ def add(
 
 
 def insert_documents(connection: Connection, documents: Sequence[dict[str, Any]]) -> None:
-    """Store ``documents`` and, on SQLite with FTS5, index their texts (one statement each
-    for all of them; see ``INSERT_FTS``)."""
+    """Store ``documents`` and, on SQLite with FTS5, index their texts in rowid order (one
+    statement each for all of them; see ``INSERT_FTS``)."""
     if not documents:
         return
     connection.execute(INSERT_DOCUMENT, list(documents))
     if connection.dialect.name == "sqlite" and has_fts(connection):
-        connection.exec_driver_sql(INSERT_FTS, [(d["id"], d["text"]) for d in documents])
+        connection.exec_driver_sql(INSERT_FTS, sorted((d["id"], d["text"]) for d in documents))
 
 
 def delete_documents(

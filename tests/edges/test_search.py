@@ -309,14 +309,23 @@ def test_a_failed_message_leaves_no_document_and_spares_the_others(lane_engine: 
 
 @pytest.mark.sqlite_only
 def test_a_batch_adds_its_texts_to_the_index_in_one_piece(lane_engine: Engine) -> None:
-    """FTS5 writes out its pending texts as a segment whenever it is flushed; a batch's
-    texts go in together: 1 row of the index here, where a trigger flushing every text
-    alone wrote 10 (and ingest slowed with the size of the index)."""
-    mails = [claim(f"배송 문의 {n}", f"주문번호 {n:04d} 상품이 아직 안 왔어요") for n in range(20)]
+    """FTS5 writes out its pending texts as a segment whenever it is flushed: at every
+    savepoint (a trigger's statement has one) and before a lower rowid (a reply to an older
+    ticket). A batch's texts go in together, in rowid order, replies and all; flushed text
+    by text the index grew segment by segment and ingest slowed with its size."""
+    runner = ingestor(lane_engine)
+    runner.ingest([raw(claim(f"이전 문의 {n}", "첫 문의입니다"), uid=n) for n in range(1, 4)])
     with lane_engine.connect() as connection:
+        numbers = list(connection.execute(select(tickets.c.tracking).order_by(tickets.c.id)))
         before = connection.execute(text("SELECT count(*) FROM search_fts_data")).scalar_one()
-    ingestor(lane_engine).ingest([raw(m, uid=i) for i, m in enumerate(mails, 1)])
+    mails = []
+    for n in range(20):
+        mails.append(claim(f"배송 문의 {n}", f"주문번호 {n:04d} 상품이 아직 안 왔어요"))
+        if n % 5 == 0:  # replies to older tickets: lower document ids among the new ones
+            number = numbers[n % 3][0]
+            mails.append(claim(f"Re: [{number}] 이전 문의", f"추가 설명 {n}: 상품이 깨졌어요"))
+    runner.ingest([raw(m, uid=i) for i, m in enumerate(mails, 10)])
     with lane_engine.connect() as connection:
         after = connection.execute(text("SELECT count(*) FROM search_fts_data")).scalar_one()
     assert after - before <= 4, after - before
-    assert len(subjects(lane_engine, "상품이")) == 20
+    assert len(subjects(lane_engine, "상품이")) == 23
