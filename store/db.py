@@ -221,7 +221,7 @@ class Store:
 
     def _committed(self, writer: Writer) -> None:
         """After a commit: the journal's notes it folded are done with."""
-        if self.journal is not None and writer.journal_folded:
+        if self.journal is not None:
             self.journal.discard(writer.journal_folded)
 
     def write_problem(self) -> str | None:

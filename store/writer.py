@@ -121,7 +121,7 @@ from ticketd.store.schema import (
     tickets,
 )
 from ticketd.store.search_pending import PendingDocuments
-from ticketd.store.sent_journal import SentJournal
+from ticketd.store.sent_journal import Noted, SentJournal
 
 SYSTEM_ACTOR = "ticketd"
 INSERT_EVENT = FastInsert(events)
@@ -230,9 +230,8 @@ class Writer:
     ) -> None:
         self.connection = connection
         self.journal = journal
-        self.journal_folded = 0
-        """Where the journal's notes folded by this transaction end (discarded after
-        commit)."""
+        self.journal_folded = Noted(())
+        """The journal's notes this transaction folded (discarded after commit)."""
         self.now = now
         self.build_notice = build_notice
         self.notify = notify
@@ -1144,7 +1143,7 @@ class Writer:
             return
         noted = self.journal.read()
         outbox_rows.fold_sent(self.connection, noted.sent)
-        self.journal_folded = noted.end
+        self.journal_folded = noted
 
     def mail_deferred(
         self, item: outbox_rows.QueuedMail, error: str, *, backoff: bool = True
